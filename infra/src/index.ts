@@ -1,0 +1,76 @@
+/**
+ * Local infrastructure without Docker: one call starts a real Kafka broker, Redis and schema
+ * registry on loopback and waits until each answers; one call stops them. Both idempotent.
+ */
+import { mkdirSync } from 'node:fs';
+import { type InfraConfig, infraConfig } from './config.ts';
+import { kafkaDaemon, kafkaHealthy, kafkaVersion, startKafka } from './kafka.ts';
+import { logFile, runningPid, stopDaemon } from './process.ts';
+import { redisDaemon, redisHealthy, startRedis } from './redis.ts';
+import { registryDaemon, registryHealthy, startRegistry } from './registry.ts';
+
+export { InfraError, type InfraConfig, infraConfig } from './config.ts';
+export { kafkaVersion } from './kafka.ts';
+
+export interface Endpoints {
+  kafkaBrokers: string;
+  redisUrl: string;
+  schemaRegistryUrl: string;
+}
+
+export interface UpResult extends Endpoints {
+  versions: { kafka: string; redis: string; registry: string };
+  /** Which servers this call started (the others were already running). */
+  started: string[];
+}
+
+export function endpoints(cfg: InfraConfig = infraConfig()): Endpoints {
+  return {
+    kafkaBrokers: `127.0.0.1:${cfg.kafkaPort}`,
+    redisUrl: `redis://127.0.0.1:${cfg.redisPort}`,
+    schemaRegistryUrl: `http://127.0.0.1:${cfg.registryPort}/apis/ccompat/v7`,
+  };
+}
+
+/** Starts whatever is not running yet (in parallel) and waits until all three answer. */
+export async function up(cfg: InfraConfig = infraConfig()): Promise<UpResult> {
+  mkdirSync(cfg.stateDir, { recursive: true });
+  const [kafka, redis, registry] = await Promise.all([
+    startKafka(cfg),
+    startRedis(cfg),
+    process.env['CRM_NO_REGISTRY'] ? Promise.resolve({ version: 'none', started: false }) : startRegistry(cfg),
+  ]);
+  const started = [kafka.started && 'kafka', redis.started && 'redis', registry.started && 'registry'].filter((s): s is string => typeof s === 'string');
+  return { ...endpoints(cfg), versions: { kafka: kafka.version, redis: redis.version, registry: registry.version }, started };
+}
+
+/** Stops every server infra started; returns the names of those it stopped. */
+export async function down(cfg: InfraConfig = infraConfig()): Promise<string[]> {
+  const daemons = [registryDaemon(cfg), kafkaDaemon(cfg), redisDaemon(cfg)];
+  const stopped = await Promise.all(daemons.map(async (d) => ((await stopDaemon(d)) ? d.name : null)));
+  return stopped.filter((s): s is string => s !== null);
+}
+
+export interface ServerStatus {
+  name: string;
+  pid: number | null;
+  healthy: boolean;
+  detail: string;
+  log: string;
+}
+
+export async function status(cfg: InfraConfig = infraConfig()): Promise<ServerStatus[]> {
+  const probe = async (name: string, pid: number | null, check: () => Promise<string | undefined>, log: string): Promise<ServerStatus> => {
+    try {
+      const detail = await check();
+      return { name, pid, healthy: detail !== undefined, detail: detail ?? 'not answering', log };
+    } catch (err) {
+      return { name, pid, healthy: false, detail: (err as Error).message, log };
+    }
+  };
+  return Promise.all([
+    probe('kafka', runningPid(kafkaDaemon(cfg)), async () => ((await kafkaHealthy(cfg)) ? `Kafka ${kafkaVersion(cfg)}` : undefined), logFile(kafkaDaemon(cfg))),
+    probe('redis', runningPid(redisDaemon(cfg)), async () => `Redis ${await redisHealthy(cfg)}`, logFile(redisDaemon(cfg))),
+    probe('registry', runningPid(registryDaemon(cfg)), () => registryHealthy(cfg), logFile(registryDaemon(cfg))),
+  ]);
+}

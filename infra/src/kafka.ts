@@ -1,0 +1,117 @@
+/**
+ * A single-node Apache Kafka 4 broker in KRaft combined mode (broker + controller in one
+ * JVM), from the jars infra/kafka/pom.xml pins. Broker-side topic auto-creation is off:
+ * the project's code creates its topics.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { InfraConfig } from './config.ts';
+import { InfraError } from './config.ts';
+import { findJava, mvn } from './java.ts';
+import { type Daemon, portInUse, run, runningPid, startDaemon, waitHealthy } from './process.ts';
+
+/** Kafka 4 runs on Java 17+. */
+const KAFKA_MIN_JAVA = 17;
+/** Heap for the local broker: enough for the benchmark's million events, small beside 24 GiB. */
+const KAFKA_HEAP = ['-Xms512m', '-Xmx2g'];
+
+export const kafkaDaemon = (cfg: InfraConfig): Daemon => ({ name: 'kafka', stateDir: cfg.stateDir });
+
+export function kafkaLibDir(cfg: InfraConfig): string {
+  return join(cfg.infraDir, 'kafka', 'target', 'lib');
+}
+
+/** The broker's version, read from the pinned jar's name. */
+export function kafkaVersion(cfg: InfraConfig): string {
+  const jar = existsSync(kafkaLibDir(cfg)) ? readdirSync(kafkaLibDir(cfg)).find((f) => /^kafka_2\.13-.*\.jar$/.test(f)) : undefined;
+  return jar?.replace(/^kafka_2\.13-(.*)\.jar$/, '$1') ?? 'unknown';
+}
+
+/** Resolves the broker jars from Maven Central once; later runs reuse them. */
+export function ensureKafkaJars(cfg: InfraConfig): void {
+  if (kafkaVersion(cfg) !== 'unknown') return;
+  mvn(join(cfg.infraDir, 'kafka', 'pom.xml'), ['dependency:copy-dependencies'], 'fetching the Kafka broker jars');
+  if (kafkaVersion(cfg) === 'unknown') throw new InfraError(`no kafka_2.13 jar in ${kafkaLibDir(cfg)} after Maven ran`);
+}
+
+function serverProperties(cfg: InfraConfig, dataDir: string): string {
+  const p = cfg.kafkaPort;
+  const c = cfg.kafkaControllerPort;
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${c}`,
+    `listeners=PLAINTEXT://127.0.0.1:${p},CONTROLLER://127.0.0.1:${c}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${p}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    // Our code creates topics with the configured partition count.
+    'auto.create.topics.enable=false',
+    'num.partitions=1',
+    // Single node: internal topics cannot have more than one replica.
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=10',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    // Tests join groups constantly: do not wait 3 s for more members.
+    'group.initial.rebalance.delay.ms=0',
+    'log.retention.hours=-1',
+    '',
+  ].join('\n');
+}
+
+export async function kafkaHealthy(cfg: InfraConfig): Promise<string | undefined> {
+  const kafka = new Kafka({
+    clientId: 'crm-infra-health',
+    brokers: [`127.0.0.1:${cfg.kafkaPort}`],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 ? cluster.clusterId : undefined;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export async function startKafka(cfg: InfraConfig): Promise<{ version: string; started: boolean }> {
+  const d = kafkaDaemon(cfg);
+  const existing = runningPid(d);
+  if (existing !== null) {
+    await waitHealthy(d, existing, () => kafkaHealthy(cfg), 60_000, 'the running broker does not answer metadata requests');
+    return { version: kafkaVersion(cfg), started: false };
+  }
+  for (const port of [cfg.kafkaPort, cfg.kafkaControllerPort]) {
+    if (await portInUse(port)) {
+      throw new InfraError(
+        `port ${port} on 127.0.0.1 is already taken by a process infra did not start; stop it or move Kafka with CRM_KAFKA_PORT / CRM_KAFKA_CONTROLLER_PORT`,
+      );
+    }
+  }
+  const java = findJava(KAFKA_MIN_JAVA, 'the Kafka broker');
+  ensureKafkaJars(cfg);
+  const dir = join(cfg.stateDir, 'kafka');
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const props = join(dir, 'server.properties');
+  writeFileSync(props, serverProperties(cfg, dataDir));
+  const classpath = join(kafkaLibDir(cfg), '*');
+  if (!existsSync(join(dataDir, 'meta.properties'))) {
+    const clusterId = randomUUID().replace(/-/g, '').slice(0, 22);
+    run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], 'formatting Kafka storage');
+  }
+  const log4j = join(cfg.infraDir, 'kafka', 'log4j2.yaml');
+  const pid = startDaemon(d, java, [...KAFKA_HEAP, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.Kafka', props]);
+  await waitHealthy(d, pid, () => kafkaHealthy(cfg), 90_000, 'the broker never answered a metadata request');
+  return { version: kafkaVersion(cfg), started: true };
+}

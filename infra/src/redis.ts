@@ -1,0 +1,80 @@
+/**
+ * Redis 7+ from Debian's redis-server package, on a non-default port, append-only file on
+ * (fsync every second, as production would run it).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { InfraConfig } from './config.ts';
+import { InfraError } from './config.ts';
+import { type Daemon, portInUse, run, runningPid, startDaemon, waitHealthy, which } from './process.ts';
+
+const REDIS_MIN_MAJOR = 7;
+
+export const redisDaemon = (cfg: InfraConfig): Daemon => ({ name: 'redis', stateDir: cfg.stateDir });
+
+/** The redis-server binary; installs Debian's package when missing and running as root. */
+export function ensureRedisServer(): string {
+  const found = which('redis-server');
+  if (found !== null) return found;
+  if (process.getuid?.() !== 0 || which('apt-get') === null) {
+    throw new InfraError('redis-server not found: install Redis 7 (Debian: sudo apt-get install redis-server) and retry');
+  }
+  run('apt-get', ['update', '-qq'], 'apt-get update');
+  run('apt-get', ['install', '-y', '-qq', 'redis-server'], 'installing redis-server');
+  const installed = which('redis-server');
+  if (installed === null) throw new InfraError('redis-server still missing after apt-get install redis-server');
+  return installed;
+}
+
+export async function redisHealthy(cfg: InfraConfig): Promise<string | undefined> {
+  const redis = new Redis({ host: '127.0.0.1', port: cfg.redisPort, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    if ((await redis.ping()) !== 'PONG') return undefined;
+    const info = await redis.info('server');
+    const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+    return version;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function startRedis(cfg: InfraConfig): Promise<{ version: string; started: boolean }> {
+  const d = redisDaemon(cfg);
+  const existing = runningPid(d);
+  let started = false;
+  let pid = existing;
+  if (pid === null) {
+    if (await portInUse(cfg.redisPort)) {
+      throw new InfraError(`port ${cfg.redisPort} on 127.0.0.1 is already taken by a process infra did not start; stop it or move Redis with CRM_REDIS_PORT`);
+    }
+    const bin = ensureRedisServer();
+    const dir = join(cfg.stateDir, 'redis');
+    mkdirSync(dir, { recursive: true });
+    pid = startDaemon(d, bin, [
+      '--port',
+      String(cfg.redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
+    ]);
+    started = true;
+  }
+  const version = await waitHealthy(d, pid, () => redisHealthy(cfg), 30_000, 'redis never answered PING');
+  const major = Number(version.split('.')[0]);
+  if (!(major >= REDIS_MIN_MAJOR)) throw new InfraError(`Redis ${REDIS_MIN_MAJOR}+ is required, redis-server is ${version}`);
+  return { version, started };
+}

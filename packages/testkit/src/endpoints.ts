@@ -1,0 +1,49 @@
+/** The real servers a test talks to, and how to ask each for its version. */
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+
+export interface TestEndpoints {
+  kafkaBrokers: string;
+  redisUrl: string;
+  schemaRegistryUrl: string;
+  /** How they were found: 'environment', 'testcontainers' or 'local infra'. */
+  path: string;
+}
+
+export interface ServerVersions {
+  kafka: string;
+  redis: string;
+  registry: string;
+}
+
+/**
+ * Versions as the servers report them. A Kafka broker does not report its release over the
+ * protocol, so Kafka's comes from the local infra's pinned jars when that is the path, and
+ * otherwise from the highest Fetch API version the broker supports.
+ */
+export async function serverVersions(e: TestEndpoints): Promise<ServerVersions> {
+  const redis = new Redis(e.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  const info = await redis.info('server');
+  redis.disconnect();
+
+  const kafka = new Kafka({ brokers: e.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const cluster = await admin.describeCluster();
+  await admin.disconnect();
+  let kafkaVersion = `(cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s))`;
+  if (e.path === 'local infra') {
+    const { infraConfig, kafkaVersion: jarVersion } = await import('@crm/infra');
+    kafkaVersion = `${jarVersion(infraConfig())} ${kafkaVersion}`;
+  }
+
+  const base = e.schemaRegistryUrl.replace(/\/apis\/ccompat\/v7\/?$/, '');
+  const res = await fetch(`${base}/apis/registry/v3/system/info`);
+  const sys = res.ok ? ((await res.json()) as { name?: string; version?: string }) : {};
+  return {
+    kafka: kafkaVersion,
+    redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+    registry: `${sys.name ?? 'schema registry'} ${sys.version ?? ''}`.trim(),
+  };
+}

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { type Admin, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { inject } from 'vitest';
+import type { TestEndpoints } from './endpoints.ts';
+
+/** Endpoints provided by the global setup. */
+export function testEndpoints(): TestEndpoints {
+  return inject('endpoints');
+}
+
+/** A name no other test uses: tests isolate by names, never by flushing shared servers. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+export function testKafka(clientId = uniqueName('test')): Kafka {
+  return new Kafka({ clientId, brokers: testEndpoints().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+}
+
+export function testRedis(): Redis {
+  return new Redis(testEndpoints().redisUrl, { maxRetriesPerRequest: 3 });
+}
+
+export async function createTopic(admin: Admin, topic: string, numPartitions = 1): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+}
+
+/**
+ * Resolves with the first truthy value of `probe`, polling every `intervalMs`; rejects with
+ * `what` after `timeoutMs`. For conditions that no event announces (a key appearing in Redis).
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  { timeoutMs = 30_000, intervalMs = 50 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(intervalMs);
+  }
+}
+
+export interface Collected {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+}
+
+/**
+ * Reads `topic` from the beginning with a fresh group until `done(messages)` holds, then
+ * disconnects and returns what it read.
+ */
+export async function collectMessages(kafka: Kafka, topic: string, done: (messages: Collected[]) => boolean, timeoutMs = 30_000): Promise<Collected[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('collector'), maxWaitTimeInMs: 100 });
+  const messages: Collected[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let resolveDone!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      resolveDone = resolve;
+    });
+    await consumer.run({
+      eachMessage: async ({ topic: t, partition, message }) => {
+        messages.push({ topic: t, partition, message });
+        if (done(messages)) resolveDone();
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms collecting ${topic}: got ${messages.length} message(s)`)), timeoutMs);
+    });
+    await Promise.race([finished, timeout]).finally(() => clearTimeout(timer));
+    return messages;
+  } finally {
+    await consumer.disconnect();
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Shared helpers of the integration tests: endpoints of the real servers, isolation by random
+ * names, topic creation, awaiting a condition, collecting messages, and loggers.
+ */
+export { type TestEndpoints, serverVersions } from './endpoints.ts';
+export { testEndpoints, uniqueName, testKafka, testRedis, createTopic, waitFor, collectMessages, type Collected } from './helpers.ts';
+export { silentLogger, logSink, type LogSink } from './logs.ts';
