@@ -2,3 +2,19 @@ export { type PartitionKeys, partitionKeys } from './keys.ts';
 export { SCRIPTS_VERSION, type ScriptSource, callScript, commandName, loadScriptSources, registerScripts } from './scripts.ts';
 export { SCRIPT_CODES, type ScriptCode, ScriptRejectedError, checkReply } from './errors.ts';
 export { type Fence, advanceFence, readFence } from './fence.ts';
+export {
+  type BatchCommit,
+  type BatchContext,
+  type CustomerWrite,
+  type IndexMove,
+  type OutboxEntry,
+  type StoredCustomer,
+  ackOutbox,
+  commitBatch,
+  countField,
+  dueCustomers,
+  outboxLength,
+  readBatchContext,
+  readOutbox,
+  segmentCounts,
+} from './partition-store.ts';
