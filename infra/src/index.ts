@@ -35,11 +35,7 @@ export function endpoints(cfg: InfraConfig = infraConfig()): Endpoints {
 /** Starts whatever is not running yet (in parallel) and waits until all three answer. */
 export async function up(cfg: InfraConfig = infraConfig()): Promise<UpResult> {
   mkdirSync(cfg.stateDir, { recursive: true });
-  const [kafka, redis, registry] = await Promise.all([
-    startKafka(cfg),
-    startRedis(cfg),
-    process.env['CRM_NO_REGISTRY'] ? Promise.resolve({ version: 'none', started: false }) : startRegistry(cfg),
-  ]);
+  const [kafka, redis, registry] = await Promise.all([startKafka(cfg), startRedis(cfg), startRegistry(cfg)]);
   const started = [kafka.started && 'kafka', redis.started && 'redis', registry.started && 'registry'].filter((s): s is string => typeof s === 'string');
   return { ...endpoints(cfg), versions: { kafka: kafka.version, redis: redis.version, registry: registry.version }, started };
 }

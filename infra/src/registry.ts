@@ -1,9 +1,10 @@
 /**
- * A real Confluent-compatible schema registry: Apicurio Registry 3, built from its Maven
- * Central artifacts by infra/registry/pom.xml (a Quarkus build, see infra/registry/NOTES.md),
- * storing schemas in memory. Its Confluent API lives under /apis/ccompat/v7.
+ * A real Confluent-compatible schema registry: Apicurio Registry 3, whose ready-built server
+ * infra/registry/pom.xml unpacks from Maven Central, run by infra/registry/start.sh (see
+ * infra/registry/NOTES.md). Schemas persist in an H2 file under the state directory, so ids
+ * in Kafka's retained records stay valid across restarts. Confluent API: /apis/ccompat/v7.
  */
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { InfraConfig } from './config.ts';
 import { InfraError } from './config.ts';
@@ -12,7 +13,8 @@ import { type Daemon, portInUse, runningPid, startDaemon, waitHealthy } from './
 
 /** Apicurio Registry 3 is compiled for Java 21. */
 const REGISTRY_MIN_JAVA = 21;
-const REGISTRY_HEAP = ['-Xms128m', '-Xmx768m'];
+/** Quarkus' management interface (health) listens here: moved off its default 0.0.0.0:9000. */
+const mgmtPort = (cfg: InfraConfig) => cfg.registryPort + 1000;
 
 export const registryDaemon = (cfg: InfraConfig): Daemon => ({ name: 'registry', stateDir: cfg.stateDir });
 
@@ -21,9 +23,9 @@ function runnerJar(cfg: InfraConfig): string {
 }
 
 /** Builds the registry once (Quarkus augmentation of the Maven Central jars); later runs reuse it. */
-export function ensureRegistryBuilt(cfg: InfraConfig, java: string): void {
+export function ensureRegistryBuilt(cfg: InfraConfig): void {
   if (existsSync(runnerJar(cfg))) return;
-  mvn(join(cfg.infraDir, 'registry', 'pom.xml'), ['package', '-DskipTests'], 'building the schema registry', dirname(dirname(java)));
+  mvn(join(cfg.infraDir, 'registry', 'pom.xml'), ['-Dstyle.color=never', 'package'], 'fetching the schema registry (Apicurio Registry 3, ~160 MB once)');
   if (!existsSync(runnerJar(cfg))) throw new InfraError(`the registry build left no ${runnerJar(cfg)}`);
 }
 
@@ -41,15 +43,26 @@ export async function startRegistry(cfg: InfraConfig): Promise<{ version: string
   let pid = runningPid(d);
   const started = pid === null;
   if (pid === null) {
-    if (await portInUse(cfg.registryPort)) {
-      throw new InfraError(
-        `port ${cfg.registryPort} on 127.0.0.1 is already taken by a process infra did not start; stop it or move the registry with CRM_REGISTRY_PORT`,
-      );
+    for (const port of [cfg.registryPort, mgmtPort(cfg)]) {
+      if (await portInUse(port)) {
+        throw new InfraError(
+          `port ${port} on 127.0.0.1 is already taken by a process infra did not start; stop it or move the registry (and its management port, +1000) with CRM_REGISTRY_PORT`,
+        );
+      }
     }
     const java = findJava(REGISTRY_MIN_JAVA, 'the schema registry (Apicurio Registry 3)');
-    ensureRegistryBuilt(cfg, java);
-    mkdirSync(cfg.stateDir, { recursive: true });
-    pid = startDaemon(d, java, [...REGISTRY_HEAP, `-Dquarkus.http.port=${cfg.registryPort}`, '-Dquarkus.http.host=127.0.0.1', '-jar', runnerJar(cfg)]);
+    ensureRegistryBuilt(cfg);
+    const dataDir = join(cfg.stateDir, 'registry');
+    mkdirSync(dataDir, { recursive: true });
+    pid = startDaemon(d, 'bash', [join(cfg.infraDir, 'registry', 'start.sh')], {
+      ...process.env,
+      REGISTRY_PORT: String(cfg.registryPort),
+      REGISTRY_MGMT_PORT: String(mgmtPort(cfg)),
+      REGISTRY_HOST: '127.0.0.1',
+      REGISTRY_DATA_DIR: dataDir,
+      REGISTRY_PERSIST: '1',
+      REGISTRY_JAVA: java,
+    });
   }
   const version = await waitHealthy(d, pid, () => registryHealthy(cfg), 90_000, 'the registry never listed its subjects');
   return { version, started };

@@ -80,7 +80,11 @@ export const InteractionData = z.object({
   channel: z.enum(INTERACTION_CHANNELS),
   reason: z.enum(INTERACTION_REASONS),
   resolution: z.enum(RESOLUTIONS),
-  handleTimeSeconds: z.number().int().min(0).max(7 * 24 * 3600),
+  handleTimeSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600),
   csat: z.number().int().min(1).max(5).nullable(),
   nps: z.number().int().min(0).max(10).nullable(),
 });

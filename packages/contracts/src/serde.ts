@@ -1,0 +1,222 @@
+/**
+ * Turns Kafka record values into validated events and events into record values.
+ *
+ * Input may be Confluent wire format (first byte 0x00) or JSON (first non-blank byte '{').
+ * Wire-format values are decoded with the writer schema fetched from the registry by id and
+ * resolved into this topic's schema from /schemas (so compatible older or newer writers are
+ * read correctly), then validated with the topic's zod schema. JSON values are validated with
+ * the zod schema directly.
+ *
+ * Avro checks types, presence of fields without a default, nullability, integer-ness and the
+ * enum symbols of `data`. Only zod checks (so they apply to Avro input after decoding too):
+ *   - string lengths: ids 1-128, text 1-256, segment-change reason 1-512, dead-letter message <= 4096;
+ *   - formats: ISO-8601 UTC times of real instants (no 2026-02-30), ISO-4217 currency, digit-only offsets;
+ *   - number ranges: amountMinor 0..10^12, itemCount, handleTimeSeconds, csat 1-5, nps 0-10, partition >= 0;
+ *   - the envelope literals: specversion "1.0" and the CloudEvents `type` of the topic (dotted names are
+ *     not valid Avro enum symbols, so they are strings in Avro);
+ *   - presence of nullable fields: Avro fills a missing ["null", T] field with its default null,
+ *     zod requires JSON input to state null explicitly.
+ *
+ * Bad input never throws: decodeInput returns `{ ok: false, error: DecodeError }`. Only registry
+ * failures throw (RegistryError, retriable unless auth/permissions are wrong).
+ */
+import type { z } from 'zod';
+import { type AvroResolver, type AvroType, avroType } from './avro.ts';
+import { DecodeError, type DecodeIssue, EncodeError } from './errors.ts';
+import { type RegistryClient, schemaIdFor, writerTypeOf } from './registry.ts';
+import { ALL_TOPICS, EVENT_SCHEMAS, type EventOf, isTopic, type Topic, topicOfType } from './topics.ts';
+import { MAGIC_BYTE, WIRE_HEADER_BYTES, encodeWireFormat, readWireFormat } from './wire.ts';
+
+export type DecodeResult<T extends Topic> =
+  | {
+      readonly ok: true;
+      readonly event: EventOf<T>;
+      readonly format: 'avro' | 'json';
+      /** The writer's schema id for wire-format input; null for JSON. */
+      readonly schemaId: number | null;
+    }
+  | { readonly ok: false; readonly error: DecodeError };
+
+const OPEN_BRACE = 0x7b;
+const BLANKS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes and validates one record value of `topic`. Returns the event or a DecodeError (bad
+ * input: dead-letter it). Throws only RegistryError, when the registry cannot be asked.
+ */
+export async function decodeInput<T extends Topic>(topic: T, value: Buffer | null, registry?: RegistryClient): Promise<DecodeResult<T>> {
+  assertTopic(topic);
+  if (value === null || value.length === 0) {
+    return fail(new DecodeError('empty', value === null ? 'the record has no value (tombstone)' : 'the value is empty', { topic }));
+  }
+  if (value[0] === MAGIC_BYTE) return decodeWire(topic, value, registry);
+  const start = firstNonBlank(value);
+  if (start === value.length) return fail(new DecodeError('empty', 'the value is only whitespace', { topic }));
+  if (value[start] === OPEN_BRACE) return decodeJson(topic, value);
+  return fail(
+    new DecodeError('unknown_format', `the value is neither Confluent wire format (first byte 0x00) nor a JSON object (first byte 0x${hex(value[start])})`, {
+      topic,
+    }),
+  );
+}
+
+/**
+ * Encodes an event of `topic` for producing: Avro in Confluent wire format when a registry is
+ * given (the schema is looked up or registered under `<topic>-value` once per client and the id
+ * cached), else UTF-8 JSON. Throws EncodeError when the event breaks its contract (a bug) and
+ * RegistryError when the registry fails.
+ */
+export async function encodeOutput<T extends Topic>(topic: T, event: EventOf<T>, registry?: RegistryClient): Promise<Buffer> {
+  assertTopic(topic);
+  const schema: z.ZodType = EVENT_SCHEMAS[topic];
+  const parsed = schema.safeParse(event);
+  if (!parsed.success) {
+    const issues = toIssues(parsed.error.issues);
+    const first = issues[0];
+    throw new EncodeError(`event for ${topic} breaks its contract: ${summary(issues)}`, { topic, field: first?.field ?? null, issues });
+  }
+  if (registry === undefined) return Buffer.from(JSON.stringify(parsed.data), 'utf8');
+  const schemaId = await schemaIdFor(registry, topic);
+  return encodeWireFormat(schemaId, avroType(topic).toBuffer(parsed.data));
+}
+
+async function decodeWire<T extends Topic>(topic: T, value: Buffer, registry: RegistryClient | undefined): Promise<DecodeResult<T>> {
+  const wire = readWireFormat(value);
+  if (wire === null) {
+    return fail(new DecodeError('truncated', `wire-format value has ${value.length} bytes, fewer than its ${WIRE_HEADER_BYTES}-byte header`, { topic }));
+  }
+  const { schemaId, body } = wire;
+  if (registry === undefined) {
+    return fail(new DecodeError('no_registry', `value is Avro (schema id ${schemaId}) and no schema registry is configured`, { topic, schemaId }));
+  }
+  const writer = await writerTypeOf(registry, schemaId, topic);
+  if (writer instanceof DecodeError) return fail(writer);
+
+  const reader = avroType(topic);
+  const resolver = resolverFor(topic, reader, writer);
+  if (resolver instanceof Error) {
+    const wrongTopic = writer.name !== reader.name;
+    return fail(
+      new DecodeError(
+        wrongTopic ? 'wrong_topic' : 'unsupported_schema',
+        wrongTopic
+          ? `schema id ${schemaId} is ${writer.name ?? 'an unnamed type'}, not ${reader.name ?? topic} of ${topic}`
+          : `schema id ${schemaId} cannot be read as this topic's schema: ${resolver.message}`,
+        { topic, schemaId, cause: resolver },
+      ),
+    );
+  }
+
+  let decoded: unknown;
+  try {
+    decoded = reader.fromBuffer(body, resolver, false);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const truncated = /truncated/i.test(message);
+    return fail(
+      new DecodeError(truncated ? 'truncated' : 'avro_invalid', `Avro body (schema id ${schemaId}) does not decode: ${message}`, {
+        topic,
+        schemaId,
+        cause: err,
+      }),
+    );
+  }
+  return validate(topic, decoded, 'avro', schemaId);
+}
+
+function decodeJson<T extends Topic>(topic: T, value: Buffer): DecodeResult<T> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8.decode(value));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return fail(new DecodeError('json_invalid', `value is not valid UTF-8 JSON: ${message}`, { topic, cause: err }));
+  }
+  return validate(topic, parsed, 'json', null);
+}
+
+function validate<T extends Topic>(topic: T, input: unknown, format: 'avro' | 'json', schemaId: number | null): DecodeResult<T> {
+  const schema: z.ZodType = EVENT_SCHEMAS[topic];
+  const result = schema.safeParse(input);
+  if (result.success) return { ok: true, event: result.data as EventOf<T>, format, schemaId };
+
+  const issues = toIssues(result.error.issues);
+  const type = isObject(input) ? input['type'] : undefined;
+  const typeTopic = typeof type === 'string' ? topicOfType(type) : undefined;
+  if (typeTopic !== undefined && typeTopic !== topic) {
+    return fail(new DecodeError('wrong_topic', `type "${String(type)}" is an event of ${typeTopic}, not ${topic}`, { topic, field: 'type', issues, schemaId }));
+  }
+  const first = result.error.issues[0];
+  const path = first?.path ?? [];
+  const field = path.length === 0 ? null : path.map(String).join('.');
+  const reason = path.length > 0 && isMissing(input, path) ? 'missing_field' : 'invalid_field';
+  return fail(new DecodeError(reason, summary(issues), { topic, field, issues, schemaId }));
+}
+
+/** Per writer schema (as returned, and cached, by the registry client), its resolver into our reader schema. */
+const resolvers = new Map<Topic, WeakMap<AvroType, AvroResolver | Error>>();
+
+function resolverFor(topic: Topic, reader: AvroType, writer: AvroType): AvroResolver | Error {
+  let perWriter = resolvers.get(topic);
+  if (perWriter === undefined) {
+    perWriter = new WeakMap();
+    resolvers.set(topic, perWriter);
+  }
+  let resolver = perWriter.get(writer);
+  if (resolver === undefined) {
+    try {
+      resolver = reader.createResolver(writer);
+    } catch (err) {
+      resolver = err instanceof Error ? err : new Error(String(err));
+    }
+    perWriter.set(writer, resolver);
+  }
+  return resolver;
+}
+
+function toIssues(issues: readonly z.core.$ZodIssue[]): DecodeIssue[] {
+  return issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message }));
+}
+
+function summary(issues: readonly DecodeIssue[]): string {
+  const [first, ...rest] = issues;
+  if (first === undefined) return 'invalid';
+  const head = first.field === '' ? first.message : `${first.field}: ${first.message}`;
+  return rest.length === 0 ? head : `${head} (and ${rest.length} more: ${rest.map((i) => i.field || '(root)').join(', ')})`;
+}
+
+/** True when the last key of `path` is absent (or undefined) in an object reached through `path`. */
+function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
+  let node: unknown = input;
+  for (const key of path) {
+    if (!isObject(node) && !Array.isArray(node)) return false;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node === undefined;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function firstNonBlank(value: Buffer): number {
+  let i = 0;
+  if (value[0] === UTF8_BOM[0] && value[1] === UTF8_BOM[1] && value[2] === UTF8_BOM[2]) i = UTF8_BOM.length;
+  while (i < value.length && BLANKS.has(value[i] ?? -1)) i++;
+  return i;
+}
+
+function hex(byte: number | undefined): string {
+  return (byte ?? 0).toString(16).padStart(2, '0');
+}
+
+/** A topic without a contract is a wiring bug of the caller, not bad input: fail loudly. */
+function assertTopic(topic: string): void {
+  if (!isTopic(topic)) throw new TypeError(`no contract for topic "${topic}"; known topics: ${ALL_TOPICS.join(', ')}`);
+}
+
+function fail(error: DecodeError): { ok: false; error: DecodeError } {
+  return { ok: false, error };
+}
