@@ -86,3 +86,15 @@ export async function collectMessages(kafka: Kafka, topic: string, done: (messag
     await consumer.disconnect();
   }
 }
+
+/** Every message of `topic` up to its end offsets at the time of the call, in partition order. */
+export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<Collected[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = ends.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+  if (total === 0) return [];
+  const got = await collectMessages(kafka, topic, (m) => m.length >= total, timeoutMs);
+  return got.sort((a, b) => a.partition - b.partition || Number(a.message.offset) - Number(b.message.offset));
+}

@@ -3,6 +3,6 @@
  * names, topic creation, awaiting a condition, collecting messages, and loggers.
  */
 export { type TestEndpoints, serverVersions } from './endpoints.ts';
-export { testEndpoints, uniqueName, testKafka, testRedis, createTopic, waitFor, collectMessages, type Collected } from './helpers.ts';
+export { testEndpoints, uniqueName, testKafka, testRedis, createTopic, waitFor, collectMessages, readTopic, type Collected } from './helpers.ts';
 export { silentLogger, logSink, type LogSink } from './logs.ts';
 export { DAY_MS, type GenerateOptions, generateEvents, prng } from './generate.ts';

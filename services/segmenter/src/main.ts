@@ -1,21 +1,54 @@
 /**
- * Placeholder of the segmenter (issue #4 builds it): proves the run command reaches real
- * Kafka and Redis, then idles until Ctrl-C.
+ * Entry point: `node services/segmenter/src/main.ts`. Configuration from the environment
+ * (see config.ts and the README); SIGTERM/SIGINT stop gracefully, a second signal or 30 s
+ * force the exit.
  */
-import { endpoints } from '@crm/infra';
-import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logging.ts';
+import { Segmenter } from './service.ts';
 
-const e = endpoints();
-const brokers = (process.env['KAFKA_BROKERS'] ?? e.kafkaBrokers).split(',');
-const redis = new Redis(process.env['REDIS_URL'] ?? e.redisUrl);
-const admin = new Kafka({ clientId: 'crm-segmenter', brokers, logLevel: logLevel.NOTHING }).admin();
-await admin.connect();
-const cluster = await admin.describeCluster();
-console.log(`segmenter placeholder: Kafka cluster ${cluster.clusterId} at ${brokers.join(',')}, Redis ${await redis.ping()}; Ctrl-C to stop`);
-await new Promise<void>((resolve) => {
-  process.once('SIGINT', resolve);
-  process.once('SIGTERM', resolve);
-});
-await admin.disconnect();
-redis.disconnect();
+/** Longest graceful stop before the process exits anyway. */
+const FORCE_EXIT_MS = 30_000;
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`segmenter: ${err.message}`);
+    process.exit(78); // EX_CONFIG
+  }
+  throw err;
+}
+const log = createLogger(config.logLevel);
+const segmenter = new Segmenter(config, log);
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) {
+    log.warn({ signal }, 'second signal: exiting now');
+    process.exit(1);
+  }
+  stopping = true;
+  log.info({ signal }, 'stopping');
+  setTimeout(() => {
+    log.error('graceful stop took longer than 30 s: exiting');
+    process.exit(1);
+  }, FORCE_EXIT_MS).unref();
+  segmenter.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      log.error({ err }, 'stop failed');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+
+try {
+  await segmenter.start();
+} catch (err) {
+  log.fatal({ err }, err instanceof ConfigError ? err.message : 'segmenter failed to start');
+  process.exit(err instanceof ConfigError ? 78 : 1);
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+import { assertCoPartitioned } from './topics.ts';
+
+const ok = { KAFKA_BROKERS: '127.0.0.1:19092', REDIS_URL: 'redis://127.0.0.1:16379' };
+
+describe('configuration', () => {
+  it('takes defaults for everything optional', () => {
+    const c = loadConfig(ok);
+    expect(c).toMatchObject({ groupId: 'crm-segmenter', partitions: 6, clock: 'wall', keyPrefix: 'crm' });
+    expect(c.topics.orders).toBe('commerce.orders.v1');
+  });
+
+  it('stops at start naming each bad variable and what was expected', () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow(/KAFKA_BROKERS: is required: a comma-separated list of host:port/);
+    expect(() => loadConfig({ ...ok, CRM_CLOCK: 'sundial' })).toThrow(/CRM_CLOCK: .*(wall|stream).*\(got "sundial"\)/);
+    expect(() => loadConfig({ ...ok, CRM_PARTITIONS: '0' })).toThrow(/CRM_PARTITIONS/);
+    expect(() => loadConfig({ ...ok, REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
+  it('names a domain configuration file that is not JSON or breaks the rules', () => {
+    expect(() => loadConfig({ ...ok, CRM_DOMAIN_CONFIG: '/nonexistent/domain.json' })).toThrow(/CRM_DOMAIN_CONFIG: cannot read JSON/);
+  });
+});
+
+describe('co-partitioning check', () => {
+  it('refuses input topics with different partition counts, naming each count', () => {
+    expect(() =>
+      assertCoPartitioned(
+        new Map([
+          ['a', 6],
+          ['b', 6],
+          ['c', 3],
+        ]),
+        ['a', 'b', 'c'],
+      ),
+    ).toThrow(/not co-partitioned \(a: 6, b: 6, c: 3\)/);
+    expect(
+      assertCoPartitioned(
+        new Map([
+          ['a', 6],
+          ['b', 6],
+        ]),
+        ['a', 'b'],
+      ),
+    ).toBe(6);
+  });
+});

@@ -1,0 +1,348 @@
+/**
+ * Everything the segmenter does for one partition p, serialized by a per-partition lock:
+ * apply a consumed batch (decode, read, pure apply, atomic commit), fire due timers, and
+ * relay the partition's outbox to the changes topic. Batches of the three input topics and
+ * the timers of p all write p's keys, so they take turns; different partitions run freely.
+ */
+import {
+  DecodeError,
+  type InputEvent,
+  type InputTopic,
+  type RegistryClient,
+  type SegmentChangeEvent,
+  TOPICS,
+  decodeInput,
+  encodeOutput,
+  toDeadLetter,
+} from '@crm/contracts';
+import { type CustomerState, type SegmentChange, apply, decodeState, encodeState, evaluate, nextDueAt } from '@crm/domain';
+import {
+  type BatchContext,
+  type CustomerWrite,
+  type IndexMove,
+  type PartitionKeys,
+  ScriptRejectedError,
+  ackOutbox,
+  commitBatch,
+  dueCustomers,
+  outboxLength,
+  readBatchContext,
+  readOutbox,
+} from '@crm/store';
+import type { Redis } from 'ioredis';
+import type { KafkaMessage, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { SegmenterConfig } from './config.ts';
+import type { Metrics } from './metrics.ts';
+
+/** Commit attempts of one batch before giving up (then kafkajs redelivers it). */
+const MAX_COMMIT_ATTEMPTS = 5;
+/** Outbox entries produced per send. */
+const RELAY_CHUNK = 500;
+export const SOURCE = 'urn:crm:segmenter';
+
+export interface WorkerDeps {
+  config: SegmenterConfig;
+  redis: Redis;
+  producer: Producer;
+  registry: RegistryClient | undefined;
+  metrics: Metrics;
+  log: Logger;
+  /** Actual topic name (with any suffix) -> contract topic. */
+  canonical: (topic: string) => InputTopic;
+}
+
+/** A serial queue: `run` waits for every earlier task of the same worker. */
+class Lock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(task, task);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+interface Decoded {
+  offset: string;
+  event: InputEvent;
+}
+
+export class PartitionWorker {
+  readonly partition: number;
+  private readonly deps: WorkerDeps;
+  private readonly keys: PartitionKeys;
+  private readonly lock = new Lock();
+  private readonly log: Logger;
+  /** Stream clock: the latest event time (ms) this worker has applied. */
+  private streamTime = 0;
+
+  constructor(partition: number, keys: PartitionKeys, deps: WorkerDeps) {
+    this.partition = partition;
+    this.keys = keys;
+    this.deps = deps;
+    this.log = deps.log.child({ partition });
+  }
+
+  /** The clock timers fire by: wall time, or (replay) the latest event time seen. */
+  now(): number {
+    return this.deps.config.clock === 'wall' ? Date.now() : this.streamTime;
+  }
+
+  /**
+   * Applies one consumed batch of `topic` (partition p). Returns once state, changes and
+   * timers are durable in Redis and the outbox is relayed; the caller then resolves offsets.
+   */
+  processBatch(topic: string, messages: readonly KafkaMessage[]): Promise<void> {
+    return this.lock.run(async () => {
+      if (messages.length === 0) return;
+      const started = performance.now();
+      const decoded = await this.decode(topic, messages);
+      await this.applyAndCommit(topic, messages, decoded);
+      await this.relayLocked();
+      this.deps.metrics.batchSize.observe(messages.length);
+      this.deps.metrics.batchDuration.observe((performance.now() - started) / 1000);
+    });
+  }
+
+  private async decode(
+    topic: string,
+    messages: readonly KafkaMessage[],
+  ): Promise<{ valid: Decoded[]; invalid: Array<{ message: KafkaMessage; error: DecodeError }> }> {
+    const canonical = this.deps.canonical(topic);
+    const valid: Decoded[] = [];
+    const invalid: Array<{ message: KafkaMessage; error: DecodeError }> = [];
+    for (const message of messages) {
+      const res = await decodeInput(canonical, message.value, this.deps.registry);
+      if (!res.ok) {
+        invalid.push({ message, error: res.error });
+        continue;
+      }
+      const key = message.key?.toString('utf8');
+      if (key !== undefined && key !== res.event.subject) {
+        // The key decides the partition: an event keyed by someone else would update a customer
+        // whose other events live in another partition.
+        invalid.push({
+          message,
+          error: new DecodeError('invalid_field', `subject "${res.event.subject}" differs from the record key "${key}"`, {
+            topic: canonical,
+            field: 'subject',
+          }),
+        });
+        continue;
+      }
+      valid.push({ offset: message.offset, event: res.event as InputEvent });
+    }
+    return { valid, invalid };
+  }
+
+  private async applyAndCommit(
+    topic: string,
+    messages: readonly KafkaMessage[],
+    { valid, invalid }: { valid: Decoded[]; invalid: Array<{ message: KafkaMessage; error: DecodeError }> },
+  ): Promise<void> {
+    const { metrics } = this.deps;
+    const lastOffset = (messages[messages.length - 1] as KafkaMessage).offset;
+    const nextOffset = (BigInt(lastOffset) + 1n).toString();
+    const customerIds = [...new Set(valid.map((d) => d.event.subject))];
+    let deadLettered = false;
+
+    for (let attempt = 1; ; attempt++) {
+      const ctx = await readBatchContext(this.deps.redis, this.keys, customerIds);
+      const fence = ctx.fence[topic];
+      const fresh = (offset: string) => fence === undefined || BigInt(offset) >= BigInt(fence);
+      if (fence !== undefined && BigInt(fence) >= BigInt(nextOffset)) {
+        // Redelivery of a batch already applied (crash before the offset commit, rebalance).
+        metrics.eventsConsumed.inc({ topic, outcome: 'already_applied' }, messages.length);
+        return;
+      }
+      if (!deadLettered) {
+        await this.deadLetter(
+          topic,
+          invalid.filter((i) => fresh(i.message.offset)),
+        );
+        deadLettered = true;
+      }
+      const toApply = valid.filter((d) => fresh(d.offset));
+      const { writes, changes } = this.applyEvents(topic, ctx, toApply);
+      try {
+        const t0 = performance.now();
+        await commitBatch(this.deps.redis, this.keys, {
+          fence: { expected: { [topic]: fence ?? null }, next: { [topic]: nextOffset } },
+          customers: writes,
+          changes: changes.map((c) => JSON.stringify(toChangeEvent(c))),
+          moves: changes.map(toIndexMove),
+        });
+        metrics.redisCommit.observe((performance.now() - t0) / 1000);
+        metrics.eventsConsumed.inc({ topic, outcome: 'applied' }, toApply.length);
+        for (const c of changes) metrics.segmentChanges.inc({ dimension: c.dimension });
+        for (const d of toApply) {
+          const t = Date.parse(d.event.time);
+          if (t > this.streamTime) this.streamTime = t;
+        }
+        return;
+      } catch (err) {
+        if (!(err instanceof ScriptRejectedError) || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
+        metrics.commitConflicts.inc({ code: err.code });
+        this.log.warn({ err, attempt, topic }, 'batch commit refused; re-reading the partition');
+      }
+    }
+  }
+
+  /** Pure part of a batch: fold the events into the customers' states. */
+  private applyEvents(topic: string, ctx: BatchContext, events: readonly Decoded[]): { writes: CustomerWrite[]; changes: SegmentChange[] } {
+    const { domain } = this.deps.config;
+    const states = new Map<string, CustomerState | null>();
+    const changes: SegmentChange[] = [];
+    for (const { offset, event } of events) {
+      const id = event.subject;
+      if (!states.has(id)) states.set(id, decodeStored(ctx, id));
+      const res = apply(states.get(id) ?? null, event, domain, { topic, partition: this.partition, offset });
+      states.set(id, res.state);
+      changes.push(...res.changes);
+    }
+    const writes = [...states].map(([id, state]) => this.write(ctx, id, state));
+    return { writes, changes };
+  }
+
+  private write(ctx: BatchContext, id: string, state: CustomerState | null): CustomerWrite {
+    const version = ctx.customers.get(id)?.version ?? 0;
+    if (state === null) return { id, version, state: null, dueAt: null };
+    const due = nextDueAt(state, this.deps.config.domain);
+    return { id, version, state: encodeState(state), dueAt: due };
+  }
+
+  private async deadLetter(topic: string, failures: Array<{ message: KafkaMessage; error: DecodeError }>): Promise<void> {
+    if (failures.length === 0) return;
+    const time = new Date().toISOString();
+    const messages = await Promise.all(
+      failures.map(async ({ message, error }) => {
+        const event = toDeadLetter(
+          {
+            topic,
+            partition: this.partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            headers: message.headers,
+            timestamp: message.timestamp,
+          },
+          error,
+          { source: SOURCE, time },
+        );
+        this.deps.metrics.deadLetters.inc({ reason: error.reason });
+        this.deps.metrics.eventsConsumed.inc({ topic, outcome: 'dead_letter' });
+        this.log.warn({ offset: message.offset, reason: error.reason, field: error.field }, 'dead-lettered a record');
+        return { key: message.key, value: await encodeOutput(TOPICS.deadLetter, event, this.deps.registry), headers: ceHeaders(event) };
+      }),
+    );
+    await this.deps.producer.send({ topic: this.deps.config.topics.deadLetter, acks: -1, messages });
+  }
+
+  /** Evaluates this partition's due customers (one commit of at most CRM_TIMER_BATCH). Returns how many fired. */
+  fireTimers(): Promise<number> {
+    return this.lock.run(async () => {
+      const { redis, config, metrics } = this.deps;
+      const now = this.now();
+      const due = await dueCustomers(redis, this.keys, now, config.timerBatch);
+      metrics.timersDue.set({ partition: String(this.partition) }, due.length);
+      if (due.length === 0) return 0;
+      for (let attempt = 1; ; attempt++) {
+        const ctx = await readBatchContext(redis, this.keys, due);
+        const changes: SegmentChange[] = [];
+        const writes: CustomerWrite[] = [];
+        for (const id of due) {
+          const state = decodeStored(ctx, id);
+          if (state === null) {
+            writes.push({ id, version: 0, state: null, dueAt: null });
+            continue;
+          }
+          const res = evaluate(state, now, config.domain);
+          changes.push(...res.changes);
+          const w = this.write(ctx, id, res.state);
+          // A timer always moves forward, whatever the rules say, so a customer cannot spin.
+          writes.push(w.dueAt !== null && w.dueAt <= now ? { ...w, dueAt: now + 1 } : w);
+        }
+        const expected = Object.fromEntries(Object.entries(ctx.fence));
+        try {
+          await commitBatch(redis, this.keys, {
+            fence: { expected, next: {} },
+            customers: writes,
+            changes: changes.map((c) => JSON.stringify(toChangeEvent(c))),
+            moves: changes.map(toIndexMove),
+          });
+          metrics.timersFired.inc(due.length);
+          for (const c of changes) metrics.segmentChanges.inc({ dimension: c.dimension });
+          break;
+        } catch (err) {
+          if (!(err instanceof ScriptRejectedError) || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
+          metrics.commitConflicts.inc({ code: err.code });
+        }
+      }
+      await this.relayLocked();
+      return due.length;
+    });
+  }
+
+  /** Relays the outbox (used on assignment, before the partition's first batch). */
+  relay(): Promise<number> {
+    return this.lock.run(() => this.relayLocked());
+  }
+
+  /** Produces every outbox entry to the changes topic (acks=all, idempotent), then trims them. */
+  private async relayLocked(): Promise<number> {
+    const { redis, producer, registry, config, metrics } = this.deps;
+    let relayed = 0;
+    for (;;) {
+      const entries = await readOutbox(redis, this.keys, RELAY_CHUNK);
+      if (entries.length === 0) break;
+      const messages = await Promise.all(
+        entries.map(async (e) => {
+          const event = JSON.parse(e.change) as SegmentChangeEvent;
+          return { key: event.subject, value: await encodeOutput(TOPICS.segmentChanges, event, registry), headers: ceHeaders(event) };
+        }),
+      );
+      await producer.send({ topic: config.topics.segmentChanges, acks: -1, messages });
+      await ackOutbox(
+        redis,
+        this.keys,
+        entries.map((e) => e.id),
+      );
+      relayed += entries.length;
+      metrics.relayed.inc(entries.length);
+    }
+    metrics.outboxBacklog.set({ partition: String(this.partition) }, await outboxLength(redis, this.keys));
+    return relayed;
+  }
+}
+
+function decodeStored(ctx: BatchContext, id: string): CustomerState | null {
+  const stored = ctx.customers.get(id);
+  return stored?.state ? decodeState(stored.state) : null;
+}
+
+/** The CloudEvent of a change: its id is the change's deterministic id, so a re-emission is recognisable. */
+export function toChangeEvent(c: SegmentChange): SegmentChangeEvent {
+  return {
+    specversion: '1.0',
+    id: c.id,
+    source: SOURCE,
+    type: 'crm.segment.changed',
+    time: c.time,
+    subject: c.customerId,
+    data: { dimension: c.dimension, segment: c.segment, from: c.from, to: c.to, reason: c.reason, cause: c.cause },
+  };
+}
+
+/** Segment index family of a change: custom segments index by their name. */
+function toIndexMove(c: SegmentChange): IndexMove {
+  if (c.dimension === 'custom') {
+    const name = c.segment ?? 'unnamed';
+    return { customerId: c.customerId, dimension: 'custom', from: c.from === null ? null : name, to: c.to === null ? null : name };
+  }
+  return { customerId: c.customerId, dimension: c.dimension, from: c.from, to: c.to };
+}
+
+/** CloudEvents binary-mode attributes as Kafka headers (ce_*), beside the structured payload. */
+function ceHeaders(e: { id: string; source: string; type: string; time: string; subject: string; specversion: string }): Record<string, string> {
+  return { ce_id: e.id, ce_source: e.source, ce_type: e.type, ce_time: e.time, ce_subject: e.subject, ce_specversion: e.specversion };
+}

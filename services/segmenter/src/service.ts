@@ -1,0 +1,188 @@
+/**
+ * The segmenter service: one consumer group over the three input topics (co-partitioned
+ * assignment), a PartitionWorker per owned partition, the timer loop, the HTTP endpoints,
+ * and a graceful stop (finish the batch, flush the outbox, commit, leave the group).
+ */
+import type { Server } from 'node:http';
+import { type InputTopic, TOPICS } from '@crm/contracts';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { partitionKeys } from '@crm/store';
+import { Redis } from 'ioredis';
+import { type Consumer, type EachBatchPayload, Kafka, type Producer, logLevel } from 'kafkajs';
+import type { Logger } from 'pino';
+import { coPartitionedAssigner } from './assignor.ts';
+import type { SegmenterConfig } from './config.ts';
+import { startHttp } from './http.ts';
+import { kafkaLogCreator } from './logging.ts';
+import { type Metrics, createMetrics } from './metrics.ts';
+import { PartitionWorker, type WorkerDeps } from './partition-worker.ts';
+import { assertCoPartitioned, ensureTopics } from './topics.ts';
+
+/** Records applied per chunk of a long batch; heartbeats go out between chunks. */
+const CHUNK = 2000;
+
+export class Segmenter {
+  readonly metrics: Metrics;
+  private readonly config: SegmenterConfig;
+  private readonly log: Logger;
+  private readonly redis: Redis;
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly workers = new Map<number, PartitionWorker>();
+  private readonly inputTopics: string[];
+  private owned: number[] = [];
+  private http: Server | undefined;
+  private timerLoop: NodeJS.Timeout | undefined;
+  private timerRunning: Promise<void> | undefined;
+  private running = false;
+  private deps: WorkerDeps | undefined;
+
+  constructor(config: SegmenterConfig, log: Logger) {
+    this.config = config;
+    this.log = log;
+    this.metrics = createMetrics();
+    this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: false });
+    this.kafka = new Kafka({ clientId: 'crm-segmenter', brokers: config.kafkaBrokers, logLevel: logLevel.INFO, logCreator: kafkaLogCreator(log) });
+    this.consumer = this.kafka.consumer({
+      groupId: config.groupId,
+      partitionAssigners: [coPartitionedAssigner],
+      sessionTimeout: config.sessionTimeoutMs,
+      // Kafka's advice: heartbeat at most a third of the session timeout; a tenth rides out a lost beat or two.
+      heartbeatInterval: Math.floor(config.sessionTimeoutMs / 10),
+      rebalanceTimeout: config.sessionTimeoutMs * 2,
+      maxBytesPerPartition: 1024 * 1024,
+      maxWaitTimeInMs: 100,
+    });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.inputTopics = [config.topics.orders, config.topics.interactions, config.topics.profiles];
+  }
+
+  /** Partitions this member owns now. */
+  assigned(): readonly number[] {
+    return this.owned;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    this.http = await startHttp(config.httpPort, this.metrics.registry, { ready: () => this.readiness() });
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const counts = await ensureTopics(admin, [...this.inputTopics, config.topics.segmentChanges, config.topics.deadLetter], config.partitions);
+      assertCoPartitioned(counts, this.inputTopics);
+    } finally {
+      await admin.disconnect();
+    }
+    const registry = config.schemaRegistryUrl ? new SchemaRegistry({ host: config.schemaRegistryUrl }) : undefined;
+    const canonicalOf = new Map<string, InputTopic>([
+      [config.topics.orders, TOPICS.orders],
+      [config.topics.interactions, TOPICS.interactions],
+      [config.topics.profiles, TOPICS.profiles],
+    ]);
+    this.deps = {
+      config,
+      redis: this.redis,
+      producer: this.producer,
+      registry,
+      metrics: this.metrics,
+      log: this.log,
+      canonical: (t) => canonicalOf.get(t) ?? (t as InputTopic),
+    };
+    await this.producer.connect();
+    await this.consumer.connect();
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.metrics.rebalances.inc();
+      const assignment = e.payload.memberAssignment as Record<string, number[]>;
+      this.owned = [...(assignment[config.topics.orders] ?? [])].sort((a, b) => a - b);
+      this.metrics.assignedPartitions.set(this.owned.length);
+      this.log.info({ partitions: this.owned }, 'partitions assigned');
+      // A new owner first drains what a previous owner committed but did not relay.
+      for (const p of this.owned) {
+        this.worker(p)
+          .relay()
+          .catch((err: unknown) => this.log.error({ err, partition: p }, 'outbox drain failed'));
+      }
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
+    await this.consumer.subscribe({ topics: this.inputTopics, fromBeginning: true });
+    this.running = true;
+    await this.consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      partitionsConsumedConcurrently: config.concurrency,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.scheduleTimers();
+    this.log.info({ topics: this.inputTopics, group: config.groupId, clock: config.clock }, 'segmenter started');
+  }
+
+  private worker(p: number): PartitionWorker {
+    let w = this.workers.get(p);
+    if (w === undefined) {
+      w = new PartitionWorker(p, partitionKeys(this.config.keyPrefix, p), this.deps as WorkerDeps);
+      this.workers.set(p, w);
+    }
+    return w;
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const w = this.worker(batch.partition);
+    for (let i = 0; i < batch.messages.length; i += CHUNK) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(i, i + CHUNK);
+      await w.processBatch(batch.topic, chunk);
+      // Only now is the chunk durable in Redis (state, changes relayed): its offsets may go.
+      resolveOffset((chunk[chunk.length - 1] as { offset: string }).offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  }
+
+  private scheduleTimers(): void {
+    this.timerLoop = setTimeout(() => {
+      this.timerRunning = this.fireTimers().finally(() => {
+        this.timerRunning = undefined;
+        if (this.running) this.scheduleTimers();
+      });
+    }, this.config.timerIntervalMs);
+  }
+
+  /** Fires due timers of every owned partition until none is due. */
+  private async fireTimers(): Promise<void> {
+    for (const p of this.owned) {
+      try {
+        while (this.running && (await this.worker(p).fireTimers()) >= this.config.timerBatch) {
+          // a full batch fired: more may be due
+        }
+      } catch (err) {
+        this.log.error({ err, partition: p }, 'timer evaluation failed; retried on the next tick');
+      }
+    }
+  }
+
+  private readiness(): { ready: boolean; detail: Record<string, unknown> } {
+    const redisUp = this.redis.status === 'ready';
+    const ready = this.running && redisUp && this.owned.length > 0;
+    return { ready, detail: { running: this.running, redis: this.redis.status, partitions: this.owned } };
+  }
+
+  /** Finishes the batch in hand, stops timers, relays every owned outbox, commits, leaves the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timerLoop) clearTimeout(this.timerLoop);
+    await this.timerRunning;
+    await this.consumer.stop();
+    for (const p of this.owned) await this.worker(p).relay();
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+    await this.redis.quit();
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    this.log.info('segmenter stopped');
+  }
+
+  httpPort(): number {
+    const address = this.http?.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+}
