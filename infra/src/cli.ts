@@ -1,10 +1,33 @@
 #!/usr/bin/env node
-/** `node infra/src/cli.ts up|down|status`: the local infrastructure from a shell. */
+/**
+ * `node infra/src/cli.ts up|down|status|run -- <command...>`: the local infrastructure from a shell.
+ * `run` starts the servers (unless KAFKA_BROKERS, REDIS_URL and SCHEMA_REGISTRY_URL are all
+ * set), then runs the command with those variables set, forwarding Ctrl-C and SIGTERM to it.
+ */
+import { spawn } from 'node:child_process';
 import { down, endpoints, InfraError, infraConfig, status, up } from './index.ts';
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...args] = argv[0] === '--' ? argv.slice(1) : argv;
+  if (command === undefined) throw new InfraError('usage: infra run -- <command> [args...]');
+  const env = { ...process.env };
+  if (!(env['KAFKA_BROKERS'] && env['REDIS_URL'] && env['SCHEMA_REGISTRY_URL'])) {
+    const res = await up();
+    console.error(`infra: Kafka ${res.versions.kafka}, Redis ${res.versions.redis}, ${res.versions.registry} on loopback (stop them with: ./bin/pnpm infra down)`);
+    Object.assign(env, { KAFKA_BROKERS: res.kafkaBrokers, REDIS_URL: res.redisUrl, SCHEMA_REGISTRY_URL: res.schemaRegistryUrl });
+  }
+  // Its own process group: a terminal's Ctrl-C reaches this process and the group, so the
+  // child gets each signal exactly once, from here (a second one means "exit now").
+  const child = spawn(command, args, { stdio: 'inherit', env, detached: true });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+}
 
 async function main(command: string | undefined): Promise<number> {
   const cfg = infraConfig();
   switch (command) {
+    case 'run':
+      return run(process.argv.slice(3));
     case 'up': {
       const t0 = Date.now();
       const res = await up(cfg);
@@ -28,7 +51,7 @@ async function main(command: string | undefined): Promise<number> {
       return rows.every((r) => r.healthy) ? 0 : 1;
     }
     default:
-      console.error('usage: infra up | down | status');
+      console.error('usage: infra up | down | status | run -- <command...>');
       return 2;
   }
 }
