@@ -56,24 +56,30 @@ export function generateEvents(o: GenerateOptions): InputEvent[] {
     }
     return lo;
   };
-  const orders: Array<{ id: string; customer: string; amount: number }> = [];
+  const orders: Array<{ id: string; customer: string; amount: number; at: number }> = [];
+  // Event times in order, so that a refund or cancellation can refer to a recent order.
+  const times = Array.from({ length: o.events }, () => Math.floor(o.start + rnd() * (o.end - o.start))).sort((a, b) => a - b);
   for (let i = 0; i < o.events; i++) {
     const customer = `${prefix}${customerAt(rnd())}`;
-    const time = iso(Math.floor(o.start + rnd() * (o.end - o.start)));
+    const at = times[i] as number;
+    const time = iso(at);
     const base = { specversion: '1.0' as const, id: `${prefix}-e${o.seed}-${i}`, time, subject: customer };
     const r = rnd();
     if (r < 0.55) {
       const amount = Math.floor(500 + rnd() * 20_000);
       const orderId = `${prefix}-o${o.seed}-${i}`;
-      orders.push({ id: orderId, customer, amount });
+      orders.push({ id: orderId, customer, amount, at });
       out.push({
         ...base,
         source: 'urn:test:orders',
         type: 'commerce.order.completed',
         data: { orderId, amountMinor: amount, currency: 'EUR', itemCount: 1 + Math.floor(rnd() * 5), channel: pick(['web', 'store', 'app']), storeId: null },
       } satisfies OrderEvent);
-    } else if (r < 0.62 && orders.length > 0) {
-      const order = pick(orders);
+    } else if (r < 0.62 && orders.length > 0 && (orders[orders.length - 1] as { at: number }).at > at - 25 * DAY) {
+      // Refunds and cancellations come within 25 days of the order, as they do in practice.
+      let first = orders.length - 1;
+      while (first > 0 && (orders[first - 1] as { at: number }).at > at - 25 * DAY) first--;
+      const order = orders[first + Math.floor(rnd() * (orders.length - first))] as { id: string; customer: string; amount: number };
       const refund = rnd() < 0.5;
       out.push({
         ...base,
@@ -116,7 +122,7 @@ export function generateEvents(o: GenerateOptions): InputEvent[] {
       } satisfies ProfileEvent);
     }
   }
-  return out.sort((a, b) => a.time.localeCompare(b.time));
+  return out;
 }
 
 export const DAY_MS = DAY;

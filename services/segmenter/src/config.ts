@@ -27,6 +27,12 @@ const Env = z.object({
   /** Partitions of the topics the service creates when they are missing. */
   CRM_PARTITIONS: int(1, 1024).default(6),
   CRM_CLOCK: z.enum(['wall', 'stream']).default('wall'),
+  /**
+   * live: emit every change. backfill: rebuild state from the start of the topics quietly (no
+   * changes emitted, stream clock), then switch to live once every owned partition has reached
+   * the end offsets seen at start.
+   */
+  CRM_MODE: z.enum(['live', 'backfill']).default('live'),
   /** How often each owned partition's due timers are checked. */
   CRM_TIMER_INTERVAL_MS: int(10, 3_600_000).default(1000),
   /** Most customers evaluated per timer commit (one Lua call). */
@@ -53,6 +59,7 @@ export interface SegmenterConfig {
   topics: { orders: string; interactions: string; profiles: string; segmentChanges: string; deadLetter: string };
   partitions: number;
   clock: 'wall' | 'stream';
+  mode: 'live' | 'backfill';
   timerIntervalMs: number;
   timerBatch: number;
   httpPort: number;
@@ -106,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SegmenterConfi
     },
     partitions: e.CRM_PARTITIONS,
     clock: e.CRM_CLOCK,
+    mode: e.CRM_MODE,
     timerIntervalMs: e.CRM_TIMER_INTERVAL_MS,
     timerBatch: e.CRM_TIMER_BATCH,
     httpPort: e.CRM_HTTP_PORT,

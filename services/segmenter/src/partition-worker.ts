@@ -75,6 +75,8 @@ export class PartitionWorker {
   private readonly log: Logger;
   /** Stream clock: the latest event time (ms) this worker has applied. */
   private streamTime = 0;
+  /** Backfill: state and indexes are written, changes are not emitted, time is stream time. */
+  private quiet = false;
 
   constructor(partition: number, keys: PartitionKeys, deps: WorkerDeps) {
     this.partition = partition;
@@ -83,9 +85,19 @@ export class PartitionWorker {
     this.log = deps.log.child({ partition });
   }
 
-  /** The clock timers fire by: wall time, or (replay) the latest event time seen. */
+  /** The clock timers fire by: wall time, or (replay, backfill) the latest event time seen. */
   now(): number {
-    return this.deps.config.clock === 'wall' ? Date.now() : this.streamTime;
+    return this.deps.config.clock === 'wall' && !this.quiet ? Date.now() : this.streamTime;
+  }
+
+  /** Quiet (backfill) or live. Takes effect from the next batch or timer run. */
+  setQuiet(quiet: boolean): void {
+    this.quiet = quiet;
+  }
+
+  /** What goes into the outbox: nothing while backfilling. */
+  private outboxEntries(changes: readonly SegmentChange[]): string[] {
+    return this.quiet ? [] : changes.map((c) => JSON.stringify(toChangeEvent(c)));
   }
 
   /**
@@ -169,12 +181,12 @@ export class PartitionWorker {
         await commitBatch(this.deps.redis, this.keys, {
           fence: { expected: { [topic]: fence ?? null }, next: { [topic]: nextOffset } },
           customers: writes,
-          changes: changes.map((c) => JSON.stringify(toChangeEvent(c))),
+          changes: this.outboxEntries(changes),
           moves: changes.map(toIndexMove),
         });
         metrics.redisCommit.observe((performance.now() - t0) / 1000);
         metrics.eventsConsumed.inc({ topic, outcome: 'applied' }, toApply.length);
-        for (const c of changes) metrics.segmentChanges.inc({ dimension: c.dimension });
+        if (!this.quiet) for (const c of changes) metrics.segmentChanges.inc({ dimension: c.dimension });
         for (const d of toApply) {
           const t = Date.parse(d.event.time);
           if (t > this.streamTime) this.streamTime = t;
@@ -267,11 +279,11 @@ export class PartitionWorker {
           await commitBatch(redis, this.keys, {
             fence: { expected, next: {} },
             customers: writes,
-            changes: changes.map((c) => JSON.stringify(toChangeEvent(c))),
+            changes: this.outboxEntries(changes),
             moves: changes.map(toIndexMove),
           });
           metrics.timersFired.inc(due.length);
-          for (const c of changes) metrics.segmentChanges.inc({ dimension: c.dimension });
+          if (!this.quiet) for (const c of changes) metrics.segmentChanges.inc({ dimension: c.dimension });
           break;
         } catch (err) {
           if (!(err instanceof ScriptRejectedError) || attempt >= MAX_COMMIT_ATTEMPTS) throw err;

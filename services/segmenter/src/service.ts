@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { type InputTopic, TOPICS } from '@crm/contracts';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { partitionKeys } from '@crm/store';
+import { partitionKeys, readFence } from '@crm/store';
 import { Redis } from 'ioredis';
 import { type Consumer, type EachBatchPayload, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -37,6 +37,9 @@ export class Segmenter {
   private timerRunning: Promise<void> | undefined;
   private running = false;
   private deps: WorkerDeps | undefined;
+  /** Backfill: per input topic and partition, the end offset seen at start; null once live. */
+  private backfillTargets: Map<string, Map<number, string>> | null = null;
+  private lastCatchUpCheck = 0;
 
   constructor(config: SegmenterConfig, log: Logger) {
     this.config = config;
@@ -73,6 +76,20 @@ export class Segmenter {
       assertCoPartitioned(counts, this.inputTopics);
     } finally {
       await admin.disconnect();
+    }
+    if (config.mode === 'backfill') {
+      const admin2 = this.kafka.admin();
+      await admin2.connect();
+      try {
+        this.backfillTargets = new Map();
+        for (const t of this.inputTopics) {
+          const offsets = await admin2.fetchTopicOffsets(t);
+          this.backfillTargets.set(t, new Map(offsets.map((o) => [o.partition, o.high])));
+        }
+      } finally {
+        await admin2.disconnect();
+      }
+      this.log.info('backfill: rebuilding state quietly up to the end offsets seen at start');
     }
     const registry = config.schemaRegistryUrl ? new SchemaRegistry({ host: config.schemaRegistryUrl }) : undefined;
     const canonicalOf = new Map<string, InputTopic>([
@@ -113,6 +130,7 @@ export class Segmenter {
       partitionsConsumedConcurrently: config.concurrency,
       eachBatch: (payload) => this.onBatch(payload),
     });
+    this.metrics.backfilling.set(this.backfillTargets === null ? 0 : 1);
     this.scheduleTimers();
     this.log.info({ topics: this.inputTopics, group: config.groupId, clock: config.clock }, 'segmenter started');
   }
@@ -121,6 +139,7 @@ export class Segmenter {
     let w = this.workers.get(p);
     if (w === undefined) {
       w = new PartitionWorker(p, partitionKeys(this.config.keyPrefix, p), this.deps as WorkerDeps);
+      w.setQuiet(this.backfillTargets !== null);
       this.workers.set(p, w);
     }
     return w;
@@ -137,6 +156,31 @@ export class Segmenter {
       await commitOffsetsIfNecessary();
       await heartbeat();
     }
+    if (this.backfillTargets !== null) await this.maybeGoLive();
+  }
+
+  /** 'backfill' until every owned partition reached the end offsets seen at start, then 'live'. */
+  mode(): 'backfill' | 'live' {
+    return this.backfillTargets === null ? 'live' : 'backfill';
+  }
+
+  /** Switches from backfill to live once every owned partition's fence reached its target. */
+  private async maybeGoLive(): Promise<void> {
+    const targets = this.backfillTargets;
+    // Checked at most twice a second: it reads one small hash per owned partition.
+    if (targets === null || this.owned.length === 0 || Date.now() - this.lastCatchUpCheck < 500) return;
+    this.lastCatchUpCheck = Date.now();
+    for (const p of this.owned) {
+      const fence = await readFence(this.redis, partitionKeys(this.config.keyPrefix, p));
+      for (const [topic, ends] of targets) {
+        const end = ends.get(p) ?? '0';
+        if (BigInt(fence[topic] ?? '0') < BigInt(end)) return;
+      }
+    }
+    this.backfillTargets = null;
+    for (const w of this.workers.values()) w.setQuiet(false);
+    this.metrics.backfilling.set(0);
+    this.log.info({ partitions: this.owned }, 'backfill complete: live');
   }
 
   private scheduleTimers(): void {
@@ -150,6 +194,7 @@ export class Segmenter {
 
   /** Fires due timers of every owned partition until none is due. */
   private async fireTimers(): Promise<void> {
+    if (this.backfillTargets !== null) await this.maybeGoLive();
     for (const p of this.owned) {
       try {
         while (this.running && (await this.worker(p).fireTimers()) >= this.config.timerBatch) {
