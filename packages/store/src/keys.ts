@@ -14,6 +14,8 @@ export interface PartitionKeys {
   timers: string;
   /** Hash: `<dimension>:<value>` -> member count. */
   counts: string;
+  /** String: JSON RfmSummary of the partition's customers (quantile scoring mode). */
+  rfmSummary: string;
   /** Set of the members of one segment value. */
   members(dimension: string, value: string): string;
 }
@@ -26,6 +28,15 @@ export function partitionKeys(prefix: string, partition: number): PartitionKeys 
     outbox: `${base}:outbox`,
     timers: `${base}:timers`,
     counts: `${base}:counts`,
+    rfmSummary: `${base}:rfm-summary`,
     members: (dimension, value) => `${base}:seg:${dimension}:${value}`,
+  };
+}
+
+/** Keys that belong to no partition. */
+export function globalKeys(prefix: string): { rfmCuts: string } {
+  return {
+    /** String: JSON {cuts, computedAt} of the RFM score cuts in force (quantile scoring mode). */
+    rfmCuts: `${prefix}:rfm-cuts`,
   };
 }

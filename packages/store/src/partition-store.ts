@@ -100,7 +100,13 @@ export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: Batc
     changes: batch.changes,
     members,
   };
-  const reply = await callScript(redis, 'commitBatch', [keys.fence, keys.state, keys.outbox, keys.timers, keys.counts, ...memberKeys], [JSON.stringify(arg)], false);
+  const reply = await callScript(
+    redis,
+    'commitBatch',
+    [keys.fence, keys.state, keys.outbox, keys.timers, keys.counts, ...memberKeys],
+    [JSON.stringify(arg)],
+    false,
+  );
   return checkReply('commitBatch', reply, keys.state) as number;
 }
 

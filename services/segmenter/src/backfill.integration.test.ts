@@ -30,7 +30,11 @@ describe('backfill mode', () => {
       e.type.startsWith('commerce.') ? config.topics.orders : e.type.startsWith('service.') ? config.topics.interactions : config.topics.profiles;
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [config.topics.orders, config.topics.interactions, config.topics.profiles, config.topics.segmentChanges, config.topics.deadLetter], 2);
+    await ensureTopics(
+      admin,
+      [config.topics.orders, config.topics.interactions, config.topics.profiles, config.topics.segmentChanges, config.topics.deadLetter],
+      2,
+    );
     await admin.disconnect();
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
@@ -82,7 +86,9 @@ describe('backfill mode', () => {
     await producer.disconnect();
     const registry = new SchemaRegistry({ host: env['SCHEMA_REGISTRY_URL'] as string });
     const changes = await waitFor('the live change', async () => {
-      const all = await Promise.all((await readTopic(kafka, config.topics.segmentChanges)).map(async (m) => SegmentChangeEvent.parse(await registry.decode(m.message.value as Buffer))));
+      const all = await Promise.all(
+        (await readTopic(kafka, config.topics.segmentChanges)).map(async (m) => SegmentChangeEvent.parse(await registry.decode(m.message.value as Buffer))),
+      );
       return all.some((c) => c.subject === 'newcomer') ? all : undefined;
     });
     const fromEvents = changes.filter((c) => c.data.cause.kind === 'event');

@@ -33,6 +33,10 @@ const Env = z.object({
    * the end offsets seen at start.
    */
   CRM_MODE: z.enum(['live', 'backfill']).default('live'),
+  /** fixed: R/F/M scores by the configured cuts. quantile: cuts are the population's quintiles, recomputed periodically. */
+  CRM_SCORING: z.enum(['fixed', 'quantile']).default('fixed'),
+  /** Quantile mode: how often the cuts are recomputed (and customers re-scored when they move). */
+  CRM_RESCORE_INTERVAL_MS: int(100, 86_400_000).default(300_000),
   /** How often each owned partition's due timers are checked. */
   CRM_TIMER_INTERVAL_MS: int(10, 3_600_000).default(1000),
   /** Most customers evaluated per timer commit (one Lua call). */
@@ -60,6 +64,8 @@ export interface SegmenterConfig {
   partitions: number;
   clock: 'wall' | 'stream';
   mode: 'live' | 'backfill';
+  scoring: 'fixed' | 'quantile';
+  rescoreIntervalMs: number;
   timerIntervalMs: number;
   timerBatch: number;
   httpPort: number;
@@ -114,6 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SegmenterConfi
     partitions: e.CRM_PARTITIONS,
     clock: e.CRM_CLOCK,
     mode: e.CRM_MODE,
+    scoring: e.CRM_SCORING,
+    rescoreIntervalMs: e.CRM_RESCORE_INTERVAL_MS,
     timerIntervalMs: e.CRM_TIMER_INTERVAL_MS,
     timerBatch: e.CRM_TIMER_BATCH,
     httpPort: e.CRM_HTTP_PORT,

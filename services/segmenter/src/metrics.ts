@@ -66,6 +66,7 @@ export function createMetrics() {
     }),
     relayed: new Counter({ name: 'crm_segment_changes_relayed_total', help: 'Segment changes produced to the changes topic', registers: [registry] }),
     rebalances: new Counter({ name: 'crm_rebalances_total', help: 'Consumer group rebalances this member took part in', registers: [registry] }),
+    rescores: new Counter({ name: 'crm_rescore_sweeps_total', help: 'Re-scoring sweeps after the RFM quantile cuts moved', registers: [registry] }),
     backfilling: new Gauge({ name: 'crm_backfilling', help: '1 while rebuilding state quietly (backfill mode), 0 when live', registers: [registry] }),
     assignedPartitions: new Gauge({ name: 'crm_assigned_partitions', help: 'Partitions (per input topic) assigned to this member', registers: [registry] }),
   };

@@ -15,7 +15,22 @@ import {
   encodeOutput,
   toDeadLetter,
 } from '@crm/contracts';
-import { type CustomerState, type SegmentChange, apply, decodeState, encodeState, evaluate, nextDueAt } from '@crm/domain';
+import {
+  type CustomerState,
+  type DomainConfig,
+  type RfmInput,
+  type RfmSummary,
+  type SegmentChange,
+  type Transition,
+  apply,
+  decodeState,
+  describe,
+  encodeState,
+  evaluate,
+  nextDueAt,
+  rescore,
+  summarizeRfm,
+} from '@crm/domain';
 import {
   type BatchContext,
   type CustomerWrite,
@@ -48,6 +63,8 @@ export interface WorkerDeps {
   registry: RegistryClient | undefined;
   metrics: Metrics;
   log: Logger;
+  /** The domain configuration in force (quantile mode swaps the RFM cuts while running). */
+  domain: () => DomainConfig;
   /** Actual topic name (with any suffix) -> contract topic. */
   canonical: (topic: string) => InputTopic;
 }
@@ -202,7 +219,7 @@ export class PartitionWorker {
 
   /** Pure part of a batch: fold the events into the customers' states. */
   private applyEvents(topic: string, ctx: BatchContext, events: readonly Decoded[]): { writes: CustomerWrite[]; changes: SegmentChange[] } {
-    const { domain } = this.deps.config;
+    const domain = this.deps.domain();
     const states = new Map<string, CustomerState | null>();
     const changes: SegmentChange[] = [];
     for (const { offset, event } of events) {
@@ -219,7 +236,7 @@ export class PartitionWorker {
   private write(ctx: BatchContext, id: string, state: CustomerState | null): CustomerWrite {
     const version = ctx.customers.get(id)?.version ?? 0;
     if (state === null) return { id, version, state: null, dueAt: null };
-    const due = nextDueAt(state, this.deps.config.domain);
+    const due = nextDueAt(state, this.deps.domain());
     return { id, version, state: encodeState(state), dueAt: due };
   }
 
@@ -258,41 +275,89 @@ export class PartitionWorker {
       const due = await dueCustomers(redis, this.keys, now, config.timerBatch);
       metrics.timersDue.set({ partition: String(this.partition) }, due.length);
       if (due.length === 0) return 0;
-      for (let attempt = 1; ; attempt++) {
-        const ctx = await readBatchContext(redis, this.keys, due);
-        const changes: SegmentChange[] = [];
-        const writes: CustomerWrite[] = [];
-        for (const id of due) {
-          const state = decodeStored(ctx, id);
-          if (state === null) {
-            writes.push({ id, version: 0, state: null, dueAt: null });
-            continue;
-          }
-          const res = evaluate(state, now, config.domain);
-          changes.push(...res.changes);
-          const w = this.write(ctx, id, res.state);
-          // A timer always moves forward, whatever the rules say, so a customer cannot spin.
-          writes.push(w.dueAt !== null && w.dueAt <= now ? { ...w, dueAt: now + 1 } : w);
-        }
-        const expected = Object.fromEntries(Object.entries(ctx.fence));
-        try {
-          await commitBatch(redis, this.keys, {
-            fence: { expected, next: {} },
-            customers: writes,
-            changes: this.outboxEntries(changes),
-            moves: changes.map(toIndexMove),
-          });
-          metrics.timersFired.inc(due.length);
-          if (!this.quiet) for (const c of changes) metrics.segmentChanges.inc({ dimension: c.dimension });
-          break;
-        } catch (err) {
-          if (!(err instanceof ScriptRejectedError) || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
-          metrics.commitConflicts.inc({ code: err.code });
-        }
-      }
+      const domain = this.deps.domain();
+      await this.reevaluate(due, (state) => evaluate(state, now, domain), now);
+      metrics.timersFired.inc(due.length);
       await this.relayLocked();
       return due.length;
     });
+  }
+
+  /** Re-scores `customerIds` with the current RFM cuts (quantile scoring mode). Returns the changes committed. */
+  rescoreCustomers(customerIds: readonly string[]): Promise<number> {
+    return this.lock.run(async () => {
+      const domain = this.deps.domain();
+      const changes = await this.reevaluate(customerIds, (state) => rescore(state, domain), null);
+      await this.relayLocked();
+      return changes;
+    });
+  }
+
+  /**
+   * The commit path of changes that come from no input record (timers, rescoring): read the
+   * customers, transform each state, commit with the fence unchanged but checked. Timers
+   * always move forward past `now`, so a customer cannot spin.
+   */
+  private async reevaluate(ids: readonly string[], transform: (state: CustomerState) => Transition, now: number | null): Promise<number> {
+    const { redis, metrics } = this.deps;
+    for (let attempt = 1; ; attempt++) {
+      const ctx = await readBatchContext(redis, this.keys, ids);
+      const changes: SegmentChange[] = [];
+      const writes: CustomerWrite[] = [];
+      for (const id of ids) {
+        const state = decodeStored(ctx, id);
+        if (state === null) {
+          writes.push({ id, version: 0, state: null, dueAt: null });
+          continue;
+        }
+        const res = transform(state);
+        changes.push(...res.changes);
+        const w = this.write(ctx, id, res.state);
+        writes.push(now !== null && w.dueAt !== null && w.dueAt <= now ? { ...w, dueAt: now + 1 } : w);
+      }
+      try {
+        await commitBatch(redis, this.keys, {
+          fence: { expected: { ...ctx.fence }, next: {} },
+          customers: writes,
+          changes: this.outboxEntries(changes),
+          moves: changes.map(toIndexMove),
+        });
+        if (!this.quiet) for (const c of changes) metrics.segmentChanges.inc({ dimension: c.dimension });
+        return changes.length;
+      } catch (err) {
+        if (!(err instanceof ScriptRejectedError) || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
+        metrics.commitConflicts.inc({ code: err.code });
+      }
+    }
+  }
+
+  /** The RFM inputs of every customer of the partition, as of the worker's clock, summarized. */
+  async summarize(): Promise<RfmSummary> {
+    const domain = this.deps.domain();
+    const now = this.now();
+    const inputs: RfmInput[] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.deps.redis.hscan(this.keys.state, cursor, 'COUNT', 1000);
+      cursor = next;
+      for (let i = 1; i < flat.length; i += 2) {
+        const raw = flat[i] as string;
+        const state = decodeState(raw.slice(raw.indexOf('|') + 1));
+        inputs.push(describe(now > state.asOf ? evaluate(state, now, domain).state : state, domain));
+      }
+    } while (cursor !== '0');
+    return summarizeRfm(inputs);
+  }
+
+  /** Every customer id of the partition, in chunks. */
+  async *customerIds(chunk: number): AsyncGenerator<string[]> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.deps.redis.hscan(this.keys.state, cursor, 'COUNT', chunk);
+      cursor = next;
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      if (ids.length > 0) yield ids;
+    } while (cursor !== '0');
   }
 
   /** Relays the outbox (used on assignment, before the partition's first batch). */

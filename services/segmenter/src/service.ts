@@ -6,7 +6,8 @@
 import type { Server } from 'node:http';
 import { type InputTopic, TOPICS } from '@crm/contracts';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { partitionKeys, readFence } from '@crm/store';
+import { type DomainConfig, type RfmCuts, type RfmSummary, mergeRfmSummaries, quantileCuts } from '@crm/domain';
+import { globalKeys, partitionKeys, readFence } from '@crm/store';
 import { Redis } from 'ioredis';
 import { type Consumer, type EachBatchPayload, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -40,6 +41,11 @@ export class Segmenter {
   /** Backfill: per input topic and partition, the end offset seen at start; null once live. */
   private backfillTargets: Map<string, Map<number, string>> | null = null;
   private lastCatchUpCheck = 0;
+  /** The domain configuration in force: the configured one, with quantile cuts once computed. */
+  private domain: DomainConfig;
+  private partitionCount = 0;
+  private rescoreLoop: NodeJS.Timeout | undefined;
+  private rescoreRunning: Promise<void> | undefined;
 
   constructor(config: SegmenterConfig, log: Logger) {
     this.config = config;
@@ -59,6 +65,12 @@ export class Segmenter {
     });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.inputTopics = [config.topics.orders, config.topics.interactions, config.topics.profiles];
+    this.domain = config.domain;
+  }
+
+  /** The RFM cuts in force. */
+  cuts(): RfmCuts {
+    return this.domain.rfm.cuts;
   }
 
   /** Partitions this member owns now. */
@@ -73,7 +85,7 @@ export class Segmenter {
     await admin.connect();
     try {
       const counts = await ensureTopics(admin, [...this.inputTopics, config.topics.segmentChanges, config.topics.deadLetter], config.partitions);
-      assertCoPartitioned(counts, this.inputTopics);
+      this.partitionCount = assertCoPartitioned(counts, this.inputTopics);
     } finally {
       await admin.disconnect();
     }
@@ -104,6 +116,7 @@ export class Segmenter {
       registry,
       metrics: this.metrics,
       log: this.log,
+      domain: () => this.domain,
       canonical: (t) => canonicalOf.get(t) ?? (t as InputTopic),
     };
     await this.producer.connect();
@@ -132,6 +145,8 @@ export class Segmenter {
     });
     this.metrics.backfilling.set(this.backfillTargets === null ? 0 : 1);
     this.scheduleTimers();
+    if (config.scoring === 'quantile') await this.adoptStoredCuts();
+    if (config.scoring === 'quantile') this.scheduleRescore();
     this.log.info({ topics: this.inputTopics, group: config.groupId, clock: config.clock }, 'segmenter started');
   }
 
@@ -206,6 +221,53 @@ export class Segmenter {
     }
   }
 
+  private scheduleRescore(): void {
+    this.rescoreLoop = setTimeout(() => {
+      this.rescoreRunning = this.rescoreCycle()
+        .catch((err: unknown) => this.log.error({ err }, 'rescoring failed; retried on the next cycle'))
+        .finally(() => {
+          this.rescoreRunning = undefined;
+          if (this.running) this.scheduleRescore();
+        });
+    }, this.config.rescoreIntervalMs);
+  }
+
+  /** Cuts computed earlier (by this or another instance) apply from the start. */
+  private async adoptStoredCuts(): Promise<void> {
+    const raw = await this.redis.get(globalKeys(this.config.keyPrefix).rfmCuts);
+    if (raw !== null) this.domain = withCuts(this.domain, (JSON.parse(raw) as { cuts: RfmCuts }).cuts);
+  }
+
+  /**
+   * Quantile scoring: each owner summarizes its partitions (a mergeable sketch per R, F and M),
+   * the summaries of all partitions are merged into quintile cuts, and when the cuts move every
+   * owned customer is re-scored through the usual commit path (changes with cause 'rescore').
+   */
+  private async rescoreCycle(): Promise<void> {
+    const prefix = this.config.keyPrefix;
+    for (const p of this.owned) {
+      const summary = await this.worker(p).summarize();
+      await this.redis.set(partitionKeys(prefix, p).rfmSummary, JSON.stringify(summary));
+    }
+    const all = Array.from({ length: this.partitionCount }, (_, p) => partitionKeys(prefix, p).rfmSummary);
+    const summaries = (await this.redis.mget(...all)).filter((x): x is string => x !== null).map((x) => JSON.parse(x) as RfmSummary);
+    if (summaries.length === 0) return;
+    const cuts = quantileCuts(summaries.reduce(mergeRfmSummaries));
+    if (cuts === null || JSON.stringify(cuts) === JSON.stringify(this.domain.rfm.cuts)) return;
+    await this.redis.set(globalKeys(prefix).rfmCuts, JSON.stringify({ cuts, computedAt: new Date().toISOString() }));
+    this.domain = withCuts(this.domain, cuts);
+    this.log.info({ cuts }, 'RFM quantile cuts moved: re-scoring');
+    let changes = 0;
+    for (const p of this.owned) {
+      for await (const ids of this.worker(p).customerIds(this.config.timerBatch)) {
+        if (!this.running) return;
+        changes += await this.worker(p).rescoreCustomers(ids);
+      }
+    }
+    this.metrics.rescores.inc();
+    this.log.info({ changes }, 'rescore sweep done');
+  }
+
   private readiness(): { ready: boolean; detail: Record<string, unknown> } {
     const redisUp = this.redis.status === 'ready';
     const ready = this.running && redisUp && this.owned.length > 0;
@@ -216,7 +278,8 @@ export class Segmenter {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timerLoop) clearTimeout(this.timerLoop);
-    await this.timerRunning;
+    if (this.rescoreLoop) clearTimeout(this.rescoreLoop);
+    await Promise.all([this.timerRunning, this.rescoreRunning]);
     await this.consumer.stop();
     for (const p of this.owned) await this.worker(p).relay();
     await this.consumer.disconnect();
@@ -230,4 +293,8 @@ export class Segmenter {
     const address = this.http?.address();
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
+}
+
+function withCuts(domain: DomainConfig, cuts: RfmCuts): DomainConfig {
+  return { ...domain, rfm: { ...domain.rfm, cuts } };
 }

@@ -1,0 +1,94 @@
+/**
+ * Quantile scoring: the R/F/M cuts become the population's quintiles, merged from per-partition
+ * summaries; customers whose scores move get their changes through a rescore sweep.
+ */
+import { type InputEvent, SegmentChangeEvent } from '@crm/contracts';
+import { DAY_MS, decodeState, describe as describeState, mergeRfmSummaries, quantileCuts, rescore, summarizeRfm } from '@crm/domain';
+import { globalKeys, partitionKeys } from '@crm/store';
+import { readTopic, testKafka, testRedis, waitFor } from '@crm/testkit';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Segmenter } from './service.ts';
+import { isolatedEnv, startInProcess } from './testing/harness.ts';
+
+describe('quantile scoring mode', () => {
+  const { config, env } = isolatedEnv({ CRM_SCORING: 'quantile', CRM_RESCORE_INTERVAL_MS: '300', CRM_PARTITIONS: '2' });
+  const kafka = testKafka();
+  const redis = testRedis();
+  let segmenter: Segmenter;
+
+  afterAll(async () => {
+    await segmenter?.stop();
+    await redis.quit();
+  });
+
+  it('recomputes cuts from merged partition summaries and re-scores the customers they move', async () => {
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    // Forty customers; customer i bought i+1 times for 10.00 each, last i days ago: the fixed
+    // default cuts would call most of them alike, quintiles spread them over 1-5.
+    const orders: InputEvent[] = [];
+    for (let i = 0; i < 40; i++) {
+      for (let n = 0; n <= i; n++) {
+        orders.push({
+          specversion: '1.0',
+          id: `q-${i}-${n}`,
+          source: 'urn:test',
+          type: 'commerce.order.completed',
+          time: new Date(now - (i + n) * DAY_MS).toISOString(),
+          subject: `q${i}`,
+          data: { orderId: `q-${i}-${n}`, amountMinor: 1_000, currency: 'EUR', itemCount: 1, channel: 'web', storeId: null },
+        });
+      }
+    }
+    segmenter = await startInProcess(config);
+    const fixedCuts = segmenter.cuts();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: config.topics.orders, messages: orders.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+    await producer.disconnect();
+
+    const registry = new SchemaRegistry({ host: env['SCHEMA_REGISTRY_URL'] as string });
+    const rescored = await waitFor(
+      'rescore changes',
+      async () => {
+        const all = await Promise.all(
+          (await readTopic(kafka, config.topics.segmentChanges)).map(async (m) => SegmentChangeEvent.parse(await registry.decode(m.message.value as Buffer))),
+        );
+        const r = all.filter((c) => c.data.cause.kind === 'rescore');
+        return r.length > 0 ? r : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
+    expect(
+      rescored.every(
+        (c) => c.data.dimension === 'rfm_segment' || c.data.dimension === 'custom' || c.data.dimension === 'stage' || c.data.dimension === 'quadrant',
+      ),
+    ).toBe(true);
+
+    // The cuts in force are the quintiles of the merged per-partition summaries.
+    const stored = JSON.parse((await redis.get(globalKeys(config.keyPrefix).rfmCuts)) ?? 'null') as { cuts: unknown };
+    const summaries = await Promise.all([0, 1].map(async (p) => JSON.parse((await redis.get(partitionKeys(config.keyPrefix, p).rfmSummary)) ?? 'null')));
+    expect(stored.cuts).toEqual(quantileCuts(summaries.reduce(mergeRfmSummaries)));
+    expect(stored.cuts).not.toEqual(fixedCuts);
+    await waitFor('the sweep to finish', async () =>
+      /crm_rescore_sweeps_total [1-9]/.test(await segmenter.metrics.registry.getSingleMetricAsString('crm_rescore_sweeps_total')),
+    );
+    expect(segmenter.cuts()).toEqual(stored.cuts);
+
+    // Merging partition summaries equals summarizing everyone at once.
+    const states = (await Promise.all([0, 1].map((p) => redis.hvals(partitionKeys(config.keyPrefix, p).state))))
+      .flat()
+      .map((raw) => decodeState(raw.slice(raw.indexOf('|') + 1)));
+    expect(states).toHaveLength(40);
+    const domain = { ...config.domain, rfm: { ...config.domain.rfm, cuts: segmenter.cuts() } };
+    expect(quantileCuts(summarizeRfm(states.map((s) => describeState(s, domain))))).toEqual(stored.cuts);
+
+    // Every customer is settled under the new cuts: re-scoring again would change nothing.
+    const fresh = (await Promise.all([0, 1].map((p) => redis.hvals(partitionKeys(config.keyPrefix, p).state))))
+      .flat()
+      .map((raw) => decodeState(raw.slice(raw.indexOf('|') + 1)));
+    for (const s of fresh) expect(rescore(s, domain).changes, s.customerId).toEqual([]);
+    const scores = new Set(fresh.map((s) => describeState(s, domain).f));
+    expect(scores.size).toBeGreaterThanOrEqual(4);
+  });
+});
