@@ -3,14 +3,12 @@
  * in, in story order; exactly the expected segment-change events come out (dimension, from,
  * to, reason), including an At Risk change fired by a timer with no new input.
  */
-import { type InputEvent, type SegmentChangeEvent, SegmentChangeEvent as SegmentChangeSchema } from '@crm/contracts';
+import type { InputEvent, SegmentChangeEvent } from '@crm/contracts';
 import { type CustomerState, DAY_MS, type SegmentChange, apply } from '@crm/domain';
 import { partitionKeys } from '@crm/store';
-import { readTopic, testKafka, testRedis, waitFor } from '@crm/testkit';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { waitFor } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Segmenter } from './service.ts';
-import { isolatedEnv, startInProcess } from './testing/harness.ts';
+import { fixture, readChanges } from './testing/harness.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 let seq = 0;
@@ -55,16 +53,9 @@ const row = (c: { dimension: string; segment: string | null; from: string | null
 ];
 
 describe('customer journey through the segmenter', () => {
-  const { config, env } = isolatedEnv({ CRM_PARTITIONS: '2' });
-  const kafka = testKafka();
-  const redis = testRedis();
-  const registry = new SchemaRegistry({ host: env['SCHEMA_REGISTRY_URL'] as string });
-  let segmenter: Segmenter;
-
-  afterAll(async () => {
-    await segmenter?.stop();
-    await redis.quit();
-  });
+  const f = fixture({ CRM_PARTITIONS: '2' });
+  const { config, kafka, redis } = f;
+  afterAll(() => f.close());
 
   it('emits exactly the expected changes, and At Risk by a timer with no new input', async () => {
     // Whole seconds: the domain keeps time to the second.
@@ -85,7 +76,7 @@ describe('customer journey through the segmenter', () => {
       },
     ];
 
-    segmenter = await startInProcess(config);
+    await f.start();
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const admin = kafka.admin();
     await Promise.all([producer.connect(), admin.connect()]);
@@ -107,8 +98,7 @@ describe('customer journey through the segmenter', () => {
     const all = await waitFor(
       'the timer-fired At Risk change',
       async () => {
-        const got = await readTopic(kafka, config.topics.segmentChanges);
-        const events = await Promise.all(got.map(async (m) => SegmentChangeSchema.parse(await registry.decode(m.message.value as Buffer))));
+        const events = await readChanges(f);
         return events.some(atRisk) ? events : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 500 },

@@ -5,11 +5,9 @@
  */
 import { DeadLetterEvent, type OrderEvent, TOPICS, encodeOutput } from '@crm/contracts';
 import { partitionKeys } from '@crm/store';
-import { collectMessages, testKafka, testRedis, waitFor } from '@crm/testkit';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { collectMessages, waitFor } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Segmenter } from './service.ts';
-import { isolatedEnv, startInProcess } from './testing/harness.ts';
+import { fixture } from './testing/harness.ts';
 
 const order = (customer: string, n: number, extra: Partial<OrderEvent['data']> = {}): OrderEvent => ({
   specversion: '1.0',
@@ -22,19 +20,12 @@ const order = (customer: string, n: number, extra: Partial<OrderEvent['data']> =
 });
 
 describe('poison input', () => {
-  const { config, env } = isolatedEnv({ CRM_PARTITIONS: '1' });
-  const kafka = testKafka();
-  const redis = testRedis();
-  const registry = new SchemaRegistry({ host: env['SCHEMA_REGISTRY_URL'] as string });
-  let segmenter: Segmenter;
-
-  afterAll(async () => {
-    await segmenter?.stop();
-    await redis.quit();
-  });
+  const f = fixture({ CRM_PARTITIONS: '1' });
+  const { config, kafka, redis, registry } = f;
+  afterAll(() => f.close());
 
   it('applies the valid events, dead-letters each bad one with its reason, and keeps consuming', async () => {
-    segmenter = await startInProcess(config);
+    const segmenter = await f.start();
     const avro = await encodeOutput(TOPICS.orders, order('ann', 1), registry);
     const json = (o: unknown) => Buffer.from(JSON.stringify(o));
     const { subject: _drop, ...noSubject } = order('zed', 1);

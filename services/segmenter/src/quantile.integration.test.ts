@@ -2,25 +2,17 @@
  * Quantile scoring: the R/F/M cuts become the population's quintiles, merged from per-partition
  * summaries; customers whose scores move get their changes through a rescore sweep.
  */
-import { type InputEvent, SegmentChangeEvent } from '@crm/contracts';
+import type { InputEvent } from '@crm/contracts';
 import { DAY_MS, decodeState, describe as describeState, mergeRfmSummaries, quantileCuts, rescore, summarizeRfm } from '@crm/domain';
 import { globalKeys, partitionKeys } from '@crm/store';
-import { readTopic, testKafka, testRedis, waitFor } from '@crm/testkit';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { waitFor } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Segmenter } from './service.ts';
-import { isolatedEnv, startInProcess } from './testing/harness.ts';
+import { fixture, readChanges } from './testing/harness.ts';
 
 describe('quantile scoring mode', () => {
-  const { config, env } = isolatedEnv({ CRM_SCORING: 'quantile', CRM_RESCORE_INTERVAL_MS: '300', CRM_PARTITIONS: '2' });
-  const kafka = testKafka();
-  const redis = testRedis();
-  let segmenter: Segmenter;
-
-  afterAll(async () => {
-    await segmenter?.stop();
-    await redis.quit();
-  });
+  const f = fixture({ CRM_SCORING: 'quantile', CRM_RESCORE_INTERVAL_MS: '300', CRM_PARTITIONS: '2' });
+  const { config, redis } = f;
+  afterAll(() => f.close());
 
   it('recomputes cuts from merged partition summaries and re-scores the customers they move', async () => {
     const now = Math.floor(Date.now() / 1000) * 1000;
@@ -40,21 +32,17 @@ describe('quantile scoring mode', () => {
         });
       }
     }
-    segmenter = await startInProcess(config);
+    const segmenter = await f.start();
     const fixedCuts = segmenter.cuts();
-    const producer = kafka.producer();
+    const producer = f.kafka.producer();
     await producer.connect();
     await producer.send({ topic: config.topics.orders, messages: orders.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
     await producer.disconnect();
 
-    const registry = new SchemaRegistry({ host: env['SCHEMA_REGISTRY_URL'] as string });
     const rescored = await waitFor(
       'rescore changes',
       async () => {
-        const all = await Promise.all(
-          (await readTopic(kafka, config.topics.segmentChanges)).map(async (m) => SegmentChangeEvent.parse(await registry.decode(m.message.value as Buffer))),
-        );
-        const r = all.filter((c) => c.data.cause.kind === 'rescore');
+        const r = (await readChanges(f)).filter((c) => c.data.cause.kind === 'rescore');
         return r.length > 0 ? r : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 300 },

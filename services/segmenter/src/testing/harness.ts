@@ -1,12 +1,20 @@
 /**
  * Test harness for the segmenter: an isolated configuration (own topics, group, key prefix)
- * on the real servers, in-process or as a child process that can be SIGKILLed.
+ * on the real servers, in-process or as a child process that can be SIGKILLed, and the checks
+ * several tests share.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { testEndpoints, uniqueName, silentLogger } from '@crm/testkit';
+import { type InputEvent, SegmentChangeEvent } from '@crm/contracts';
+import { type CustomerState, apply, decodeState, encodeState, evaluate } from '@crm/domain';
+import { partitionKeys, readBatchContext } from '@crm/store';
+import { readTopic, silentLogger, testEndpoints, testKafka, testRedis, uniqueName } from '@crm/testkit';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
 import { type SegmenterConfig, loadConfig } from '../config.ts';
 import { Segmenter } from '../service.ts';
+import { ensureTopics } from '../topics.ts';
 
 export interface IsolatedEnv {
   env: Record<string, string>;
@@ -48,4 +56,92 @@ export function startChild(env: Record<string, string>, output: string[]): Child
   child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
   return child;
+}
+
+/** Everything a segmenter test touches, isolated; `close()` in afterAll. */
+export interface Fixture extends IsolatedEnv {
+  kafka: Kafka;
+  redis: Redis;
+  registry: SchemaRegistry;
+  /** Starts the in-process segmenter (stopped by close). */
+  start(): Promise<Segmenter>;
+  close(): Promise<void>;
+}
+
+export function fixture(overrides: Record<string, string> = {}): Fixture {
+  const isolated = isolatedEnv(overrides);
+  const redis = testRedis();
+  let segmenter: Segmenter | undefined;
+  return {
+    ...isolated,
+    kafka: testKafka(),
+    redis,
+    registry: new SchemaRegistry({ host: isolated.env['SCHEMA_REGISTRY_URL'] as string }),
+    async start() {
+      segmenter = await startInProcess(isolated.config);
+      return segmenter;
+    },
+    async close() {
+      await segmenter?.stop();
+      await redis.quit();
+    },
+  };
+}
+
+/** The input topic an event belongs on. */
+export function topicOf(config: SegmenterConfig, e: InputEvent): string {
+  if (e.type.startsWith('commerce.')) return config.topics.orders;
+  if (e.type.startsWith('service.')) return config.topics.interactions;
+  return config.topics.profiles;
+}
+
+/** Creates every topic of `config` with `partitions` partitions. */
+export async function createTopics(kafka: Kafka, config: SegmenterConfig, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, Object.values(config.topics), partitions);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every segment change in the topic so far, decoded. */
+export async function readChanges(f: Pick<Fixture, 'kafka' | 'registry' | 'config'>): Promise<SegmentChangeEvent[]> {
+  const messages = await readTopic(f.kafka, f.config.topics.segmentChanges);
+  return Promise.all(messages.map(async (m) => SegmentChangeEvent.parse(await f.registry.decode(m.message.value as Buffer))));
+}
+
+/**
+ * Streaming equals batch: every customer stored in Redis equals, evaluated at `T`, the
+ * from-scratch fold of its events evaluated at `T`. Returns the number of customers compared.
+ */
+export async function expectStatesEqualRecomputation(
+  redis: Redis,
+  config: SegmenterConfig,
+  partitions: number,
+  events: readonly InputEvent[],
+  T: number,
+  assertEqual: (actual: string, expected: string, customer: string) => void,
+): Promise<number> {
+  const byCustomer = new Map<string, InputEvent[]>();
+  for (const e of events) {
+    const list = byCustomer.get(e.subject) ?? [];
+    list.push(e);
+    byCustomer.set(e.subject, list);
+  }
+  let compared = 0;
+  for (let p = 0; p < partitions; p++) {
+    const keys = partitionKeys(config.keyPrefix, p);
+    const ids = await redis.hkeys(keys.state);
+    const ctx = await readBatchContext(redis, keys, ids);
+    for (const id of ids) {
+      let batch: CustomerState | null = null;
+      for (const e of byCustomer.get(id) ?? []) batch = apply(batch, e, config.domain).state;
+      const stored = decodeState(ctx.customers.get(id)?.state as string);
+      assertEqual(encodeState(evaluate(stored, T, config.domain).state), encodeState(evaluate(batch as CustomerState, T, config.domain).state), id);
+      compared++;
+    }
+  }
+  return compared;
 }
