@@ -13,7 +13,9 @@ async function run(argv: string[]): Promise<number> {
   const env = { ...process.env };
   if (!(env['KAFKA_BROKERS'] && env['REDIS_URL'] && env['SCHEMA_REGISTRY_URL'])) {
     const res = await up();
-    console.error(`infra: Kafka ${res.versions.kafka}, Redis ${res.versions.redis}, ${res.versions.registry} on loopback (stop them with: ./bin/pnpm infra down)`);
+    console.error(
+      `infra: Kafka ${res.versions.kafka}, Redis ${res.versions.redis}, ${res.versions.registry} on loopback (stop them with: ./bin/pnpm infra down)`,
+    );
     Object.assign(env, { KAFKA_BROKERS: res.kafkaBrokers, REDIS_URL: res.redisUrl, SCHEMA_REGISTRY_URL: res.schemaRegistryUrl });
   }
   // Its own process group: a terminal's Ctrl-C reaches this process and the group, so the
