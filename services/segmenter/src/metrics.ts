@@ -11,7 +11,7 @@ export function createMetrics() {
     registry,
     eventsConsumed: new Counter({
       name: 'crm_events_consumed_total',
-      help: 'Input records consumed, by topic and outcome (applied, duplicate, dead_letter, already_applied)',
+      help: 'Input records consumed, by topic and outcome (applied, late, erased, dead_letter, already_applied)',
       labelNames: ['topic', 'outcome'] as const,
       registers: [registry],
     }),

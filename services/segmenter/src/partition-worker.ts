@@ -16,6 +16,7 @@ import {
   toDeadLetter,
 } from '@crm/contracts';
 import {
+  type ApplyOutcome,
   type CustomerState,
   type DomainConfig,
   type RfmInput,
@@ -192,7 +193,7 @@ export class PartitionWorker {
         deadLettered = true;
       }
       const toApply = valid.filter((d) => fresh(d.offset));
-      const { writes, changes } = this.applyEvents(topic, ctx, toApply);
+      const { writes, changes, outcomes } = this.applyEvents(topic, ctx, toApply);
       try {
         const t0 = performance.now();
         await commitBatch(this.deps.redis, this.keys, {
@@ -202,7 +203,8 @@ export class PartitionWorker {
           moves: changes.map(toIndexMove),
         });
         metrics.redisCommit.observe((performance.now() - t0) / 1000);
-        metrics.eventsConsumed.inc({ topic, outcome: 'applied' }, toApply.length);
+        // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
+        for (const [outcome, n] of outcomes) metrics.eventsConsumed.inc({ topic, outcome }, n);
         if (!this.quiet) for (const c of changes) metrics.segmentChanges.inc({ dimension: c.dimension });
         for (const d of toApply) {
           const t = Date.parse(d.event.time);
@@ -218,19 +220,25 @@ export class PartitionWorker {
   }
 
   /** Pure part of a batch: fold the events into the customers' states. */
-  private applyEvents(topic: string, ctx: BatchContext, events: readonly Decoded[]): { writes: CustomerWrite[]; changes: SegmentChange[] } {
+  private applyEvents(
+    topic: string,
+    ctx: BatchContext,
+    events: readonly Decoded[],
+  ): { writes: CustomerWrite[]; changes: SegmentChange[]; outcomes: Map<ApplyOutcome, number> } {
     const domain = this.deps.domain();
     const states = new Map<string, CustomerState | null>();
     const changes: SegmentChange[] = [];
+    const outcomes = new Map<ApplyOutcome, number>();
     for (const { offset, event } of events) {
       const id = event.subject;
       if (!states.has(id)) states.set(id, decodeStored(ctx, id));
       const res = apply(states.get(id) ?? null, event, domain, { topic, partition: this.partition, offset });
       states.set(id, res.state);
       changes.push(...res.changes);
+      outcomes.set(res.outcome, (outcomes.get(res.outcome) ?? 0) + 1);
     }
     const writes = [...states].map(([id, state]) => this.write(ctx, id, state));
-    return { writes, changes };
+    return { writes, changes, outcomes };
   }
 
   private write(ctx: BatchContext, id: string, state: CustomerState | null): CustomerWrite {
