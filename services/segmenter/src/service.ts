@@ -78,7 +78,19 @@ export class Segmenter {
     return this.owned;
   }
 
+  /** Starts consuming; on failure releases what it opened (HTTP server, connections) and rethrows. */
   async start(): Promise<void> {
+    try {
+      await this.startUp();
+    } catch (err) {
+      await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
+      this.redis.disconnect();
+      await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+      throw err;
+    }
+  }
+
+  private async startUp(): Promise<void> {
     const { config } = this;
     this.http = await startHttp(config.httpPort, this.metrics.registry, { ready: () => this.readiness() });
     const admin = this.kafka.admin();
