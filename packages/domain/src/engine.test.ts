@@ -14,16 +14,37 @@ describe('engine edges', () => {
     expect(() => apply(s, other, config)).toThrow(expect.objectContaining({ code: 'customer_mismatch', retriable: false }));
   });
 
-  it('keeps only what stays exact for events later than the lateness allowance', () => {
-    let s = apply(null, completed({ orderId: 'now', at: day(800) }), config).state;
-    const late = apply(s, completed({ orderId: 'ancient', at: day(10), amountMinor: 30_000 }), config);
+  it('folds events later than the lateness allowance in, and prunes only when time moves', () => {
+    const late = apply(
+      apply(null, completed({ orderId: 'now', at: day(800) }), config).state,
+      completed({ orderId: 'ancient', at: day(10), amountMinor: 30_000 }),
+      config,
+    );
     expect(late.outcome).toBe('late');
     expect(domain.describe(late.state, config)).toMatchObject({ lifetimeOrders: 2, points: 400, frequency: 1 });
-    s = late.state;
-    expect(apply(s, refunded({ orderId: 'ancient', at: day(12), amountMinor: 30_000 }), config).outcome).toBe('late');
-    const oldCase = apply(s, interaction({ at: day(20), nps: 10, csat: 5 }), config);
+    // Its refund, delivered next (a backfill): nothing was pruned, so it is still netted.
+    const refund = apply(late.state, refunded({ orderId: 'ancient', at: day(12), amountMinor: 10_000 }), config);
+    expect(refund.outcome).toBe('applied');
+    expect(domain.describe(refund.state, config)).toMatchObject({ lifetimeOrders: 2, points: 300 });
+    expect(rescore(refund.state, config).state.orders).toHaveLength(2);
+    // Once time moves the order is summarized, and a further refund can no longer be netted.
+    const moved = evaluate(refund.state, day(801), config).state;
+    expect(moved.orders).toHaveLength(1);
+    const after = apply(moved, refunded({ orderId: 'ancient', at: day(13), amountMinor: 30_000 }), config);
+    expect(after.outcome).toBe('late');
+    expect(domain.describe(evaluate(after.state, day(802), config).state, config)).toMatchObject({ lifetimeOrders: 2, points: 300 });
+
+    // An old interaction: its NPS counts, its CSAT has long lapsed, and it goes at the next prune.
+    const oldCase = apply(moved, interaction({ at: day(20), nps: 10, csat: 5 }), config);
     expect(oldCase.outcome).toBe('late');
     expect(domain.describe(oldCase.state, config)).toMatchObject({ npsClass: 'promoter', csatAvg: null });
+    expect(evaluate(oldCase.state, day(802), config).state.interactions).toEqual([]);
+    // An old complaint resolved, then followed up without resolution: open, kept whatever its age.
+    const complaint = apply(moved, interaction({ at: day(30), interactionId: 'c1', reason: 'complaint' }), config);
+    const followUp = apply(complaint.state, interaction({ at: day(35), caseId: 'c1', resolution: 'pending' }), config);
+    const kept = evaluate(followUp.state, day(2000), config).state;
+    expect(kept.interactions).toHaveLength(2);
+    expect(domain.describe(kept, config)).toMatchObject({ openComplaints: 1 });
   });
 
   it('rescores under new quantile cuts without moving time', () => {

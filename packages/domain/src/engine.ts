@@ -41,8 +41,9 @@ export interface Transition {
 }
 
 /**
- * applied: folded in; late: older than the lateness allowance behind asOf (only what stays
- * exact was kept); erased: at or before the erasure tombstone, ignored.
+ * applied: folded in; late: beyond the retention horizon behind asOf with no record of its
+ * order or case held (folded in all the same; exact unless that record was already pruned,
+ * see docs/segmentation.md §8); erased: at or before the erasure tombstone, ignored.
  */
 export type ApplyOutcome = FoldOutcome | 'erased';
 
@@ -93,9 +94,12 @@ function timerCause(at: number): ChangeCause {
   return { kind: 'timer', topic: null, partition: null, offset: null, eventId: null, dueAt: msToIso(at) };
 }
 
-/** Recomputes memberships as of the state's asOf (after pruning) and reports what moved. */
-function settle(s: CustomerState, c: DomainConfig, time: string, cause: ChangeCause, exitReason?: string): Transition {
-  const pruned = prune(s, c);
+/**
+ * Recomputes memberships as of the state's asOf (after pruning, unless `keepFacts`) and
+ * reports what moved. Pruning never changes a derived value, so skipping it only keeps facts.
+ */
+function settle(s: CustomerState, c: DomainConfig, time: string, cause: ChangeCause, exitReason?: string, keepFacts = false): Transition {
+  const pruned = keepFacts ? s : prune(s, c);
   const view = derive(pruned, pruned.asOf, c);
   const changes = diff(pruned.customerId, s.memberships, view, time, cause, exitReason);
   return { state: { ...pruned, memberships: view.memberships }, changes };
@@ -151,6 +155,11 @@ export function nextDueAt(state: CustomerState, config: DomainConfig): number | 
  * re-derives (changes then come from a changed config: cause kind 'rescore').
  */
 export function evaluate(state: CustomerState, now: number, config: DomainConfig): Transition {
+  return advance(state, now, config, false);
+}
+
+/** `evaluate`; with `keepFacts`, a `now` at or before asOf re-derives without pruning. */
+function advance(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Transition {
   let s = state;
   const changes: SegmentChange[] = [];
   for (let due = nextDueWithin(s, config, now); due !== null; due = nextDueWithin(s, config, now)) {
@@ -159,7 +168,7 @@ export function evaluate(state: CustomerState, now: number, config: DomainConfig
     changes.push(...step.changes);
   }
   const asOf = Math.max(s.asOf, now);
-  const last = settle({ ...s, asOf }, config, msToIso(asOf), rescoreCause(asOf));
+  const last = settle({ ...s, asOf }, config, msToIso(asOf), rescoreCause(asOf), undefined, keepFacts);
   changes.push(...last.changes);
   return { state: last.state, changes };
 }
@@ -170,17 +179,20 @@ function rescoreCause(at: number): ChangeCause {
 
 /**
  * Re-derives memberships under a (new) config, e.g. new quantile cuts, without moving
- * time. Changes carry cause kind 'rescore' at the state's asOf.
+ * time (and without pruning, like a late event). Changes carry cause kind 'rescore' at the
+ * state's asOf.
  */
 export function rescore(state: CustomerState, config: DomainConfig): Transition {
-  return settle(state, config, msToIso(state.asOf), rescoreCause(state.asOf));
+  return settle(state, config, msToIso(state.asOf), rescoreCause(state.asOf), undefined, true);
 }
 
 /**
  * Folds one validated event into the customer's state (null for a customer never seen).
  * Time first advances to the event's time (timer changes on the way, as `evaluate`), then
  * the event is folded and memberships recomputed as of asOf = max(asOf, event time); a late
- * event is folded in and memberships recomputed as of the unchanged asOf. Changes caused by
+ * event (at or before asOf) is folded in and memberships recomputed as of the unchanged asOf,
+ * without pruning: facts are pruned when time next moves (a later event) or on `evaluate`,
+ * so late events arriving together (a backfill) merge as in time order. Changes caused by
  * the event carry the event's time and cause kind 'event'.
  *
  * Idempotent and order-independent: see docs/segmentation.md §8 (and its limits).
@@ -191,7 +203,10 @@ export function apply(state: CustomerState | null, event: InputEvent, config: Do
   const t = floorSecond(eventMs);
   const base = state ?? emptyState(event.subject, t);
   if (base.erasedAt !== null && t <= base.erasedAt) return { state: base, changes: [], outcome: 'erased' };
-  const advanced = evaluate(base, t, config);
+  // An event at or before asOf does not move time: nothing is pruned, so the other late facts
+  // of its order or case (a backfill delivers them next) still merge as in time order.
+  const keepFacts = t <= base.asOf;
+  const advanced = advance(base, t, config, keepFacts);
   const folded = fold(advanced.state, event, t, config);
   const eventCause: ChangeCause = {
     kind: 'event',
@@ -202,7 +217,7 @@ export function apply(state: CustomerState | null, event: InputEvent, config: Do
     dueAt: null,
   };
   const erasure = event.type === 'customer.erasure.requested';
-  const settled = settle(folded.state, config, msToIso(eventMs), eventCause, erasure ? 'erased' : undefined);
+  const settled = settle(folded.state, config, msToIso(eventMs), eventCause, erasure ? 'erased' : undefined, keepFacts);
   return { state: settled.state, changes: [...advanced.changes, ...settled.changes], outcome: folded.outcome };
 }
 

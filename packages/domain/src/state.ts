@@ -256,21 +256,24 @@ function upsertSorted<T extends { readonly key: string }>(list: readonly T[], ke
   return out;
 }
 
-/** What folding did with the event: applied, or (beyond the lateness allowance) partly or not at all. */
+/**
+ * What folding did with the event: applied, or late: beyond the retention horizon with no
+ * record of its order or case held (folded in all the same; see docs/segmentation.md §8).
+ */
 export type FoldOutcome = 'applied' | 'late';
 
 function foldOrder(s: CustomerState, e: OrderEvent, t: number, c: DomainConfig): { state: CustomerState; outcome: FoldOutcome } {
   const key = keyOf(e.data.orderId);
   const h = tieOf(e.id);
   const amount = e.data.amountMinor;
+  // Beyond the horizon with no record held: in time order the record would exist (first
+  // delivery) or would already be summarized (a duplicate, a refund or cancellation of a
+  // summarized order). The record is kept either way; apply() does not prune on a late
+  // event, so the order's other late facts still merge exactly, and the next prune folds it
+  // into the lifetime summary (double-counting a duplicate of a summarized order; a lone
+  // refund or cancellation has no effect).
   const exists = s.orders.some((o) => o.key === key);
-  if (!exists && t <= s.asOf - orderRetentionMs(c)) {
-    // Beyond the horizon: the order's record (if any) is gone. A completion still counts for
-    // lifetime totals (exact for a first delivery, double-counted for a duplicate this late);
-    // refunds and cancellations cannot be netted any more.
-    if (e.type === 'commerce.order.completed') return { state: { ...s, past: addPast(s.past, t, amount), seenAt: maxOrNull(s.seenAt, t) }, outcome: 'late' };
-    return { state: s, outcome: 'late' };
-  }
+  const outcome: FoldOutcome = !exists && t <= s.asOf - orderRetentionMs(c) ? 'late' : 'applied';
   const orders = upsertSorted(s.orders, key, (old) => {
     const o: OrderRecord = old ?? { key, completed: null, refund: null, cancelledAt: null };
     switch (e.type) {
@@ -286,7 +289,7 @@ function foldOrder(s: CustomerState, e: OrderEvent, t: number, c: DomainConfig):
         return { ...o, cancelledAt: minOrNull(o.cancelledAt, t) };
     }
   });
-  return { state: { ...s, orders, seenAt: maxOrNull(s.seenAt, t) }, outcome: 'applied' };
+  return { state: { ...s, orders, seenAt: maxOrNull(s.seenAt, t) }, outcome };
 }
 
 function foldInteraction(s: CustomerState, e: InteractionEvent, t: number, c: DomainConfig): { state: CustomerState; outcome: FoldOutcome } {
@@ -298,7 +301,10 @@ function foldInteraction(s: CustomerState, e: InteractionEvent, t: number, c: Do
   const caseKey = d.caseId === null || d.caseId === d.interactionId ? null : keyOf(d.caseId);
   const groupKey = caseKey ?? key;
   const known = s.interactions.some((i) => i.key === key || (i.caseKey ?? i.key) === groupKey);
-  if (!known && t <= s.asOf - interactionRetentionMs(c)) return { state: { ...s, nps, seenAt: maxOrNull(s.seenAt, t) }, outcome: 'late' };
+  // A late interaction is inserted like any other (see docs/segmentation.md §8): apply() does
+  // not prune on a late event, so the case's other late interactions join it, and the next
+  // prune keeps or drops the whole case by the same rule as in time order.
+  const outcome: FoldOutcome = !known && t <= s.asOf - interactionRetentionMs(c) ? 'late' : 'applied';
   const rec: InteractionRecord = {
     key,
     t,
@@ -309,7 +315,7 @@ function foldInteraction(s: CustomerState, e: InteractionEvent, t: number, c: Do
     caseKey,
   };
   const interactions = upsertSorted(s.interactions, key, (old) => (old === undefined || cmpInteraction(rec, old) < 0 ? rec : old));
-  return { state: { ...s, nps, interactions, seenAt: maxOrNull(s.seenAt, t) }, outcome: 'applied' };
+  return { state: { ...s, nps, interactions, seenAt: maxOrNull(s.seenAt, t) }, outcome };
 }
 
 function foldProfile(s: CustomerState, e: ProfileEvent, t: number): CustomerState {

@@ -3,7 +3,7 @@
  * summaries; customers whose scores move get their changes through a rescore sweep.
  */
 import type { InputEvent } from '@crm/contracts';
-import { DAY_MS, decodeState, describe as describeState, mergeRfmSummaries, quantileCuts, rescore, summarizeRfm } from '@crm/domain';
+import { DAY_MS, decodeState, describe as describeState, evaluate, mergeRfmSummaries, quantileCuts, rescore, summarizeRfm } from '@crm/domain';
 import { globalKeys, partitionKeys } from '@crm/store';
 import { waitFor } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,7 +69,9 @@ describe('quantile scoring mode', () => {
       .map((raw) => decodeState(raw.slice(raw.indexOf('|') + 1)));
     expect(states).toHaveLength(40);
     const domain = { ...config.domain, rfm: { ...config.domain.rfm, cuts: segmenter.cuts() } };
-    expect(quantileCuts(summarizeRfm(states.map((s) => describeState(s, domain))))).toEqual(stored.cuts);
+    // (The service summarizes each customer as of now, as this does: recency counts from now.)
+    const asOfNow = states.map((s) => describeState(evaluate(s, Math.max(s.asOf, Date.now()), domain).state, domain));
+    expect(quantileCuts(summarizeRfm(asOfNow))).toEqual(stored.cuts);
 
     // Every customer is settled under the new cuts: re-scoring again would change nothing.
     const fresh = (await Promise.all([0, 1].map((p) => redis.hvals(partitionKeys(config.keyPrefix, p).state))))
