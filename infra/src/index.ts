@@ -10,7 +10,9 @@ import { redisDaemon, redisHealthy, startRedis } from './redis.ts';
 import { registryDaemon, registryHealthy, startRegistry } from './registry.ts';
 
 export { InfraError, type InfraConfig, infraConfig } from './config.ts';
-export { kafkaVersion } from './kafka.ts';
+export { ensureKafkaJars, kafkaLibDir, kafkaVersion } from './kafka.ts';
+export { findJava } from './java.ts';
+export { ensureDebianTool } from './debian.ts';
 
 export interface Endpoints {
   kafkaBrokers: string;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { InfraConfig } from './config.ts';
 import { InfraError } from './config.ts';
-import { type Daemon, portInUse, run, runningPid, startDaemon, waitHealthy, which } from './process.ts';
+import { ensureDebianTool } from './debian.ts';
+import { type Daemon, portInUse, runningPid, startDaemon, waitHealthy } from './process.ts';
 
 const REDIS_MIN_MAJOR = 7;
 
@@ -15,16 +16,7 @@ export const redisDaemon = (cfg: InfraConfig): Daemon => ({ name: 'redis', state
 
 /** The redis-server binary; installs Debian's package when missing and running as root. */
 export function ensureRedisServer(): string {
-  const found = which('redis-server');
-  if (found !== null) return found;
-  if (process.getuid?.() !== 0 || which('apt-get') === null) {
-    throw new InfraError('redis-server not found: install Redis 7 (Debian: sudo apt-get install redis-server) and retry');
-  }
-  run('apt-get', ['update', '-qq'], 'apt-get update');
-  run('apt-get', ['install', '-y', '-qq', 'redis-server'], 'installing redis-server');
-  const installed = which('redis-server');
-  if (installed === null) throw new InfraError('redis-server still missing after apt-get install redis-server');
-  return installed;
+  return ensureDebianTool('redis-server', 'redis-server', 'the local Redis (Redis 7+)');
 }
 
 export async function redisHealthy(cfg: InfraConfig): Promise<string | undefined> {

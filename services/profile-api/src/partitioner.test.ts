@@ -1,0 +1,32 @@
+import fc from 'fast-check';
+import { Partitioners } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { murmur2, partitionFor } from './partitioner.ts';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+describe('murmur2', () => {
+  it("matches Kafka's own test vectors (UtilsTest.testMurmur2)", () => {
+    expect(murmur2(bytes('21'))).toBe(-973932308);
+    expect(murmur2(bytes('foobar'))).toBe(-790332482);
+    expect(murmur2(bytes('a-little-bit-long-string'))).toBe(-985981536);
+    expect(murmur2(bytes('a-little-bit-longer-string'))).toBe(-1486304829);
+    expect(murmur2(bytes('lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8'))).toBe(-58897971);
+    expect(murmur2(new Uint8Array([0x61, 0x62, 0x63]))).toBe(479470107);
+  });
+});
+
+describe('partitionFor', () => {
+  // The producers of the input topics use kafkajs' default partitioner: the API must agree with it.
+  const kafkajs = Partitioners.DefaultPartitioner();
+  const metadata = (n: number) => Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+
+  it("agrees with kafkajs' DefaultPartitioner on any key (including non-ASCII) and partition count", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 64 }), fc.integer({ min: 1, max: 64 }), (key, n) => {
+        expect(partitionFor(key, n)).toBe(kafkajs({ topic: 't', partitionMetadata: metadata(n), message: { key, value: null } }));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Which partition holds a customer: Kafka's default partitioner for keyed records, which the
+ * segmenter's input topics are produced with (Java client `BuiltInPartitioner`, kafkajs
+ * `DefaultPartitioner`): `toPositive(murmur2(utf8(key))) % partitions`. The read API uses it to
+ * find a customer's `{p}` keys without asking Kafka.
+ */
+
+const SEED = 0x9747b28c;
+const M = 0x5bd1e995;
+
+/**
+ * Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`): MurmurHash2, 32-bit, seed
+ * 0x9747b28c, as a signed 32-bit integer. `Math.imul` is Java's wrapping int multiplication.
+ */
+export function murmur2(data: Uint8Array): number {
+  const length = data.length;
+  let h = SEED ^ length;
+  const length4 = length >>> 2;
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4;
+    let k = (data[i4] as number) | ((data[i4 + 1] as number) << 8) | ((data[i4 + 2] as number) << 16) | ((data[i4 + 3] as number) << 24);
+    k = Math.imul(k, M);
+    k ^= k >>> 24;
+    k = Math.imul(k, M);
+    h = Math.imul(h, M) ^ k;
+  }
+  const tail = length & ~3;
+  switch (length % 4) {
+    case 3:
+      h ^= (data[tail + 2] as number) << 16;
+      h ^= (data[tail + 1] as number) << 8;
+      h ^= data[tail] as number;
+      h = Math.imul(h, M);
+      break;
+    case 2:
+      h ^= (data[tail + 1] as number) << 8;
+      h ^= data[tail] as number;
+      h = Math.imul(h, M);
+      break;
+    case 1:
+      h ^= data[tail] as number;
+      h = Math.imul(h, M);
+      break;
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, M);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+const utf8 = new TextEncoder();
+
+/** The partition Kafka's default partitioner gives a record keyed `key` on a topic of `partitions` partitions. */
+export function partitionFor(key: string, partitions: number): number {
+  return (murmur2(utf8.encode(key)) & 0x7fffffff) % partitions;
+}

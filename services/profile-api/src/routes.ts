@@ -1,0 +1,94 @@
+/**
+ * Every route of the API, as data: method, URL pattern, auth, parameter and response schemas.
+ * The app registers exactly these (app.ts) and the OpenAPI document describes exactly these
+ * (openapi.ts), so neither can drift from the other.
+ */
+import type { z } from 'zod';
+import { Customer, CustomerParams, Health, MemberPage, MembersParams, MembersQuery, Readiness, SegmentCounts } from './schemas.ts';
+
+export type ErrorStatus = 400 | 401 | 404 | 503;
+
+export interface RouteSpec {
+  operationId: 'getCustomer' | 'getSegmentCounts' | 'getSegmentMembers' | 'healthz' | 'readyz' | 'metrics' | 'openapi';
+  method: 'GET';
+  /** fastify pattern (`:name` parameters). */
+  url: string;
+  summary: string;
+  description?: string;
+  /** Served without a bearer token. */
+  public: boolean;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  /** The 200 body: a schema, or a content type for non-JSON bodies. */
+  ok: z.ZodType | { contentType: string; description: string };
+  /** Error statuses, answered with the Error body. */
+  errors: readonly ErrorStatus[];
+  /** Other documented responses with their own body. */
+  extra?: readonly { status: number; description: string; schema: z.ZodType }[];
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    operationId: 'getCustomer',
+    method: 'GET',
+    url: '/customers/:id',
+    summary: "A customer's state: memberships, derived RFM, loyalty and satisfaction fields, facts",
+    description:
+      "Read from the customer's partition (Kafka's murmur2 partitioner on the id modulo CRM_PARTITIONS). Memberships are what the segment indexes hold; derived fields hold as of `asOf`.",
+    public: false,
+    params: CustomerParams,
+    ok: Customer,
+    errors: [400, 401, 404, 503],
+  },
+  {
+    operationId: 'getSegmentCounts',
+    method: 'GET',
+    url: '/segments',
+    summary: 'Member counts of every segment value, summed over all partitions',
+    public: false,
+    ok: SegmentCounts,
+    errors: [401, 503],
+  },
+  {
+    operationId: 'getSegmentMembers',
+    method: 'GET',
+    url: '/segments/:dimension/:value/members',
+    summary: 'Members of one segment value, paged',
+    description:
+      'Pages walk the partitions in turn with SSCAN. Every member present from the first page to the last is returned; members added or removed meanwhile may or may not be. A page holds at most `limit` members, none twice; it may hold fewer before the end: keep following `nextCursor` until it is null. Rarely (a set resized between two pages) a member can appear on two pages.',
+    public: false,
+    params: MembersParams,
+    query: MembersQuery,
+    ok: MemberPage,
+    errors: [400, 401, 404, 503],
+  },
+  { operationId: 'healthz', method: 'GET', url: '/healthz', summary: 'Liveness: the process answers', public: true, ok: Health, errors: [] },
+  {
+    operationId: 'readyz',
+    method: 'GET',
+    url: '/readyz',
+    summary: 'Readiness: Redis is connected (503 otherwise)',
+    public: true,
+    ok: Readiness,
+    errors: [],
+    extra: [{ status: 503, description: 'Redis is not connected', schema: Readiness }],
+  },
+  {
+    operationId: 'metrics',
+    method: 'GET',
+    url: '/metrics',
+    summary: 'Prometheus metrics',
+    public: true,
+    ok: { contentType: 'text/plain', description: 'Prometheus text exposition format' },
+    errors: [],
+  },
+  {
+    operationId: 'openapi',
+    method: 'GET',
+    url: '/openapi.json',
+    summary: 'This OpenAPI 3.1 document',
+    public: true,
+    ok: { contentType: 'application/json', description: 'OpenAPI 3.1 document' },
+    errors: [],
+  },
+];
