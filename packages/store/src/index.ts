@@ -6,6 +6,7 @@ export {
   type BatchCommit,
   type BatchContext,
   type CustomerWrite,
+  type HistoryWrite,
   type IndexMove,
   type OutboxEntry,
   type StoredCustomer,
@@ -18,3 +19,4 @@ export {
   readOutbox,
   segmentCounts,
 } from './partition-store.ts';
+export { type HistoryCause, type HistoryEntry, decodeHistoryEntry, encodeHistoryEntry, recentChanges } from './history.ts';

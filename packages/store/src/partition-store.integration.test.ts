@@ -2,6 +2,7 @@
 import { testRedis, uniqueName } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScriptRejectedError } from './errors.ts';
+import { encodeHistoryEntry, recentChanges } from './history.ts';
 import { partitionKeys } from './keys.ts';
 import { type BatchCommit, ackOutbox, commitBatch, dueCustomers, outboxLength, readBatchContext, readOutbox, segmentCounts } from './partition-store.ts';
 
@@ -93,5 +94,39 @@ describe('commitBatch', () => {
     await ackOutbox(redis, keys, [first?.id ?? '']);
     expect(await outboxLength(redis, keys)).toBe(1);
     expect((await readOutbox(redis, keys, 10)).map((e) => e.change)).toEqual(['{"c":2}']);
+  });
+});
+
+describe('recent-change history', () => {
+  const entry = (n: number) =>
+    encodeHistoryEntry({
+      id: `c${n}`,
+      time: `2026-01-0${n}T00:00:00Z`,
+      dimension: 'stage',
+      segment: null,
+      from: null,
+      to: 'new',
+      reason: 'r',
+      cause: { kind: 'event', topic: 't', partition: 0, offset: String(n), eventId: `e${n}`, dueAt: null },
+    });
+
+  it('keeps the newest entries first, trimmed to the length, and clears on request', async () => {
+    const keys = partitionKeys(uniqueName('t'), 5);
+    const batch = (clear: boolean, ns: number[]) => ({
+      ...firstBatch(),
+      fence: { expected: {}, next: {} },
+      customers: [],
+      changes: [],
+      moves: [],
+      history: { length: 3, writes: [{ customerId: 'alice', clear, entries: ns.map(entry) }] },
+    });
+    await commitBatch(redis, keys, batch(false, [1, 2]));
+    await commitBatch(redis, keys, batch(false, [3, 4]));
+    expect((await recentChanges(redis, keys, 'alice', 10)).map((e) => e.id)).toEqual(['c4', 'c3', 'c2']);
+    expect((await recentChanges(redis, keys, 'alice', 1))[0]).toMatchObject({ id: 'c4', dimension: 'stage', to: 'new', cause: { offset: '4', eventId: 'e4' } });
+    await commitBatch(redis, keys, batch(true, [5]));
+    expect((await recentChanges(redis, keys, 'alice', 10)).map((e) => e.id)).toEqual(['c5']);
+    await commitBatch(redis, keys, batch(true, []));
+    expect(await redis.exists(keys.history('alice'))).toBe(0);
   });
 });

@@ -62,12 +62,21 @@ export interface CustomerWrite {
   dueAt: number | null;
 }
 
+/** One customer's history update: cleared first when `clear` (erasure), then `entries` pushed, oldest first. */
+export interface HistoryWrite {
+  customerId: string;
+  clear: boolean;
+  entries: string[];
+}
+
 export interface BatchCommit {
   fence: { expected: Record<string, string | null>; next: Fence };
   customers: CustomerWrite[];
   /** Serialized segment changes, appended to the outbox in this order. */
   changes: string[];
   moves: IndexMove[];
+  /** Per-customer recent-change lists, each trimmed to `length` (history.ts). */
+  history?: { length: number; writes: HistoryWrite[] };
 }
 
 export const countField = (dimension: string, value: string): string => `${dimension}:${value}`;
@@ -79,8 +88,7 @@ export const countField = (dimension: string, value: string): string => `${dimen
 export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: BatchCommit): Promise<number> {
   const memberKeys: string[] = [];
   const index = new Map<string, number>();
-  const keyIndex = (dimension: string, value: string): number => {
-    const key = keys.members(dimension, value);
+  const indexOf = (key: string): number => {
     let i = index.get(key);
     if (i === undefined) {
       memberKeys.push(key);
@@ -89,6 +97,7 @@ export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: Batc
     }
     return i;
   };
+  const keyIndex = (dimension: string, value: string): number => indexOf(keys.members(dimension, value));
   const members: Array<[number, 'add' | 'rem', string, string]> = [];
   for (const m of batch.moves) {
     if (m.from !== null) members.push([keyIndex(m.dimension, m.from), 'rem', m.customerId, countField(m.dimension, m.from)]);
@@ -99,6 +108,15 @@ export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: Batc
     customers: batch.customers.map((c) => ({ id: c.id, v: c.version, s: c.state, due: c.dueAt === null ? null : String(c.dueAt) })),
     changes: batch.changes,
     members,
+    history:
+      batch.history === undefined || batch.history.length === 0
+        ? null
+        : {
+            length: batch.history.length,
+            lists: batch.history.writes
+              .filter((h) => h.clear || h.entries.length > 0)
+              .map((h) => [indexOf(keys.history(h.customerId)), h.clear ? 1 : 0, ...h.entries]),
+          },
   };
   const reply = await callScript(
     redis,

@@ -156,7 +156,23 @@ describe('profile API over a segmenter-filled Redis', () => {
         registered: true,
       });
       expect(body.facts.orders.length).toBe(buyers.includes(id) ? 1 : 0);
-      expect(body.recentChanges).toBeNull();
+      // Recent changes: most recently committed first (a late event commits after events with
+      // later times), at most CRM_HISTORY_LENGTH (5), and the latest change of each dimension
+      // kept lands where the stored membership is.
+      const recent = body.recentChanges;
+      expect(recent.length, id).toBeGreaterThan(0);
+      expect(recent.length).toBeLessThanOrEqual(5);
+      const key: Record<string, keyof typeof body.memberships> = {
+        rfm_segment: 'rfmSegment',
+        stage: 'stage',
+        tier: 'tier',
+        satisfaction: 'satisfaction',
+        expectation_gap: 'expectationGap',
+        quadrant: 'quadrant',
+      };
+      const newest = new Map<string, string | null>();
+      for (const c of [...recent].reverse()) if (c.dimension !== 'custom') newest.set(c.dimension, c.to);
+      for (const [dimension, to] of newest) expect(body.memberships[key[dimension] as keyof typeof body.memberships], `${id} ${dimension}`).toEqual(to);
     }
     const promoter = Customer.parse((await get('/customers/cust-02')).json());
     // Derived fields hold as of asOf, her latest fact (the contact 5 days ago), not as of the request.

@@ -1,23 +1,23 @@
 /**
- * A customer's recent segment changes. The store keeps none per customer yet: the partition
- * outbox holds changes only until they are relayed, and crm.segment-changes.v1 is not
- * indexed by customer. Once commitBatch.lua also pushes each change onto a bounded
- * per-customer list, this function reads it (LRANGE 0 limit-1) and the API serves it; until
- * then it answers null ("no history kept"), never a misleading empty list.
+ * A customer's recent segment changes, newest first: the bounded per-customer list that
+ * commitBatch.lua keeps (CRM_HISTORY_LENGTH entries, see packages/store/src/history.ts).
+ * An empty list means no change is kept for the customer (none yet, an erasure, or history
+ * turned off with CRM_HISTORY_LENGTH=0).
  */
-import type { PartitionKeys } from '@crm/store';
+import { type PartitionKeys, recentChanges as readHistory } from '@crm/store';
 import type { Redis } from 'ioredis';
-import type { RecentChange } from './schemas.ts';
 import type { z } from 'zod';
+import type { RecentChange } from './schemas.ts';
 
 /** Most changes returned per customer. */
 export const RECENT_CHANGES = 20;
 
 export async function recentChanges(
-  _redis: Redis,
-  _keys: PartitionKeys,
-  _customerId: string,
-  _limit: number = RECENT_CHANGES,
-): Promise<Array<z.infer<typeof RecentChange>> | null> {
-  return null;
+  redis: Redis,
+  keys: PartitionKeys,
+  customerId: string,
+  limit: number = RECENT_CHANGES,
+): Promise<Array<z.infer<typeof RecentChange>>> {
+  const entries = await readHistory(redis, keys, customerId, limit);
+  return entries.map((e) => e as z.infer<typeof RecentChange>);
 }

@@ -142,8 +142,7 @@ export const Customer = z
       .describe('The facts the segmenter keeps about the customer'),
     recentChanges: z
       .array(RecentChange)
-      .nullable()
-      .describe("The customer's latest segment changes, newest first; null while the store keeps no per-customer change history"),
+      .describe("The customer's latest segment changes, most recently committed first (at most the segmenter's CRM_HISTORY_LENGTH; none after an erasure)"),
   })
   .meta({ id: 'Customer' });
 export type Customer = z.infer<typeof Customer>;

@@ -50,6 +50,11 @@ const Env = z.object({
    * a slow Redis; tests that SIGKILL members lower it so that failover is quick.
    */
   CRM_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
+  /**
+   * Recent changes kept per customer for the read API (a bounded Redis list, ~200 bytes an
+   * entry); 0 keeps none.
+   */
+  CRM_HISTORY_LENGTH: int(0, 1000).default(5),
   /** Batches consumed in parallel (different partitions). */
   CRM_CONCURRENCY: int(1, 64).default(3),
 });
@@ -72,6 +77,7 @@ export interface SegmenterConfig {
   logLevel: string;
   concurrency: number;
   sessionTimeoutMs: number;
+  historyLength: number;
   domain: DomainConfig;
 }
 
@@ -128,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SegmenterConfi
     logLevel: e.CRM_LOG_LEVEL,
     concurrency: e.CRM_CONCURRENCY,
     sessionTimeoutMs: e.CRM_SESSION_TIMEOUT_MS,
+    historyLength: e.CRM_HISTORY_LENGTH,
     domain,
   };
 }

@@ -33,7 +33,10 @@ import {
   summarizeRfm,
 } from '@crm/domain';
 import {
+  type BatchCommit,
   type BatchContext,
+  type HistoryWrite,
+  encodeHistoryEntry,
   type CustomerWrite,
   type IndexMove,
   type PartitionKeys,
@@ -111,6 +114,26 @@ export class PartitionWorker {
   /** Quiet (backfill) or live. Takes effect from the next batch or timer run. */
   setQuiet(quiet: boolean): void {
     this.quiet = quiet;
+  }
+
+  /**
+   * The recent-change lists to update: each customer's changes (none while backfilling), and
+   * a clear for customers whose erasure was applied (their list restarts after it).
+   */
+  private historyOf(changes: readonly SegmentChange[], erased: ReadonlyMap<string, number> = new Map()): BatchCommit['history'] {
+    const length = this.deps.config.historyLength;
+    if (length === 0 || this.quiet) return undefined;
+    const writes = new Map<string, HistoryWrite>();
+    for (const id of erased.keys()) writes.set(id, { customerId: id, clear: true, entries: [] });
+    for (const [i, c] of changes.entries()) {
+      if (i < (erased.get(c.customerId) ?? 0)) continue;
+      const w = writes.get(c.customerId) ?? { customerId: c.customerId, clear: false, entries: [] };
+      w.entries.push(
+        encodeHistoryEntry({ id: c.id, time: c.time, dimension: c.dimension, segment: c.segment, from: c.from, to: c.to, reason: c.reason, cause: c.cause }),
+      );
+      writes.set(c.customerId, w);
+    }
+    return { length, writes: [...writes.values()] };
   }
 
   /** What goes into the outbox: nothing while backfilling. */
@@ -193,7 +216,7 @@ export class PartitionWorker {
         deadLettered = true;
       }
       const toApply = valid.filter((d) => fresh(d.offset));
-      const { writes, changes, outcomes } = this.applyEvents(topic, ctx, toApply);
+      const { writes, changes, outcomes, erased } = this.applyEvents(topic, ctx, toApply);
       try {
         const t0 = performance.now();
         await commitBatch(this.deps.redis, this.keys, {
@@ -201,6 +224,7 @@ export class PartitionWorker {
           customers: writes,
           changes: this.outboxEntries(changes),
           moves: changes.map(toIndexMove),
+          history: this.historyOf(changes, erased),
         });
         metrics.redisCommit.observe((performance.now() - t0) / 1000);
         // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
@@ -224,21 +248,26 @@ export class PartitionWorker {
     topic: string,
     ctx: BatchContext,
     events: readonly Decoded[],
-  ): { writes: CustomerWrite[]; changes: SegmentChange[]; outcomes: Map<ApplyOutcome, number> } {
+  ): { writes: CustomerWrite[]; changes: SegmentChange[]; outcomes: Map<ApplyOutcome, number>; erased: Map<string, number> } {
     const domain = this.deps.domain();
     const states = new Map<string, CustomerState | null>();
     const changes: SegmentChange[] = [];
     const outcomes = new Map<ApplyOutcome, number>();
+    /** Customer -> how many of `changes` came before (and with) their applied erasure. */
+    const erased = new Map<string, number>();
     for (const { offset, event } of events) {
       const id = event.subject;
       if (!states.has(id)) states.set(id, decodeStored(ctx, id));
       const res = apply(states.get(id) ?? null, event, domain, { topic, partition: this.partition, offset });
       states.set(id, res.state);
       changes.push(...res.changes);
+      // The customer's recent history goes with the erasure (its exits included); what
+      // follows it starts a new history. The changes themselves are all emitted.
+      if (event.type === 'customer.erasure.requested' && res.outcome === 'applied') erased.set(id, changes.length);
       outcomes.set(res.outcome, (outcomes.get(res.outcome) ?? 0) + 1);
     }
     const writes = [...states].map(([id, state]) => this.write(ctx, id, state));
-    return { writes, changes, outcomes };
+    return { writes, changes, outcomes, erased };
   }
 
   private write(ctx: BatchContext, id: string, state: CustomerState | null): CustomerWrite {
@@ -329,6 +358,7 @@ export class PartitionWorker {
           customers: writes,
           changes: this.outboxEntries(changes),
           moves: changes.map(toIndexMove),
+          history: this.historyOf(changes),
         });
         if (!this.quiet) for (const c of changes) metrics.segmentChanges.inc({ dimension: c.dimension });
         return changes.length;

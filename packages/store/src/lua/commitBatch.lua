@@ -9,13 +9,16 @@
   KEYS[3]  outbox stream  one entry per change, field c = change JSON
   KEYS[4]  timers zset    customer id scored by next due instant (ms)
   KEYS[5]  counts hash    "<dimension>:<value>" -> members
-  KEYS[6..] member sets referenced by position from ARGV's "members"
+  KEYS[6..] member sets and history lists, referenced by position from ARGV's "members" and "history"
   ARGV[1]  JSON {
              "fence":     {"expected": {topic: offset|null}, "next": {topic: offset}},
              "customers": [{"id": id, "v": version read (0 = absent), "s": new state | null (delete), "due": ms-string | null}],
              "changes":   [change JSON string, ...],
-             "members":   [[key index (6..), "add" | "rem", customer id, counts field], ...]
+             "members":   [[key index (6..), "add" | "rem", customer id, counts field], ...],
+             "history":   {"length": n, "lists": [[key index (6..), clear (0|1), entry, ...], ...]}
            }
+           A history list is cleared first when asked (erasure), then gets its entries pushed
+           (newest last in the argument, first in the list) and is trimmed to n.
            A member set's count moves only when the set really changed, so counts always
            equal the sets' cardinalities.
 
@@ -71,6 +74,17 @@ for _, m in ipairs(arg.members) do
     if redis.call('SADD', KEYS[m[1]], m[3]) == 1 then redis.call('HINCRBY', countsKey, m[4], 1) end
   elseif redis.call('SREM', KEYS[m[1]], m[3]) == 1 then
     if redis.call('HINCRBY', countsKey, m[4], -1) <= 0 then redis.call('HDEL', countsKey, m[4]) end
+  end
+end
+local history = arg.history
+if history ~= nil and history ~= cjson.null then
+  for _, h in ipairs(history.lists) do
+    local key = KEYS[h[1]]
+    if h[2] == 1 then redis.call('DEL', key) end
+    if #h > 2 then
+      for i = 3, #h do redis.call('LPUSH', key, h[i]) end
+      redis.call('LTRIM', key, 0, history.length - 1)
+    end
   end
 end
 return #arg.changes
