@@ -61,10 +61,13 @@ beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
   await createTopic(admin, topic, PARTITIONS);
-  const producer = kafka.producer();
+  // Idempotent: under load a plain producer may retry a send the broker already wrote, and a
+  // duplicated batch would move the log-end offsets this file asserts on.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await producer.send({
     topic,
+    acks: -1,
     messages: Array.from({ length: PARTITIONS * PER_PARTITION }, (_, i) => {
       const partition = Math.floor(i / PER_PARTITION);
       const offset = i % PER_PARTITION;

@@ -44,7 +44,7 @@ describe('poison input', () => {
       { name: 'impossible date', key: 'bob', value: json({ ...order('bob', 8), time: '2026-02-30T10:00:00Z' }), reason: 'invalid_field', field: 'time' },
       { name: 'key differs from subject', key: 'mallory', value: json(order('bob', 7)), reason: 'invalid_field', field: 'subject' },
     ];
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({
       topic: config.topics.orders,

@@ -34,7 +34,7 @@ describe('quantile scoring mode', () => {
     }
     const segmenter = await f.start();
     const fixedCuts = segmenter.cuts();
-    const producer = f.kafka.producer();
+    const producer = f.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({ topic: config.topics.orders, messages: orders.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
     await producer.disconnect();

@@ -1,0 +1,70 @@
+/**
+ * Clients of the servers, tuned for a short-lived command: few retries and short timeouts, so
+ * a server that is down becomes one clear error within seconds instead of a minute of retries.
+ */
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Redis } from 'ioredis';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
+import type { CliConfig } from './config.ts';
+import { CliError, oneLine } from './errors.ts';
+
+/** Connection attempts before a command gives up on a broker: ~3 s in all with kafkajs' backoff. */
+const KAFKA_RETRIES = 3;
+
+export function kafkaClient(config: CliConfig): Kafka {
+  return new Kafka({
+    clientId: 'crm-cli',
+    brokers: config.kafkaBrokers,
+    connectionTimeout: 3_000,
+    retry: { retries: KAFKA_RETRIES, initialRetryTime: 200 },
+    // Errors surface as rejected promises and become one line on stderr.
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+export function registryClient(config: CliConfig): SchemaRegistry | undefined {
+  return config.schemaRegistryUrl === null ? undefined : new SchemaRegistry({ host: config.schemaRegistryUrl });
+}
+
+/** Runs `fn` with a connected admin client; a broker that cannot be reached becomes a CliError. */
+export async function withAdmin<T>(config: CliConfig, fn: (admin: Admin) => Promise<T>, kafka = kafkaClient(config)): Promise<T> {
+  const admin = kafka.admin();
+  await connectKafka(config, () => admin.connect());
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function connectKafka(config: CliConfig, connect: () => Promise<void>): Promise<void> {
+  try {
+    await connect();
+  } catch (err) {
+    throw new CliError(`cannot reach Kafka at ${config.kafkaBrokers.join(',')}: ${oneLine(err)} (is it running? crm infra status)`, { cause: err });
+  }
+}
+
+/** A connected Redis client that fails fast instead of reconnecting forever. */
+export async function redisClient(config: CliConfig): Promise<Redis> {
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 3_000 });
+  // Connection errors reject connect() below; without a listener ioredis would also print them.
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new CliError(`cannot reach Redis at ${config.redisUrl}: ${oneLine(err)} (is it running? crm infra status)`, { cause: err });
+  }
+  return redis;
+}
+
+/** Runs `fn` with a connected Redis client, then closes it. */
+export async function withRedis<T>(config: CliConfig, fn: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = await redisClient(config);
+  try {
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
+}

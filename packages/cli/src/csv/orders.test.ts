@@ -1,0 +1,117 @@
+import type { OrderEvent } from '@crm/contracts';
+import { OrderEvent as OrderEventSchema } from '@crm/contracts';
+import { describe, expect, it } from 'vitest';
+import { resolveMapping } from './mapping.ts';
+import { type AssemblerOptions, OrderAssembler, RECENT_ORDERS, skippedTotal } from './orders.ts';
+
+const options: AssemblerOptions = {
+  ...resolveMapping('retail', undefined),
+  currency: 'GBP',
+  minorDigits: 2,
+  channel: 'online',
+  source: 'urn:test',
+  idPrefix: 'import',
+  dayFirst: false,
+};
+
+const row = (InvoiceNo: string, Quantity: string, UnitPrice: string, CustomerID = '17850', InvoiceDate = '12/1/2010 8:26') => ({
+  InvoiceNo,
+  StockCode: '85123A',
+  Description: 'WHITE HANGING HEART T-LIGHT HOLDER',
+  Quantity,
+  InvoiceDate,
+  UnitPrice,
+  CustomerID,
+  Country: 'United Kingdom',
+});
+
+function assemble(rows: Record<string, string>[]): { orders: OrderEvent[]; a: OrderAssembler } {
+  const a = new OrderAssembler(options);
+  const orders: OrderEvent[] = [];
+  for (const r of rows) {
+    const o = a.push(r);
+    if (o) orders.push(o);
+  }
+  const last = a.finish();
+  if (last) orders.push(last);
+  return { orders, a };
+}
+
+describe('OrderAssembler', () => {
+  it("turns an invoice's lines into one completed order", () => {
+    const { orders } = assemble([row('536365', '6', '2.55', '17850.0'), row('536365', '8', '3.39'), row('536365', '2', '7.65')]);
+    expect(orders).toEqual([
+      {
+        specversion: '1.0',
+        id: 'import-536365',
+        source: 'urn:test',
+        type: 'commerce.order.completed',
+        time: '2010-12-01T08:26:00Z',
+        subject: '17850',
+        data: { orderId: '536365', amountMinor: 1530 + 2712 + 1530, currency: 'GBP', itemCount: 16, channel: 'online', storeId: null },
+      },
+    ]);
+    expect(OrderEventSchema.safeParse(orders[0]).success).toBe(true);
+  });
+
+  it('skips and counts each kind of bad row, and every row is accounted for', () => {
+    const { orders, a } = assemble([
+      row('', '1', '1.00'), // bad_order_id
+      row('536366', '1', '1.00', ''), // no_customer
+      row('536367', '6', '1.10'),
+      row('536367', '0', '1.10'), // bad_quantity
+      row('536367', '-2', '1.10'), // bad_quantity
+      row('536367', '1', 'n/a'), // bad_price
+      row('536367', '1', '1.00', '17850', '2/30/2011 8:00'), // bad_date
+      row('536367', '1', '1.00', '13047'), // customer_mismatch
+      row('C536368', '-1', '4.25'), // credit_note
+      row('536369', '1', '1.00'),
+      row('536367', '1', '1.00'), // non_contiguous
+      row('536370', '200000', '1.00'), // order_out_of_range (itemCount > 100,000)
+    ]);
+    expect(orders.map((o) => [o.data.orderId, o.data.amountMinor, o.data.itemCount])).toEqual([
+      ['536367', 660, 6],
+      ['536369', 100, 1],
+    ]);
+    expect(a.counts).toEqual({
+      rows: 12,
+      orders: 2,
+      rowsInOrders: 2,
+      skipped: {
+        bad_order_id: 1,
+        non_contiguous: 1,
+        no_customer: 1,
+        credit_note: 1,
+        bad_quantity: 2,
+        bad_price: 1,
+        bad_date: 1,
+        customer_mismatch: 1,
+        order_out_of_range: 1,
+      },
+    });
+    expect(a.counts.rowsInOrders + skippedTotal(a.counts)).toBe(a.counts.rows);
+  });
+
+  it('rounds the order total once, not per line', () => {
+    // 3 x 0.333 = 0.999 -> 1.00 (per-line rounding would give 0.99)
+    const { orders } = assemble([row('1', '1', '0.333'), row('1', '1', '0.333'), row('1', '1', '0.333')]);
+    expect(orders[0]?.data.amountMinor).toBe(100);
+  });
+
+  it('gives the same event ids on a re-import', () => {
+    const rows = [row('536365', '6', '2.55'), row('536366', '1', '1.00', '13047')];
+    expect(assemble(rows).orders.map((o) => o.id)).toEqual(assemble(rows).orders.map((o) => o.id));
+    expect(assemble(rows).orders.map((o) => o.id)).toEqual(['import-536365', 'import-536366']);
+  });
+
+  it('remembers a bounded number of order ids', () => {
+    const a = new OrderAssembler(options);
+    for (let i = 0; i <= RECENT_ORDERS + 1; i++) a.push(row(String(i), '1', '1.00'));
+    a.finish();
+    // Order 0 is forgotten: its reappearance is not recognised (its event id would still be the same).
+    expect(a.push(row('0', '1', '1.00'))).toBeNull();
+    expect(a.counts.skipped.non_contiguous).toBe(0);
+    a.push(row(String(RECENT_ORDERS), '1', '1.00'));
+    expect(a.counts.skipped.non_contiguous).toBe(1);
+  });
+});

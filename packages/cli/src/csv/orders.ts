@@ -1,0 +1,179 @@
+/**
+ * Turns CSV rows (one per order line) into completed-order events, in constant memory: lines
+ * of one order are contiguous in the export, so an order is complete when the order id
+ * changes. Every row ends up either in a produced order or counted under one skip reason.
+ *
+ * Decisions (docs in packages/cli/README.md):
+ * - credit notes (order ids with the preset's credit prefix, 'C' for retail) are skipped and
+ *   counted: the export does not say which invoice a credit note returns (C536379 is the
+ *   note's own number, not invoice 536379's), and a refund or cancellation of a guessed
+ *   order would void or shrink the wrong purchase;
+ * - an order id that reappears after its order was flushed (non-contiguous lines) is skipped
+ *   and counted as `non_contiguous`: re-producing the order would carry the same event id and
+ *   be ignored as a duplicate anyway. Detection remembers the last RECENT_ORDERS ids (bounded
+ *   memory); older reappearances are still never double-counted, by the same event id.
+ */
+import { MAX_AMOUNT_MINOR, MAX_ID_LENGTH, type OrderEvent } from '@crm/contracts';
+import type { ResolvedMapping } from './mapping.ts';
+import { isoSeconds, microsToMinor, normalizeId, parseDate, parseMicros, parseQuantity } from './values.ts';
+
+/** Why a row is not part of a produced order, in the order they are checked (a row counts under the first that applies). */
+export const SKIP_REASONS = [
+  'bad_order_id',
+  'non_contiguous',
+  'no_customer',
+  'credit_note',
+  'bad_quantity',
+  'bad_price',
+  'bad_date',
+  'customer_mismatch',
+  'order_out_of_range',
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** Most order ids remembered to detect non-contiguous lines (~10 MB at most). */
+export const RECENT_ORDERS = 100_000;
+/** Largest itemCount the contract allows. */
+const MAX_ITEMS = 100_000;
+
+export interface AssemblerOptions extends ResolvedMapping {
+  currency: string;
+  /** Decimal places of the currency's minor unit. */
+  minorDigits: number;
+  channel: string;
+  /** CloudEvents source of the produced events. */
+  source: string;
+  /** Event ids are `<idPrefix>-<orderId>`: deterministic, so a re-import is idempotent. */
+  idPrefix: string;
+  /** Dates are D/M/YYYY rather than M/D/YYYY. */
+  dayFirst: boolean;
+}
+
+export interface ImportCounts {
+  /** Data rows read (the header excluded). */
+  rows: number;
+  /** Orders assembled (produced, or that would be in a dry run). */
+  orders: number;
+  /** Rows that went into those orders. */
+  rowsInOrders: number;
+  skipped: Record<SkipReason, number>;
+}
+
+interface OpenOrder {
+  orderId: string;
+  /** null until the order has a valid line. */
+  customerId: string | null;
+  time: number;
+  micros: number;
+  items: number;
+  rows: number;
+  storeId: string | null;
+}
+
+export class OrderAssembler {
+  readonly counts: ImportCounts = {
+    rows: 0,
+    orders: 0,
+    rowsInOrders: 0,
+    skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
+  };
+  private open: OpenOrder | null = null;
+  /** Ids of flushed orders, oldest first (a Set keeps insertion order). */
+  private readonly recent = new Set<string>();
+  private readonly options: AssemblerOptions;
+
+  constructor(options: AssemblerOptions) {
+    this.options = options;
+  }
+
+  /** Takes one row; returns the previous order when this row starts a new one (null if there was none, or it was skipped). */
+  push(row: Readonly<Record<string, string | undefined>>): OrderEvent | null {
+    this.counts.rows++;
+    const { mapping, creditPrefix } = this.options;
+    const orderId = (row[mapping.orderId] ?? '').trim();
+    // Longer ids could not carry the event id prefix within the contract's id length.
+    if (orderId === '' || orderId.length > MAX_ID_LENGTH - this.options.idPrefix.length - 1) return this.skipRow('bad_order_id', null);
+    let done: OrderEvent | null = null;
+    if (this.open?.orderId !== orderId) {
+      done = this.flush();
+      if (this.recent.has(orderId)) return this.skipRow('non_contiguous', done);
+      this.open = { orderId, customerId: null, time: 0, micros: 0, items: 0, rows: 0, storeId: null };
+    }
+    const order = this.open as OpenOrder;
+    const customerId = normalizeId(row[mapping.customerId] ?? '');
+    if (customerId === '' || customerId.length > MAX_ID_LENGTH) return this.skipRow('no_customer', done);
+    if (creditPrefix !== null && orderId.startsWith(creditPrefix)) return this.skipRow('credit_note', done);
+    const quantity = mapping.quantity === undefined ? 1 : parseQuantity(row[mapping.quantity] ?? '');
+    if (quantity === null || quantity <= 0) return this.skipRow('bad_quantity', done);
+    let micros: number | null;
+    if (mapping.amount !== undefined) {
+      micros = parseMicros(row[mapping.amount] ?? '');
+    } else {
+      const unit = parseMicros(row[mapping.unitPrice as string] ?? '');
+      micros = unit === null ? null : unit * quantity;
+    }
+    if (micros === null || !Number.isSafeInteger(micros)) return this.skipRow('bad_price', done);
+    const time = parseDate(row[mapping.time] ?? '', this.options.dayFirst);
+    if (time === null) return this.skipRow('bad_date', done);
+    if (order.customerId === null) {
+      order.customerId = customerId;
+      order.time = time;
+      const store = mapping.storeId === undefined ? '' : (row[mapping.storeId] ?? '').trim();
+      order.storeId = store === '' ? null : store.slice(0, 256);
+    } else if (order.customerId !== customerId) {
+      return this.skipRow('customer_mismatch', done);
+    }
+    order.micros += micros;
+    order.items += quantity;
+    order.rows++;
+    return done;
+  }
+
+  /** Ends the input: returns the last order, if any. */
+  finish(): OrderEvent | null {
+    return this.flush();
+  }
+
+  private skipRow(reason: SkipReason, done: OrderEvent | null): OrderEvent | null {
+    this.counts.skipped[reason]++;
+    return done;
+  }
+
+  private flush(): OrderEvent | null {
+    const order = this.open;
+    this.open = null;
+    if (order === null) return null;
+    this.remember(order.orderId);
+    if (order.customerId === null) return null;
+    const o = this.options;
+    const amountMinor = microsToMinor(order.micros, o.minorDigits);
+    if (!Number.isSafeInteger(order.micros) || amountMinor > MAX_AMOUNT_MINOR || order.items > MAX_ITEMS) {
+      this.counts.skipped.order_out_of_range += order.rows;
+      return null;
+    }
+    this.counts.orders++;
+    this.counts.rowsInOrders += order.rows;
+    return {
+      specversion: '1.0',
+      id: `${o.idPrefix}-${order.orderId}`,
+      source: o.source,
+      type: 'commerce.order.completed',
+      time: isoSeconds(order.time),
+      subject: order.customerId,
+      data: { orderId: order.orderId, amountMinor, currency: o.currency, itemCount: order.items, channel: o.channel, storeId: order.storeId },
+    };
+  }
+
+  private remember(orderId: string): void {
+    this.recent.add(orderId);
+    if (this.recent.size > RECENT_ORDERS) {
+      const oldest = this.recent.values().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
+  }
+}
+
+/** Total rows skipped. */
+export function skippedTotal(counts: ImportCounts): number {
+  return SKIP_REASONS.reduce((n, r) => n + counts.skipped[r], 0);
+}

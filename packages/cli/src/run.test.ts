@@ -1,0 +1,99 @@
+/** The CLI run in-process, without servers: usage, errors, and a dry-run import. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { ImportSummary } from './commands/import.ts';
+import { captureIo } from './testing/io.ts';
+import { writeRetailCsv } from './testing/retail-csv.ts';
+import { run } from './run.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'crm-cli-'));
+/** Nothing listens here: a command that touched a server would fail. */
+const offline = { KAFKA_BROKERS: '127.0.0.1:1', REDIS_URL: 'redis://127.0.0.1:1', SCHEMA_REGISTRY_URL: '' };
+
+describe('crm (in-process)', () => {
+  it('prints help for every command', async () => {
+    for (const argv of [
+      [],
+      ['infra'],
+      ['topics', 'create'],
+      ['topics', 'describe'],
+      ['import', 'orders'],
+      ['replay'],
+      ['customer', 'show'],
+      ['segments'],
+      ['lag'],
+      ['dead-letters', 'list'],
+      ['dead-letters', 'redrive'],
+    ]) {
+      const io = captureIo(offline);
+      expect(await run([...argv, '--help'], io), argv.join(' ')).toBe(0);
+      expect(io.out(), argv.join(' ')).toMatch(/^Usage: crm/);
+    }
+  });
+
+  it('rejects bad usage with exit code 2 and one message', async () => {
+    const io = captureIo(offline);
+    expect(await run(['customer', 'show'], io)).toBe(2);
+    expect(io.err()).toMatch(/missing required argument 'id'/);
+    const io2 = captureIo(offline);
+    expect(await run(['topics', 'create', '--partitions', '0'], io2)).toBe(2);
+    expect(io2.err()).toMatch(/--partitions must be an integer from 1 to 1024/);
+  });
+
+  it('names a bad environment variable in one line', async () => {
+    const io = captureIo({ ...offline, KAFKA_BROKERS: 'localhost' });
+    expect(await run(['topics', 'describe'], io)).toBe(2);
+    expect(io.err()).toBe('crm: KAFKA_BROKERS: must be a comma-separated list of host:port, e.g. 127.0.0.1:19092 (got "localhost")\n');
+  });
+
+  it('reports a server that does not answer in one line, no stack', async () => {
+    const io = captureIo(offline);
+    expect(await run(['segments'], io)).toBe(1);
+    expect(io.err()).toMatch(/^crm: cannot reach Redis at redis:\/\/127.0.0.1:1: .*\n$/);
+  });
+
+  it('reports a missing file and a header that lacks mapped columns', async () => {
+    const io = captureIo(offline, { cwd: dir });
+    expect(await run(['import', 'orders', 'nope.csv', '--dry-run'], io)).toBe(1);
+    expect(io.err()).toMatch(/^crm: cannot read nope\.csv: ENOENT/);
+    writeFileSync(join(dir, 'other.csv'), 'a,b\n1,2\n');
+    const io2 = captureIo(offline, { cwd: dir });
+    expect(await run(['import', 'orders', 'other.csv', '--dry-run'], io2)).toBe(2);
+    expect(io2.err()).toMatch(/^crm: the CSV header lacks "InvoiceNo" \(orderId\)/);
+  });
+
+  it('dry-runs an import without any server and counts every row', async () => {
+    const file = join(dir, 'retail.csv');
+    const expected = await writeRetailCsv(file, { rows: 5_000, seed: 7 });
+    const io = captureIo(offline);
+    expect(await run(['import', 'orders', file, '--dry-run', '--json'], io)).toBe(0);
+    const s = JSON.parse(io.out()) as ImportSummary;
+    expect(s.dryRun).toBe(true);
+    expect({ rows: s.rows, orders: s.orders, rowsInOrders: s.rowsInOrders }).toEqual({
+      rows: expected.rows,
+      orders: expected.orders,
+      rowsInOrders: expected.rowsInOrders,
+    });
+    expect(Object.fromEntries(Object.entries(s.skipped).filter(([, n]) => n > 0))).toEqual(expected.skipped);
+
+    const text = captureIo(offline);
+    expect(await run(['import', 'orders', file, '--dry-run'], text)).toBe(0);
+    expect(text.out()).toContain(`orders           ${expected.orders.toLocaleString('en-US')} would be produced`);
+    expect(text.out()).toMatch(/no_customer\s+[\d,]+\n/);
+  });
+
+  it('runs as a command: node packages/cli/src/main.ts --help', async () => {
+    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [main, '--help']);
+    expect(stdout).toMatch(/^Usage: crm \[options\] \[command\]/);
+    await expect(promisify(execFile)(process.execPath, [main, 'nonsense'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/unknown command 'nonsense'/),
+    });
+  });
+});

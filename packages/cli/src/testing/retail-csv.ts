@@ -1,0 +1,113 @@
+/**
+ * A seeded generator of retail exports (InvoiceNo, StockCode, Description, Quantity,
+ * InvoiceDate, UnitPrice, CustomerID, Country) with known defects, streamed to a file, and
+ * the counts an import must report for it. Used by the import tests and the 500k-row
+ * measurement (scripts/measure-import.ts).
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { SkipReason } from '../csv/orders.ts';
+
+export interface RetailCsvOptions {
+  rows: number;
+  seed: number;
+  customers?: number;
+}
+
+export interface RetailCsvExpectation {
+  rows: number;
+  orders: number;
+  rowsInOrders: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  /** Sum of the amounts (minor units) of the expected orders. */
+  amountMinor: number;
+}
+
+/** mulberry32: small, fast, seeded. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n';
+const WORDS = ['WHITE', 'HANGING', 'HEART', 'T-LIGHT', 'HOLDER', 'LANTERN', 'METAL', 'CREAM', 'CUPID', 'HEARTS', 'COAT', 'HANGER', 'SET', 'OF', '6'];
+
+function mdy(t: number): string {
+  const d = new Date(t);
+  return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${d.getUTCHours()}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+}
+
+/** Writes `rows` data rows to `path`; returns what an import of it must count. */
+export async function writeRetailCsv(path: string, options: RetailCsvOptions): Promise<RetailCsvExpectation> {
+  const rand = prng(options.seed);
+  const pick = (n: number) => Math.floor(rand() * n);
+  const customers = options.customers ?? 4_000;
+  const out = createWriteStream(path);
+  const expected: RetailCsvExpectation = { rows: 0, orders: 0, rowsInOrders: 0, skipped: {}, amountMinor: 0 };
+  const skip = (r: SkipReason, n = 1) => {
+    expected.skipped[r] = (expected.skipped[r] ?? 0) + n;
+  };
+  let buffer = HEADER;
+  const write = async (s: string) => {
+    buffer += s;
+    if (buffer.length >= 65_536) {
+      if (!out.write(buffer)) await once(out, 'drain');
+      buffer = '';
+    }
+  };
+  let invoice = 536_365;
+  let t = Date.UTC(2010, 11, 1, 8, 26);
+  while (expected.rows < options.rows) {
+    invoice++;
+    t += 60_000 * (1 + pick(30));
+    const lines = Math.min(1 + pick(20), options.rows - expected.rows);
+    const kind = rand();
+    // 20 % of invoices have no customer, 2 % are credit notes, the rest are orders.
+    const noCustomer = kind < 0.2;
+    const credit = !noCustomer && kind < 0.22;
+    const id = credit ? `C${invoice}` : String(invoice);
+    const customer = noCustomer ? '' : `${12_346 + pick(customers)}.0`;
+    let good = 0;
+    let cents = 0;
+    for (let i = 0; i < lines; i++) {
+      expected.rows++;
+      let qty = credit ? -(1 + pick(12)) : 1 + pick(24);
+      const priceCents = 10 + pick(2_000);
+      let price = (priceCents / 100).toFixed(2);
+      let date = mdy(t);
+      const defect = rand();
+      if (noCustomer) skip('no_customer');
+      else if (credit) skip('credit_note');
+      else if (defect < 0.005) {
+        qty = -pick(3);
+        skip('bad_quantity');
+      } else if (defect < 0.008) {
+        price = 'n/a';
+        skip('bad_price');
+      } else if (defect < 0.01) {
+        date = '13/45/2010 8:26';
+        skip('bad_date');
+      } else {
+        good++;
+        cents += qty * priceCents;
+      }
+      const description = `"${WORDS[pick(WORDS.length)]} ${WORDS[pick(WORDS.length)]}, ${WORDS[pick(WORDS.length)]}"`;
+      await write(`${id},${85_000 + pick(1_000)}A,${description},${qty},${date},${price},${customer},United Kingdom\n`);
+    }
+    if (good > 0) {
+      expected.orders++;
+      expected.rowsInOrders += good;
+      expected.amountMinor += cents;
+    }
+  }
+  out.write(buffer);
+  out.end();
+  await once(out, 'close');
+  return expected;
+}
