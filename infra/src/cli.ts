@@ -21,7 +21,17 @@ async function run(argv: string[]): Promise<number> {
   // Its own process group: a terminal's Ctrl-C reaches this process and the group, so the
   // child gets each signal exactly once, from here (a second one means "exit now").
   const child = spawn(command, args, { stdio: 'inherit', env, detached: true });
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
+  // One Ctrl-C can reach this process twice (from the terminal and from a parent such as pnpm
+  // that forwards it): a repeat within a second is the same press, not a "force exit" request.
+  const lastForwarded = new Map<string, number>();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      const now = Date.now();
+      if (now - (lastForwarded.get(sig) ?? 0) < 1000) return;
+      lastForwarded.set(sig, now);
+      child.kill(sig);
+    });
+  }
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
 }
 
