@@ -3,31 +3,21 @@
  * (`crm infra up`). The same variables as the services, so one environment drives both.
  */
 import { readFileSync } from 'node:fs';
+import { suffixedTopics } from '@crm/contracts';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
 import { endpoints, infraConfig } from '@crm/infra';
+import { ConfigError, type Env, formatEnvIssue, intVar, kafkaBrokersVar, keyPrefixVar, parseEnv, redisUrlVar, topicSuffixVar } from '@crm/service-kit';
 import { z } from 'zod';
 import { CliError } from './errors.ts';
 
-const Env = z.object({
-  KAFKA_BROKERS: z
-    .string()
-    .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'must be a comma-separated list of host:port, e.g. 127.0.0.1:19092')
-    .optional(),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .optional(),
+const EnvSchema = z.object({
+  KAFKA_BROKERS: kafkaBrokersVar.optional(),
+  REDIS_URL: redisUrlVar.optional(),
   /** Empty string: no registry (JSON values). */
   SCHEMA_REGISTRY_URL: z.union([z.literal(''), z.url('must be an http(s) URL of a Confluent-compatible registry')]).optional(),
-  CRM_KEY_PREFIX: z
-    .string()
-    .regex(/^[\w.-]+$/, 'must be letters, digits, _ . or -')
-    .default('crm'),
-  CRM_TOPIC_SUFFIX: z
-    .string()
-    .regex(/^[\w.-]*$/, 'must be letters, digits, _ . or -')
-    .default(''),
-  CRM_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+  CRM_KEY_PREFIX: keyPrefixVar,
+  CRM_TOPIC_SUFFIX: topicSuffixVar,
+  CRM_PARTITIONS: intVar(1, 1024).default(6),
   CRM_GROUP_ID: z.string().min(1).default('crm-segmenter'),
   CRM_DOMAIN_CONFIG: z.string().optional(),
 });
@@ -49,36 +39,31 @@ export interface CliConfig {
 }
 
 /** Reads the settings; an unset variable takes the local infra's value. Throws CliError naming the bad variable. */
-export function cliConfig(env: Readonly<Record<string, string | undefined>>): CliConfig {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const name = String(issue?.path[0] ?? 'environment');
-    throw new CliError(`${name}: ${issue?.message ?? 'invalid'} (got "${env[name] ?? ''}")`, { exitCode: 2 });
+export function cliConfig(env: Env): CliConfig {
+  let e: z.output<typeof EnvSchema>;
+  try {
+    e = parseEnv(EnvSchema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // One line, the first bad variable: the CLI's errors are one line on stderr.
+    const first = err.issues[0];
+    throw new CliError(first === undefined ? err.message : formatEnvIssue(first), { exitCode: 2, cause: err });
   }
-  const e = parsed.data;
   let local: ReturnType<typeof endpoints>;
   try {
     local = endpoints(infraConfig(env as NodeJS.ProcessEnv));
   } catch (err) {
     throw new CliError((err as Error).message, { exitCode: 2 });
   }
-  const s = e.CRM_TOPIC_SUFFIX;
   return {
     kafkaBrokers: (e.KAFKA_BROKERS ?? local.kafkaBrokers).split(','),
     redisUrl: e.REDIS_URL ?? local.redisUrl,
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL === '' ? null : (e.SCHEMA_REGISTRY_URL ?? local.schemaRegistryUrl),
     keyPrefix: e.CRM_KEY_PREFIX,
-    topicSuffix: s,
+    topicSuffix: e.CRM_TOPIC_SUFFIX,
     partitions: e.CRM_PARTITIONS,
     groupId: e.CRM_GROUP_ID,
-    topics: {
-      orders: `commerce.orders.v1${s}`,
-      interactions: `service.interactions.v1${s}`,
-      profiles: `customer.profiles.v1${s}`,
-      segmentChanges: `crm.segment-changes.v1${s}`,
-      deadLetter: `crm.dead-letter.v1${s}`,
-    },
+    topics: suffixedTopics(e.CRM_TOPIC_SUFFIX),
     domainConfigPath: e.CRM_DOMAIN_CONFIG,
   };
 }

@@ -179,5 +179,12 @@ export const TOPICS = {
   segmentChanges: 'crm.segment-changes.v1',
   deadLetter: 'crm.dead-letter.v1',
 } as const;
+/**
+ * The topic names with `suffix` appended (CRM_TOPIC_SUFFIX): tests and parallel environments
+ * sharing one broker each get their own topics.
+ */
+export function suffixedTopics(suffix: string): Record<keyof typeof TOPICS, string> {
+  return Object.fromEntries(Object.entries(TOPICS).map(([key, topic]) => [key, `${topic}${suffix}`])) as Record<keyof typeof TOPICS, string>;
+}
 export const INPUT_TOPICS = [TOPICS.orders, TOPICS.interactions, TOPICS.profiles] as const;
 export type InputTopic = (typeof INPUT_TOPICS)[number];

@@ -42,6 +42,7 @@ export {
   SegmentChangeData,
   SegmentChangeEvent,
   TOPICS,
+  suffixedTopics,
   text,
 } from './events.ts';
 

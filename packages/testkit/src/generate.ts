@@ -4,18 +4,7 @@
  * (The richer BG/NBD + gamma-gamma sample-data generator is issue #6's.)
  */
 import type { InputEvent, InteractionEvent, OrderEvent, ProfileEvent } from '@crm/contracts';
-
-/** mulberry32: a tiny, well-distributed 32-bit PRNG; the same seed gives the same stream. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@crm/sample-data';
 
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -33,7 +22,7 @@ export interface GenerateOptions {
 
 /** `events` events over `customers` customers, in time order. */
 export function generateEvents(o: GenerateOptions): InputEvent[] {
-  const rnd = prng(o.seed);
+  const rnd = mulberry32(o.seed);
   const prefix = o.prefix ?? 'c';
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const out: InputEvent[] = [];

@@ -5,4 +5,7 @@
 export { type TestEndpoints, serverVersions } from './endpoints.ts';
 export { testEndpoints, uniqueName, testKafka, testRedis, createTopic, waitFor, collectMessages, readTopic, type Collected } from './helpers.ts';
 export { silentLogger, logSink, type LogSink } from './logs.ts';
-export { DAY_MS, type GenerateOptions, generateEvents, prng } from './generate.ts';
+export { type NodeProcess, logLine, spawnNode } from './process.ts';
+export { DAY_MS, type GenerateOptions, generateEvents } from './generate.ts';
+/** mulberry32: the same seed gives the same stream (the generators' PRNG, under testkit's name). */
+export { mulberry32 as prng } from '@crm/sample-data';

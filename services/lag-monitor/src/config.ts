@@ -2,17 +2,16 @@
  * The lag monitor's configuration, from the environment, validated once at boot. A bad value
  * stops the service at start with the variable's name and what was expected.
  */
+import { ConfigError, type Env, intVar, kafkaBrokersVar, logLevelVar, parseEnv } from '@crm/service-kit';
 import { z } from 'zod';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+export { ConfigError };
 
-const Env = z.object({
-  KAFKA_BROKERS: z
-    .string({ error: 'is required: a comma-separated list of host:port, e.g. 127.0.0.1:19092' })
-    .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'must be a comma-separated list of host:port, e.g. 127.0.0.1:19092'),
-  LAG_HTTP_PORT: int(0, 65535).default(9465),
+const EnvSchema = z.object({
+  KAFKA_BROKERS: kafkaBrokersVar,
+  LAG_HTTP_PORT: intVar(0, 65535).default(9465),
   /** Pause between two collections (each reads every group's offsets once). */
-  LAG_INTERVAL_MS: int(100, 3_600_000).default(5000),
+  LAG_INTERVAL_MS: intVar(100, 3_600_000).default(5000),
   /** Explicit consumer groups to watch; when unset, every group whose id starts with LAG_GROUP_PREFIX. */
   LAG_GROUPS: z
     .string()
@@ -24,8 +23,8 @@ const Env = z.object({
    * seconds). A broker delays a new group's first join by group.initial.rebalance.delay.ms
    * (3 s by default), so this leaves room for that and a fetch.
    */
-  LAG_PROBE_TIMEOUT_MS: int(1000, 300_000).default(15_000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LAG_PROBE_TIMEOUT_MS: intVar(1000, 300_000).default(15_000),
+  LOG_LEVEL: logLevelVar,
 });
 
 /** Which consumer groups to watch: a fixed list, or every group whose id starts with a prefix. */
@@ -42,20 +41,8 @@ export interface LagMonitorConfig {
   logLevel: string;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): LagMonitorConfig {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (i) =>
-        `  ${i.path.join('.')}: ${i.message}${i.code === 'invalid_type' && env[String(i.path[0])] === undefined ? '' : ` (got "${env[String(i.path[0])]}")`}`,
-    );
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  const e = parsed.data;
+export function loadConfig(env: Env = process.env): LagMonitorConfig {
+  const e = parseEnv(EnvSchema, env);
   if (e.LAG_GROUPS !== undefined && e.LAG_GROUP_PREFIX !== undefined) {
     throw new ConfigError('invalid configuration:\n  LAG_GROUPS and LAG_GROUP_PREFIX are both set: set one (a fixed list of groups, or a prefix of group ids)');
   }

@@ -4,12 +4,11 @@
  * disconnects, closes the HTTP server).
  */
 import type { Server } from 'node:http';
+import { kafkaLogCreator, startHttp } from '@crm/service-kit';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { LagCollector, type LagSnapshot } from './collect.ts';
 import type { LagMonitorConfig } from './config.ts';
-import { startHttp } from './http.ts';
-import { kafkaLogCreator } from './logging.ts';
 import { type Metrics, createMetrics, exportSnapshot } from './metrics.ts';
 
 export class LagMonitor {
@@ -35,7 +34,15 @@ export class LagMonitor {
   }
 
   async start(): Promise<void> {
-    this.http = await startHttp(this.config.httpPort, this.metrics.registry, { ready: () => this.readiness(), lag: () => this.last });
+    this.http = await startHttp(
+      this.config.httpPort,
+      this.metrics.registry,
+      { ready: () => this.readiness() },
+      {
+        // The last collection as JSON; 503 before the first one.
+        '/lag': () => (this.last === undefined ? { status: 503, body: { error: 'no collection yet' } } : { status: 200, body: this.last }),
+      },
+    );
     await this.collector.connect();
     this.running = true;
     this.schedule(0);

@@ -1,13 +1,8 @@
 /**
- * pino for the service, with PII redacted. Request logs are written by the app itself (one
- * line per response, with the route pattern, not the URL, which carries customer ids), so no
+ * The profile API's redacted log paths. Request logs are written by the app itself (one line
+ * per response, with the route pattern, not the URL, which carries customer ids), so no
  * request URL, header or token reaches the logs.
  */
-import { type Logger, pino } from 'pino';
 
 /** Customer ids are personal data; credentials never belong in logs. */
 export const REDACT = ['customerId', '*.customerId', 'id', 'params', '*.params', 'url', '*.url', 'headers', '*.headers', 'authorization', '*.authorization'];
-
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'profile-api' }, redact: { paths: REDACT, censor: '[redacted]' } });
-}

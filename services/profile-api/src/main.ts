@@ -1,54 +1,19 @@
 /**
  * Entry point: `node services/profile-api/src/main.ts`. Configuration from the environment
  * (see config.ts and the README); SIGTERM/SIGINT stop gracefully (in-flight requests finish),
- * a second signal or 10 s force the exit.
+ * a second signal or 10 s force the exit (@crm/service-kit's runService).
  */
-import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './logging.ts';
+import { createLogger, runService } from '@crm/service-kit';
+import { loadConfig } from './config.ts';
+import { REDACT } from './logging.ts';
 import { ProfileApi } from './service.ts';
 
-/** Longest graceful stop before the process exits anyway: reads take milliseconds. */
-const FORCE_EXIT_MS = 10_000;
-
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(`profile-api: ${err.message}`);
-    process.exit(78); // EX_CONFIG
-  }
-  throw err;
-}
-const log = createLogger(config.logLevel);
-const api = new ProfileApi(config, log);
-
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) {
-    log.warn({ signal }, 'second signal: exiting now');
-    process.exit(1);
-  }
-  stopping = true;
-  log.info({ signal }, 'stopping');
-  setTimeout(() => {
-    log.error('graceful stop took longer than 10 s: exiting');
-    process.exit(1);
-  }, FORCE_EXIT_MS).unref();
-  api.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      log.error({ err }, 'stop failed');
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
-
-try {
-  await api.start();
-} catch (err) {
-  log.fatal({ err }, 'profile API failed to start');
-  process.exit(1);
-}
+await runService({
+  name: 'profile-api',
+  load: () => loadConfig(),
+  logger: (config) => createLogger('profile-api', config.logLevel, REDACT),
+  create: (config, log) => new ProfileApi(config, log),
+  startFailure: 'profile API failed to start',
+  // Reads take milliseconds: a stop longer than this is stuck.
+  forceExitMs: 10_000,
+});

@@ -2,30 +2,33 @@
  * The segmenter's configuration, from the environment, validated once at boot. A bad value
  * stops the service at start with the variable's name and what was expected.
  */
-import { readFileSync } from 'node:fs';
+import { suffixedTopics } from '@crm/contracts';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
+import {
+  ConfigError,
+  type Env,
+  intVar,
+  kafkaBrokersVar,
+  keyPrefixVar,
+  logLevelVar,
+  parseEnv,
+  readJsonFile,
+  redisUrlVar,
+  topicSuffixVar,
+} from '@crm/service-kit';
 import { z } from 'zod';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+export { ConfigError };
 
-const Env = z.object({
-  KAFKA_BROKERS: z
-    .string({ error: 'is required: a comma-separated list of host:port, e.g. 127.0.0.1:19092' })
-    .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'must be a comma-separated list of host:port, e.g. 127.0.0.1:19092'),
-  REDIS_URL: z.string({ error: 'is required: a redis:// URL, e.g. redis://127.0.0.1:16379' }).regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+const EnvSchema = z.object({
+  KAFKA_BROKERS: kafkaBrokersVar,
+  REDIS_URL: redisUrlVar,
   SCHEMA_REGISTRY_URL: z.url('must be an http(s) URL of a Confluent-compatible registry').optional(),
   CRM_GROUP_ID: z.string().min(1).default('crm-segmenter'),
-  CRM_KEY_PREFIX: z
-    .string()
-    .regex(/^[\w.-]+$/, 'must be letters, digits, _ . or -')
-    .default('crm'),
-  /** Appended to every topic name: lets tests and parallel environments share one broker. */
-  CRM_TOPIC_SUFFIX: z
-    .string()
-    .regex(/^[\w.-]*$/, 'must be letters, digits, _ . or -')
-    .default(''),
+  CRM_KEY_PREFIX: keyPrefixVar,
+  CRM_TOPIC_SUFFIX: topicSuffixVar,
   /** Partitions of the topics the service creates when they are missing. */
-  CRM_PARTITIONS: int(1, 1024).default(6),
+  CRM_PARTITIONS: intVar(1, 1024).default(6),
   CRM_CLOCK: z.enum(['wall', 'stream']).default('wall'),
   /**
    * live: emit every change. backfill: rebuild state from the start of the topics quietly (no
@@ -36,27 +39,27 @@ const Env = z.object({
   /** fixed: R/F/M scores by the configured cuts. quantile: cuts are the population's quintiles, recomputed periodically. */
   CRM_SCORING: z.enum(['fixed', 'quantile']).default('fixed'),
   /** Quantile mode: how often the cuts are recomputed (and customers re-scored when they move). */
-  CRM_RESCORE_INTERVAL_MS: int(100, 86_400_000).default(300_000),
+  CRM_RESCORE_INTERVAL_MS: intVar(100, 86_400_000).default(300_000),
   /** How often each owned partition's due timers are checked. */
-  CRM_TIMER_INTERVAL_MS: int(10, 3_600_000).default(1000),
+  CRM_TIMER_INTERVAL_MS: intVar(10, 3_600_000).default(1000),
   /** Most customers evaluated per timer commit (one Lua call). */
-  CRM_TIMER_BATCH: int(1, 10_000).default(500),
-  CRM_HTTP_PORT: int(0, 65535).default(9464),
-  CRM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CRM_TIMER_BATCH: intVar(1, 10_000).default(500),
+  CRM_HTTP_PORT: intVar(0, 65535).default(9464),
+  CRM_LOG_LEVEL: logLevelVar,
   /** Path of a JSON file with the domain configuration (thresholds, rules, custom segments). */
   CRM_DOMAIN_CONFIG: z.string().optional(),
   /**
    * How long the group waits for a silent member before moving its partitions. 30 s rides out
    * a slow Redis; tests that SIGKILL members lower it so that failover is quick.
    */
-  CRM_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
+  CRM_SESSION_TIMEOUT_MS: intVar(6_000, 300_000).default(30_000),
   /**
    * Recent changes kept per customer for the read API (a bounded Redis list, ~200 bytes an
    * entry); 0 keeps none.
    */
-  CRM_HISTORY_LENGTH: int(0, 1000).default(5),
+  CRM_HISTORY_LENGTH: intVar(0, 1000).default(5),
   /** Batches consumed in parallel (different partitions). */
-  CRM_CONCURRENCY: int(1, 64).default(3),
+  CRM_CONCURRENCY: intVar(1, 64).default(3),
 });
 
 export interface SegmenterConfig {
@@ -81,48 +84,16 @@ export interface SegmenterConfig {
   domain: DomainConfig;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): SegmenterConfig {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (i) =>
-        `  ${i.path.join('.')}: ${i.message}${i.code === 'invalid_type' && env[String(i.path[0])] === undefined ? '' : ` (got "${env[String(i.path[0])]}")`}`,
-    );
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  const e = parsed.data;
-  let domain = defaultDomainConfig;
-  if (e.CRM_DOMAIN_CONFIG) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(e.CRM_DOMAIN_CONFIG, 'utf8'));
-    } catch (err) {
-      throw new ConfigError(`CRM_DOMAIN_CONFIG: cannot read JSON from ${e.CRM_DOMAIN_CONFIG}: ${(err as Error).message}`);
-    }
-    try {
-      domain = parseDomainConfig(raw);
-    } catch (err) {
-      throw new ConfigError(`CRM_DOMAIN_CONFIG (${e.CRM_DOMAIN_CONFIG}): ${(err as Error).message}`);
-    }
-  }
-  const s = e.CRM_TOPIC_SUFFIX;
+export function loadConfig(env: Env = process.env): SegmenterConfig {
+  const e = parseEnv(EnvSchema, env);
+  const domain = e.CRM_DOMAIN_CONFIG ? readJsonFile('CRM_DOMAIN_CONFIG', e.CRM_DOMAIN_CONFIG, parseDomainConfig) : defaultDomainConfig;
   return {
     kafkaBrokers: e.KAFKA_BROKERS.split(','),
     redisUrl: e.REDIS_URL,
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
     groupId: e.CRM_GROUP_ID,
     keyPrefix: e.CRM_KEY_PREFIX,
-    topics: {
-      orders: `commerce.orders.v1${s}`,
-      interactions: `service.interactions.v1${s}`,
-      profiles: `customer.profiles.v1${s}`,
-      segmentChanges: `crm.segment-changes.v1${s}`,
-      deadLetter: `crm.dead-letter.v1${s}`,
-    },
+    topics: suffixedTopics(e.CRM_TOPIC_SUFFIX),
     partitions: e.CRM_PARTITIONS,
     clock: e.CRM_CLOCK,
     mode: e.CRM_MODE,

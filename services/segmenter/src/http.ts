@@ -1,34 +1,5 @@
 /**
- * /metrics (Prometheus text), /healthz (the process is alive and its loop turns) and
- * /readyz (connected to Kafka and Redis and holding a partition assignment).
+ * Moved to @crm/service-kit. Kept only so that service.ts' import keeps working; delete once
+ * service.ts imports startHttp from @crm/service-kit.
  */
-import { type Server, createServer } from 'node:http';
-import type { Registry } from 'prom-client';
-
-export interface Probes {
-  ready: () => { ready: boolean; detail: Record<string, unknown> };
-}
-
-export function startHttp(port: number, registry: Registry, probes: Probes): Promise<Server> {
-  const server = createServer(async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': registry.contentType });
-      res.end(await registry.metrics());
-    } else if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"status":"ok"}');
-    } else if (path === '/readyz') {
-      const r = probes.ready();
-      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: r.ready ? 'ready' : 'not_ready', ...r.detail }));
-    } else {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end('{"error":"not found"}');
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '0.0.0.0', () => resolve(server));
-  });
-}
+export { type Probes, startHttp } from '@crm/service-kit';

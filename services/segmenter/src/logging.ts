@@ -1,28 +1,5 @@
 /**
- * pino for the service, with PII redacted, and kafkajs' own logs routed into it.
+ * Moved to @crm/service-kit (the redacted paths to main.ts). Kept only so that service.ts'
+ * import keeps working; delete once service.ts imports kafkaLogCreator from @crm/service-kit.
  */
-import { type LogEntry, logLevel } from 'kafkajs';
-import { type Logger, pino } from 'pino';
-
-/** Customer ids are personal data: log paths that may carry them are redacted. */
-export const REDACT = ['customerId', 'subject', '*.customerId', '*.subject', 'key', '*.key'];
-
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'segmenter' }, redact: { paths: REDACT, censor: '[redacted]' } });
-}
-
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
-export function kafkaLogCreator(log: Logger) {
-  const child = log.child({ module: 'kafkajs' });
-  return () =>
-    ({ namespace, level, log: entry }: LogEntry) => {
-      const { message, timestamp: _t, logger: _l, ...extra } = entry as { message: string; timestamp?: string; logger?: string; [k: string]: unknown };
-      child[LEVELS[level] ?? 'info']({ namespace, ...extra }, message);
-    };
-}
+export { kafkaLogCreator } from '@crm/service-kit';

@@ -1,54 +1,19 @@
 /**
  * Entry point: `node services/segmenter/src/main.ts`. Configuration from the environment
  * (see config.ts and the README); SIGTERM/SIGINT stop gracefully, a second signal or 30 s
- * force the exit.
+ * force the exit (@crm/service-kit's runService).
  */
-import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './logging.ts';
+import { createLogger, runService } from '@crm/service-kit';
+import { loadConfig } from './config.ts';
 import { Segmenter } from './service.ts';
 
-/** Longest graceful stop before the process exits anyway. */
-const FORCE_EXIT_MS = 30_000;
+/** Customer ids are personal data: log paths that may carry them are redacted. */
+const REDACT = ['customerId', 'subject', '*.customerId', '*.subject', 'key', '*.key'];
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(`segmenter: ${err.message}`);
-    process.exit(78); // EX_CONFIG
-  }
-  throw err;
-}
-const log = createLogger(config.logLevel);
-const segmenter = new Segmenter(config, log);
-
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) {
-    log.warn({ signal }, 'second signal: exiting now');
-    process.exit(1);
-  }
-  stopping = true;
-  log.info({ signal }, 'stopping');
-  setTimeout(() => {
-    log.error('graceful stop took longer than 30 s: exiting');
-    process.exit(1);
-  }, FORCE_EXIT_MS).unref();
-  segmenter.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      log.error({ err }, 'stop failed');
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
-
-try {
-  await segmenter.start();
-} catch (err) {
-  log.fatal({ err }, err instanceof ConfigError ? err.message : 'segmenter failed to start');
-  process.exit(err instanceof ConfigError ? 78 : 1);
-}
+await runService({
+  name: 'segmenter',
+  load: () => loadConfig(),
+  logger: (config) => createLogger('segmenter', config.logLevel, REDACT),
+  create: (config, log) => new Segmenter(config, log),
+  startFailure: 'segmenter failed to start',
+});

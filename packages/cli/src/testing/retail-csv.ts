@@ -6,6 +6,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { mulberry32 } from '@crm/sample-data';
 import type { SkipReason } from '../csv/orders.ts';
 
 export interface RetailCsvOptions {
@@ -23,18 +24,6 @@ export interface RetailCsvExpectation {
   amountMinor: number;
 }
 
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n';
 const WORDS = ['WHITE', 'HANGING', 'HEART', 'T-LIGHT', 'HOLDER', 'LANTERN', 'METAL', 'CREAM', 'CUPID', 'HEARTS', 'COAT', 'HANGER', 'SET', 'OF', '6'];
 
@@ -45,7 +34,7 @@ function mdy(t: number): string {
 
 /** Writes `rows` data rows to `path`; returns what an import of it must count. */
 export async function writeRetailCsv(path: string, options: RetailCsvOptions): Promise<RetailCsvExpectation> {
-  const rand = prng(options.seed);
+  const rand = mulberry32(options.seed);
   const pick = (n: number) => Math.floor(rand() * n);
   const customers = options.customers ?? 4_000;
   const out = createWriteStream(path);

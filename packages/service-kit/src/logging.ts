@@ -1,11 +1,15 @@
 /**
- * pino for the service, and kafkajs' own logs routed into it.
+ * pino for a service, with its PII paths redacted, and kafkajs' own logs routed into it.
  */
 import { type LogEntry, logLevel } from 'kafkajs';
 import { type Logger, pino } from 'pino';
 
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'lag-monitor' } });
+/**
+ * The service's root logger: JSON lines on stdout, `service` bound on every line. Values at
+ * `redactPaths` (pino paths: `customerId`, `*.customerId`) are replaced by `[redacted]`.
+ */
+export function createLogger(service: string, level: string, redactPaths?: readonly string[]): Logger {
+  return pino({ level, base: { service }, ...(redactPaths === undefined ? {} : { redact: { paths: [...redactPaths], censor: '[redacted]' } }) });
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -15,6 +19,7 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** A kafkajs `logCreator` writing to a `module: kafkajs` child of `log`. */
 export function kafkaLogCreator(log: Logger) {
   const child = log.child({ module: 'kafkajs' });
   return () =>

@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, formatEnvIssue, intVar, kafkaBrokersVar, logLevelVar, parseEnv, readJsonFile, redisUrlVar } from './config.ts';
+
+const Schema = z.object({ KAFKA_BROKERS: kafkaBrokersVar, REDIS_URL: redisUrlVar.optional(), PORT: intVar(0, 65535).default(9464), LOG_LEVEL: logLevelVar });
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseEnv', () => {
+  it('returns the parsed values with the defaults', () => {
+    expect(parseEnv(Schema, { KAFKA_BROKERS: 'a:1,b:2' })).toEqual({ KAFKA_BROKERS: 'a:1,b:2', PORT: 9464, LOG_LEVEL: 'info' });
+  });
+
+  it('names every bad variable, one per line, quoting the value when one was set', () => {
+    const err = configError(() => parseEnv(Schema, { REDIS_URL: 'localhost:6379', PORT: 'http', LOG_LEVEL: 'loud' }));
+    expect(err.name).toBe('ConfigError');
+    expect(err.message.split('\n')).toEqual([
+      'invalid configuration:',
+      '  KAFKA_BROKERS: is required: a comma-separated list of host:port, e.g. 127.0.0.1:19092',
+      '  REDIS_URL: must be a redis:// or rediss:// URL (got "localhost:6379")',
+      expect.stringMatching(/^ {2}PORT: .* \(got "http"\)$/),
+      expect.stringMatching(/^ {2}LOG_LEVEL: .*info.* \(got "loud"\)$/),
+    ]);
+    expect(err.issues.map((i) => [i.variable, i.got])).toEqual([
+      ['KAFKA_BROKERS', undefined],
+      ['REDIS_URL', 'localhost:6379'],
+      ['PORT', 'http'],
+      ['LOG_LEVEL', 'loud'],
+    ]);
+  });
+
+  it('formats one issue as the CLI prints it', () => {
+    const [issue] = configError(() => parseEnv(Schema, { KAFKA_BROKERS: 'localhost' })).issues;
+    expect(issue && formatEnvIssue(issue)).toBe('KAFKA_BROKERS: must be a comma-separated list of host:port, e.g. 127.0.0.1:19092 (got "localhost")');
+  });
+});
+
+describe('readJsonFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'service-kit-config-'));
+  const parse = (raw: unknown) => z.object({ n: z.number() }).parse(raw);
+
+  it('reads and validates the file', () => {
+    const file = join(dir, 'ok.json');
+    writeFileSync(file, '{"n": 1}');
+    expect(readJsonFile('SOME_FILE', file, parse)).toEqual({ n: 1 });
+  });
+
+  it('names the variable and the file when it is missing, not JSON, or invalid', () => {
+    expect(() => readJsonFile('SOME_FILE', join(dir, 'missing.json'), parse)).toThrow(/^SOME_FILE: cannot read JSON from .*missing\.json: ENOENT/);
+    const notJson = join(dir, 'not.json');
+    writeFileSync(notJson, 'n = 1');
+    expect(() => readJsonFile('SOME_FILE', notJson, parse)).toThrow(/^SOME_FILE: cannot read JSON from .*not\.json: /);
+    const invalid = join(dir, 'invalid.json');
+    writeFileSync(invalid, '{"n": "one"}');
+    expect(configError(() => readJsonFile('SOME_FILE', invalid, parse)).message).toMatch(/^SOME_FILE \(.*invalid\.json\): /);
+  });
+});
