@@ -13,8 +13,7 @@ import { type Consumer, type EachBatchPayload, Kafka, type Producer, logLevel } 
 import type { Logger } from 'pino';
 import { coPartitionedAssigner } from './assignor.ts';
 import type { SegmenterConfig } from './config.ts';
-import { startHttp } from './http.ts';
-import { kafkaLogCreator } from './logging.ts';
+import { kafkaLogCreator, startHttp } from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.ts';
 import { assertCoPartitioned, ensureTopics } from './topics.ts';
@@ -228,15 +227,20 @@ export class Segmenter {
       await this.maybeGoLive();
       return;
     }
-    for (const p of this.owned) {
-      try {
-        while (this.running && (await this.worker(p).fireTimers()) >= this.config.timerBatch) {
-          // a full batch fired: more may be due
+    // Partitions in parallel: each worker serializes its own partition (its lock), and a burst
+    // of due customers then overlaps one partition's Redis and Kafka round trips with another's
+    // evaluation instead of draining the partitions one after another.
+    await Promise.all(
+      this.owned.map(async (p) => {
+        try {
+          while (this.running && (await this.worker(p).fireTimers()) >= this.config.timerBatch) {
+            // a full batch fired: more may be due
+          }
+        } catch (err) {
+          this.log.error({ err, partition: p }, 'timer evaluation failed; retried on the next tick');
         }
-      } catch (err) {
-        this.log.error({ err, partition: p }, 'timer evaluation failed; retried on the next tick');
-      }
-    }
+      }),
+    );
   }
 
   private scheduleRescore(): void {

@@ -1,0 +1,89 @@
+/**
+ * The segmenter under test, as a child process (`node services/segmenter/src/main.ts`) so its
+ * CPU is its own (/proc) and it can be profiled (--cpu-prof). Ready when /readyz answers 200
+ * (Redis connected, partitions assigned).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(import.meta.resolve('@crm/segmenter').replace(/index\.ts$/, 'main.ts'));
+
+export interface SegmenterChild {
+  pid: number;
+  port: number;
+  /** The child's last output lines (for a failure's explanation). */
+  output(): string;
+  /** SIGTERM, then waits for the graceful exit (SIGKILL after 40 s). */
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the segmenter and resolves once it is ready. `nodeArgs` e.g. ['--cpu-prof', '--cpu-prof-dir=...']. */
+export async function startSegmenter(env: Record<string, string>, nodeArgs: string[] = [], readyTimeoutMs = 60_000): Promise<SegmenterChild> {
+  const port = await freePort();
+  const lines: string[] = [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN], {
+    env: { ...process.env, ...env, CRM_HTTP_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (d: Buffer) => {
+    lines.push(...d.toString().split('\n').filter(Boolean));
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const output = () => lines.slice(-20).join('\n');
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`segmenter exited with ${child.exitCode} before it was ready:\n${output()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`segmenter not ready after ${readyTimeoutMs} ms:\n${output()}`);
+    }
+    await sleep(100);
+  }
+  return {
+    pid: child.pid as number,
+    port,
+    output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Scrapes one counter family from the child's /metrics, summed over its label sets. */
+export async function metricSum(port: number, name: string, labelFilter = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
+      if (labelFilter && !line.includes(labelFilter)) continue;
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return sum;
+}

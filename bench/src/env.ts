@@ -1,0 +1,119 @@
+/**
+ * Where the benchmark runs: the servers (from the environment, else the local infra), an
+ * isolated segmenter configuration per phase (own topics, group and key prefix, as the tests
+ * isolate), the versions reported in the results, and the topics created up front.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { infraConfig, kafkaVersion, status, up } from '@crm/infra';
+import { type SegmenterConfig, loadConfig } from '@crm/segmenter';
+import { Redis } from 'ioredis';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
+
+export interface Endpoints {
+  kafkaBrokers: string;
+  redisUrl: string;
+  schemaRegistryUrl: string;
+  /** Whether the servers are the local infra's (then their pids are known for CPU figures). */
+  local: boolean;
+}
+
+/** The servers named by KAFKA_BROKERS, REDIS_URL and SCHEMA_REGISTRY_URL, else the local infra (started when down). */
+export async function endpoints(): Promise<Endpoints> {
+  const e = process.env;
+  if (e['KAFKA_BROKERS'] && e['REDIS_URL'] && e['SCHEMA_REGISTRY_URL']) {
+    const local = e['KAFKA_BROKERS'] === `127.0.0.1:${infraConfig().kafkaPort}`;
+    return { kafkaBrokers: e['KAFKA_BROKERS'], redisUrl: e['REDIS_URL'], schemaRegistryUrl: e['SCHEMA_REGISTRY_URL'], local };
+  }
+  const res = await up();
+  return { kafkaBrokers: res.kafkaBrokers, redisUrl: res.redisUrl, schemaRegistryUrl: res.schemaRegistryUrl, local: true };
+}
+
+export interface Phase {
+  /** Environment of the segmenter child. */
+  env: Record<string, string>;
+  config: SegmenterConfig;
+}
+
+/** A segmenter configuration no other run or test shares: its own topics, group and key prefix. */
+export function isolatedPhase(ep: Endpoints, name: string, overrides: Record<string, string> = {}): Phase {
+  const id = `bench-${name}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: ep.kafkaBrokers,
+    REDIS_URL: ep.redisUrl,
+    SCHEMA_REGISTRY_URL: ep.schemaRegistryUrl,
+    CRM_GROUP_ID: id,
+    CRM_KEY_PREFIX: id,
+    CRM_TOPIC_SUFFIX: `.${id}`,
+    CRM_PARTITIONS: '6',
+    CRM_LOG_LEVEL: 'warn',
+    ...overrides,
+  };
+  return { env, config: loadConfig(env) };
+}
+
+export function kafkaClient(ep: Endpoints, clientId = 'crm-bench'): Kafka {
+  return new Kafka({ clientId, brokers: ep.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+}
+
+export function redisClient(ep: Endpoints): Redis {
+  return new Redis(ep.redisUrl, { maxRetriesPerRequest: 3 });
+}
+
+/**
+ * Creates every topic of the phase. The changes topic stamps records with the broker's append
+ * time (LogAppendTime), so a change's timestamp is when it landed, on this machine's clock.
+ */
+export async function createTopics(admin: Admin, config: SegmenterConfig, partitions: number): Promise<void> {
+  const t = config.topics;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      ...[t.orders, t.interactions, t.profiles, t.deadLetter].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      { topic: t.segmentChanges, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] },
+    ],
+  });
+}
+
+/** Deletes the phase's topics (the benchmark leaves nothing behind on the broker but Redis keys under its prefix). */
+export async function deleteTopics(admin: Admin, config: SegmenterConfig): Promise<void> {
+  await admin.deleteTopics({ topics: Object.values(config.topics) }).catch(() => undefined);
+}
+
+export interface Versions {
+  node: string;
+  kafka: string;
+  redis: string;
+  cores: number;
+  cpu: string;
+}
+
+export async function versions(redis: Redis): Promise<Versions> {
+  const info = await redis.info('server');
+  const cfg = infraConfig();
+  let kafka = 'unknown';
+  try {
+    kafka = kafkaVersion(cfg);
+  } catch {
+    // not the local infra's jars
+  }
+  return {
+    node: process.version,
+    kafka,
+    redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+  };
+}
+
+/** Pids of the local broker and Redis (for their CPU figures), when they are the local infra's. */
+export async function serverPids(ep: Endpoints): Promise<{ kafka: number | null; redis: number | null }> {
+  if (!ep.local) return { kafka: null, redis: null };
+  const rows = await status();
+  const pid = (name: string) => {
+    const p = rows.find((r) => r.name === name)?.pid ?? null;
+    return p !== null && existsSync(`/proc/${p}/stat`) ? p : null;
+  };
+  return { kafka: pid('kafka'), redis: pid('redis') };
+}

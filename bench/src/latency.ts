@@ -1,0 +1,132 @@
+/**
+ * End-to-end latency at offered loads: a paced producer sends live events (event time = send
+ * time) for a while at each rate; every segment change that lands in the changes topic is
+ * matched to the input event that caused it (cause.eventId), and its latency is the change's
+ * landing time (LogAppendTime, stamped by the broker) minus the input's send time (CreateTime
+ * set by the producer): both on this machine's clock. Only events that cause a change count.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type InputEvent, TOPICS, avroType } from '@crm/contracts';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { startSegmenter } from './child.ts';
+import { type Encoder, inputEvents, topicOf } from './data.ts';
+import type { Phase } from './env.ts';
+import { cpuMeter, round } from './procstat.ts';
+import { type Record_, producePaced, producerOf } from './produce.ts';
+import { type Percentiles, percentiles } from './stats.ts';
+import { appliedSoFar } from './throughput.ts';
+
+export interface LoadResult extends Percentiles {
+  offered_eps: number;
+  achieved_eps: number;
+  events: number;
+  events_with_changes: number;
+  changes: number;
+  cpu: Record<string, number | null>;
+}
+
+const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+export async function latencyAtLoads(
+  redis: Redis,
+  kafka: Kafka,
+  phase: Phase,
+  partitions: number,
+  encode: Encoder,
+  loads: readonly number[],
+  seconds: number,
+  servers: { kafka: number | null; redis: number | null },
+  log: (s: string) => void,
+): Promise<Record<string, LoadResult>> {
+  const { topics } = phase.config;
+  const actual = { [TOPICS.orders]: topics.orders, [TOPICS.interactions]: topics.interactions, [TOPICS.profiles]: topics.profiles };
+  const child = await startSegmenter(phase.env);
+  // Changes are collected raw (value, landing time) and decoded after the run: the bench
+  // process shares the two cores with the segmenter, broker and Redis.
+  const landed: Array<{ value: Buffer; at: number }> = [];
+  const consumer = kafka.consumer({ groupId: `${phase.config.groupId}-reader`, maxWaitTimeInMs: 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics.segmentChanges, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) landed.push({ value: m.value as Buffer, at: Number(m.timestamp) });
+    },
+  });
+  const producer = producerOf(kafka);
+  await producer.connect();
+  const results: Record<string, LoadResult> = {};
+  const sentAt = new Map<string, { load: number; at: number }>();
+  let appliedBefore = 0;
+  try {
+    for (const [i, rate] of loads.entries()) {
+      const count = Math.round(rate * seconds);
+      // Generated histories re-timed to now: the order of each customer's events is kept, and
+      // the event time is the planned send time (whole seconds, as the domain keeps them).
+      const events: InputEvent[] = [...inputEvents({ count, seed: 100 + i, idPrefix: `l${rate}-`, end: Date.now(), days: 730 })];
+      const start = Date.now() + 500;
+      const records: Record_[] = events.map((e, k) => {
+        const at = start + (k / rate) * 1000;
+        const timed = { ...e, time: iso(at) } as InputEvent;
+        const topic = topicOf(timed);
+        return { topic: actual[topic], key: timed.subject, value: encode(topic, timed) };
+      });
+      await sleep(Math.max(0, start - Date.now()));
+      const meter = cpuMeter({ segmenter: child.pid, kafka: servers.kafka, redis: servers.redis });
+      const paced = await producePaced(producer, records, rate);
+      for (const [k, e] of events.entries()) sentAt.set(e.id, { load: rate, at: paced.sentAt[k] as number });
+      // Drained: every record applied, then a moment for the last relay.
+      const target = appliedBefore + records.length;
+      const deadline = Date.now() + 120_000;
+      while ((await appliedSoFar(redis, phase, partitions)) < target && Date.now() < deadline) await sleep(50);
+      appliedBefore = target;
+      const cpu = meter();
+      await sleep(1000);
+      results[String(rate)] = {
+        offered_eps: rate,
+        achieved_eps: round(records.length / paced.seconds),
+        events: records.length,
+        events_with_changes: 0,
+        changes: 0,
+        cpu,
+        count: 0,
+        p50: 0,
+        p95: 0,
+        p99: 0,
+        max: 0,
+      };
+      log(`  offered ${rate}/s: ${records.length} events sent in ${paced.seconds.toFixed(1)} s, drained; segmenter CPU ${cpu['segmenter']}%`);
+    }
+  } finally {
+    await producer.disconnect();
+    await consumer.disconnect();
+    await child.stop();
+  }
+  // Match changes to their causes.
+  const type = avroType(TOPICS.segmentChanges);
+  const perEvent = new Map<string, { changes: number; last: number }>();
+  for (const { value, at } of landed) {
+    const change = type.fromBuffer(value.subarray(5)) as { data: { cause: { eventId: string | null } } };
+    const id = change.data.cause.eventId;
+    if (id === null) continue;
+    const seen = perEvent.get(id) ?? { changes: 0, last: 0 };
+    seen.changes++;
+    seen.last = Math.max(seen.last, at);
+    perEvent.set(id, seen);
+  }
+  const samples = new Map<number, number[]>(loads.map((l) => [l, []]));
+  const changes = new Map<number, number>();
+  for (const [id, seen] of perEvent) {
+    const sent = sentAt.get(id);
+    if (sent === undefined) continue;
+    samples.get(sent.load)?.push(seen.last - sent.at);
+    changes.set(sent.load, (changes.get(sent.load) ?? 0) + seen.changes);
+  }
+  for (const rate of loads) {
+    const r = results[String(rate)];
+    if (r === undefined) continue;
+    const p = percentiles(samples.get(rate) ?? []);
+    Object.assign(r, p, { events_with_changes: p.count, changes: changes.get(rate) ?? 0 });
+  }
+  return results;
+}

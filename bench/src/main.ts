@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench` (node infra/src/cli.ts run -- node bench/src/main.ts): the segmenter's
+ * benchmark on the local servers. Prints a table, writes bench/results/latest.json and
+ * bench/results/latest.svg (latency percentiles against offered load). Numbers only: a
+ * benchmark never fails on timing.
+ *
+ *   --quick           smaller sizes for development (100k events, 5 s per load, 10k timers)
+ *   --profile         run the throughput phase's segmenter with --cpu-prof and print its top frames
+ *   --only=a,b        phases to run: throughput, latency, timers (memory comes with throughput)
+ *   --events=N        size of the pre-produced log
+ *   --keep            keep the Redis keys and topics of the run (default: removed at the end)
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { TOPICS } from '@crm/contracts';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Redis } from 'ioredis';
+import { latencyChart } from './chart.ts';
+import { avroEncoder, inputEvents, topicOf } from './data.ts';
+import { type Phase, createTopics, deleteTopics, endpoints, isolatedPhase, kafkaClient, redisClient, serverPids, versions } from './env.ts';
+import { type LoadResult, latencyAtLoads } from './latency.ts';
+import { type MemoryResult, redisBytesPerCustomer, usedMemory } from './memory.ts';
+import { round } from './procstat.ts';
+import { type Record_, produceAll, producerOf } from './produce.ts';
+import { summarizeProfile } from './profile.ts';
+import { type RateResult, type SegmenterRun, rawConsume, segmenterThroughput } from './throughput.ts';
+import { type TimersResult, timersBurst } from './timers.ts';
+
+const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
+const PARTITIONS = 6;
+/** The segmenter's fetch settings (services/segmenter/src/service.ts), so the raw ceiling reads the same way. */
+const SEGMENTER_FETCH = { maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 100, partitionsConsumedConcurrently: 3 };
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const quick = flag('quick');
+const only = new Set((option('only') ?? 'throughput,latency,timers').split(','));
+const sizes = {
+  events: Number(option('events') ?? (quick ? 100_000 : 1_000_000)),
+  loads: [1_000, 5_000, 20_000],
+  loadSeconds: quick ? 5 : 12,
+  timerCustomers: quick ? 10_000 : 100_000,
+  /** Seconds from choosing the due instant to it: seeding costs ~0.25 ms a customer on this machine. */
+  timerLead: Math.ceil(10 + (quick ? 10_000 : 100_000) * 0.0004),
+};
+
+const log = (s: string) => console.error(s);
+const seconds = (t0: number) => ((performance.now() - t0) / 1000).toFixed(1);
+
+async function removeKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 10_000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+async function main(): Promise<void> {
+  const runStart = performance.now();
+  const ep = await endpoints();
+  const redis = redisClient(ep);
+  const kafka = kafkaClient(ep);
+  const admin = kafka.admin();
+  await admin.connect();
+  const registry = new SchemaRegistry({ host: ep.schemaRegistryUrl });
+  const encode = await avroEncoder(registry);
+  const v = await versions(redis);
+  const servers = await serverPids(ep);
+  log(`bench: node ${v.node}, Kafka ${v.kafka}, Redis ${v.redis}, ${v.cores} cores (${v.cpu})${quick ? ', --quick' : ''}`);
+  const phases: Phase[] = [];
+
+  let raw: RateResult | undefined;
+  let seg: SegmenterRun | undefined;
+  let memory: MemoryResult | undefined;
+  let profile: ReturnType<typeof summarizeProfile> | undefined;
+  if (only.has('throughput')) {
+    const phase = isolatedPhase(ep, 'tput', { CRM_TIMER_INTERVAL_MS: '3600000' });
+    phases.push(phase);
+    await createTopics(admin, phase.config, PARTITIONS);
+    let t0 = performance.now();
+    const actual = {
+      [TOPICS.orders]: phase.config.topics.orders,
+      [TOPICS.interactions]: phase.config.topics.interactions,
+      [TOPICS.profiles]: phase.config.topics.profiles,
+    };
+    const records: Record_[] = [];
+    for (const e of inputEvents({ count: sizes.events, seed: 42, idPrefix: 'c', end: Date.now(), days: 730 })) {
+      const topic = topicOf(e);
+      records.push({ topic: actual[topic], key: e.subject, value: encode(topic, e) });
+    }
+    log(`throughput: generated ${records.length} events (sample-data, Avro) in ${seconds(t0)} s`);
+    t0 = performance.now();
+    const producer = producerOf(kafka);
+    await producer.connect();
+    await produceAll(producer, records);
+    await producer.disconnect();
+    log(`throughput: produced them into ${PARTITIONS}-partition topics in ${seconds(t0)} s`);
+    const total = records.length;
+    records.length = 0;
+    const usedBefore = await usedMemory(redis);
+    raw = await rawConsume(kafka, [phase.config.topics.orders, phase.config.topics.interactions, phase.config.topics.profiles], total, SEGMENTER_FETCH);
+    log(`throughput: raw kafkajs consume ${raw.eps.toLocaleString('en-US')} events/s`);
+    const profDir = `${RESULTS}profiles/${Date.now()}`;
+    seg = await segmenterThroughput(redis, kafka, phase, PARTITIONS, total, servers, flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
+    log(
+      `throughput: segmenter ${seg.eps.toLocaleString('en-US')} events/s (${seg.seconds.toFixed(1)} s), CPU ${JSON.stringify(seg.cpu)}, ${JSON.stringify(seg.detail)}`,
+    );
+    if (flag('profile')) {
+      const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+      if (file !== undefined) profile = summarizeProfile(`${profDir}/${file}`);
+    }
+    memory = await redisBytesPerCustomer(redis, phase.config.keyPrefix, PARTITIONS, usedBefore);
+    log(`memory: ${memory.total} bytes per customer (${memory.customers} customers)`);
+  }
+
+  const errors: Record<string, string> = {};
+  let latency: Record<string, LoadResult> | undefined;
+  if (only.has('latency')) {
+    const phase = isolatedPhase(ep, 'lat');
+    phases.push(phase);
+    await createTopics(admin, phase.config, PARTITIONS);
+    log(`latency: ${sizes.loads.join(', ')} events/s, ${sizes.loadSeconds} s each`);
+    latency = await latencyAtLoads(redis, kafka, phase, PARTITIONS, encode, sizes.loads, sizes.loadSeconds, servers, log).catch((err: unknown) => {
+      errors['latency'] = String(err);
+      log(`latency: failed: ${String(err)}`);
+      return undefined;
+    });
+  }
+
+  let timers: TimersResult | undefined;
+  if (only.has('timers')) {
+    const phase = isolatedPhase(ep, 'timers');
+    phases.push(phase);
+    await createTopics(admin, phase.config, PARTITIONS);
+    timers = await timersBurst(redis, kafka, phase, PARTITIONS, sizes.timerCustomers, sizes.timerLead, servers).catch((err: unknown) => {
+      errors['timers'] = String(err);
+      log(`timers: failed: ${String(err)}`);
+      return undefined;
+    });
+    if (timers) log(`timers: ${timers.customers} due at once, all changes out ${timers.seconds} s after the due instant`);
+  }
+
+  if (!flag('keep')) {
+    for (const p of phases) {
+      await removeKeys(redis, p.config.keyPrefix);
+      await deleteTopics(admin, p.config);
+    }
+  }
+  await admin.disconnect();
+  redis.disconnect();
+
+  const result = {
+    at: new Date().toISOString(),
+    quick,
+    cores: v.cores,
+    cpu_model: v.cpu,
+    versions: { node: v.node, kafka: v.kafka, redis: v.redis },
+    partitions: PARTITIONS,
+    input: 'sample-data (BG/NBD), Avro via the registry',
+    events: sizes.events,
+    throughput_eps: seg?.eps ?? null,
+    raw_consume_eps: raw?.eps ?? null,
+    ratio_to_raw: seg && raw ? round(seg.eps / raw.eps, 3) : null,
+    throughput_seconds: seg ? round(seg.seconds, 2) : null,
+    cpu_percent_during_throughput: seg?.cpu ?? null,
+    segment_changes_emitted: seg?.changesEmitted ?? null,
+    segmenter_detail: seg?.detail ?? null,
+    latency_ms: latency ? Object.fromEntries(Object.entries(latency).map(([k, r]) => [k, { p50: r.p50, p95: r.p95, p99: r.p99, max: r.max }])) : null,
+    latency_detail: latency ?? null,
+    redis_bytes_per_customer: memory?.total ?? null,
+    redis_memory: memory ?? null,
+    timers_100k_seconds: timers?.seconds ?? null,
+    timers: timers ?? null,
+    raw_consumer_fetch: SEGMENTER_FETCH,
+    profile: profile ?? null,
+    errors,
+    run_seconds: round((performance.now() - runStart) / 1000, 1),
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(`${RESULTS}latest.json`, `${JSON.stringify(result, null, 2)}\n`);
+  if (latency) {
+    const points = Object.values(latency).map((r) => ({ load: r.offered_eps, p50: r.p50, p95: r.p95, p99: r.p99, max: r.max }));
+    writeFileSync(`${RESULTS}latest.svg`, latencyChart(points, `segmenter end-to-end latency (${v.cores} cores, ${new Date().toISOString().slice(0, 10)})`));
+  }
+  printTable(result, latency, memory, timers, profile);
+}
+
+function printTable(
+  r: {
+    throughput_eps: number | null;
+    raw_consume_eps: number | null;
+    ratio_to_raw: number | null;
+    cpu_percent_during_throughput: Record<string, number | null> | null;
+    run_seconds: number;
+  },
+  latency: Record<string, LoadResult> | undefined,
+  memory: MemoryResult | undefined,
+  timers: TimersResult | undefined,
+  profile: ReturnType<typeof summarizeProfile> | undefined,
+): void {
+  const n = (x: number | null | undefined, d = 0) =>
+    x === null || x === undefined || Number.isNaN(x) ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: d });
+  const rows: Array<[string, string]> = [];
+  const cpu = r.cpu_percent_during_throughput;
+  rows.push(['raw kafkajs consume', `${n(r.raw_consume_eps)} events/s`]);
+  rows.push(['segmenter end to end', `${n(r.throughput_eps)} events/s  (${n(r.ratio_to_raw === null ? null : r.ratio_to_raw * 100, 1)}% of raw)`]);
+  if (cpu) rows.push(['  CPU (% of one core)', `segmenter ${n(cpu['segmenter'])}  kafka ${n(cpu['kafka'])}  redis ${n(cpu['redis'])}`]);
+  for (const [load, l] of Object.entries(latency ?? {})) {
+    rows.push([
+      `latency @ ${n(Number(load))}/s`,
+      `p50 ${n(l.p50)}  p95 ${n(l.p95)}  p99 ${n(l.p99)}  max ${n(l.max)} ms  (${n(l.events_with_changes)} of ${n(l.events)} events changed; sent at ${n(l.achieved_eps)}/s; segmenter CPU ${n(l.cpu['segmenter'])}%)`,
+    ]);
+  }
+  if (memory) {
+    rows.push([
+      'Redis bytes/customer',
+      `${n(memory.total)}  = state ${n(memory.state)} + timers ${n(memory.timers)} + segment sets ${n(memory.segment_sets)} + history ${n(memory.history)} + other ${n(memory.other_partition_keys)}`,
+    ]);
+    rows.push([
+      '  used_memory growth',
+      `${n(memory.used_memory_growth)} bytes/customer (${n(memory.customers)} customers; ${n(memory.history_lists)} history lists of ~${n(memory.history_list_bytes)} B)`,
+    ]);
+  }
+  if (timers)
+    rows.push([
+      `timers: ${n(timers.customers)} due at once`,
+      `${n(timers.seconds, 2)} s to the last change (first after ${n(timers.first_change_seconds, 2)} s; ${n(timers.changes)} changes; segmenter CPU ${n(timers.cpu['segmenter'])}%)`,
+    ]);
+  rows.push(['run time', `${n(r.run_seconds)} s`]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  console.log('');
+  for (const [k, val] of rows) console.log(`${k.padEnd(w)}  ${val}`);
+  if (profile) {
+    console.log(`\nsegmenter CPU profile (${n(profile.totalMs)} ms sampled), self time by area:`);
+    for (const a of profile.byArea.slice(0, 12)) console.log(`  ${String(a.pct).padStart(5)}%  ${a.area}`);
+    console.log('top frames:');
+    for (const f of profile.top.slice(0, 20)) console.log(`  ${String(f.pct).padStart(5)}%  ${f.frame}`);
+  }
+  console.log(`\nresults: bench/results/latest.json${latency ? ', bench/results/latest.svg' : ''}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

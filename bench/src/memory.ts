@@ -1,0 +1,95 @@
+/**
+ * Redis bytes per customer, two ways: MEMORY USAGE of the partition keys split into state,
+ * indexes (timers, segment sets, counts) and history (per-customer lists, sampled), and the
+ * growth of used_memory over the run divided by the customers (noisy when other clients share
+ * the server).
+ */
+import { partitionKeys } from '@crm/store';
+import type { Redis } from 'ioredis';
+import { round } from './procstat.ts';
+
+export interface MemoryResult {
+  customers: number;
+  /** MEMORY USAGE split, bytes per customer. */
+  state: number;
+  timers: number;
+  segment_sets: number;
+  other_partition_keys: number;
+  history: number;
+  history_lists: number;
+  total: number;
+  /** Average bytes of one history list (sampled). */
+  history_list_bytes: number;
+  /** Mean length of the stored state string (version prefix included). */
+  state_value_chars: number;
+  /** (used_memory after - before) / customers. */
+  used_memory_growth: number;
+}
+
+export async function usedMemory(redis: Redis): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
+}
+
+async function usage(redis: Redis, key: string): Promise<number> {
+  return Number((await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
+}
+
+async function scanKeys(redis: Redis, match: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 10_000);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys;
+}
+
+export async function redisBytesPerCustomer(redis: Redis, prefix: string, partitions: number, usedBefore: number, historySample = 5000): Promise<MemoryResult> {
+  let customers = 0;
+  let state = 0;
+  let timers = 0;
+  let sets = 0;
+  let other = 0;
+  let chars = 0;
+  let histKeys = 0;
+  const histSample: string[] = [];
+  for (let p = 0; p < partitions; p++) {
+    const k = partitionKeys(prefix, p);
+    customers += await redis.hlen(k.state);
+    state += await usage(redis, k.state);
+    timers += await usage(redis, k.timers);
+    for (const key of [k.fence, k.outbox, k.counts]) other += await usage(redis, key);
+    for (const key of await scanKeys(redis, `${prefix}:{${p}}:seg:*`)) sets += await usage(redis, key);
+    const hist = await scanKeys(redis, `${prefix}:{${p}}:hist:*`);
+    histKeys += hist.length;
+    for (const key of hist)
+      if (histSample.length < historySample && Math.random() < historySample / partitions / Math.max(1, hist.length)) histSample.push(key);
+    let cursor = '0';
+    let seen = 0;
+    do {
+      const [next, flat] = await redis.hscan(k.state, cursor, 'COUNT', 1000);
+      cursor = next;
+      for (let i = 1; i < flat.length && seen < 2000; i += 2, seen++) chars += (flat[i] as string).length;
+    } while (cursor !== '0' && seen < 2000);
+  }
+  let histBytes = 0;
+  for (const key of histSample) histBytes += await usage(redis, key);
+  const perList = histSample.length === 0 ? 0 : histBytes / histSample.length;
+  const history = perList * histKeys;
+  const usedAfter = await usedMemory(redis);
+  const per = (x: number) => round(x / Math.max(1, customers));
+  return {
+    customers,
+    state: per(state),
+    timers: per(timers),
+    segment_sets: per(sets),
+    other_partition_keys: per(other),
+    history: per(history),
+    history_lists: histKeys,
+    total: per(state + timers + sets + other + history),
+    history_list_bytes: round(perList),
+    state_value_chars: round(chars / Math.min(customers, partitions * 2000)),
+    used_memory_growth: per(usedAfter - usedBefore),
+  };
+}

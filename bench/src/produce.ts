@@ -1,0 +1,75 @@
+/**
+ * Producing the input: everything at once (pre-produced logs) or paced at an offered rate.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+
+export interface Record_ {
+  topic: string;
+  key: string;
+  value: Buffer;
+}
+
+/** Messages per send: large batches, as a bulk loader would use. */
+const BULK_BATCH = 4000;
+/** Sends in flight at once. */
+const BULK_IN_FLIGHT = 4;
+
+export function producerOf(kafka: Kafka): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+}
+
+/** Produces every record (acks=all), in order per key. */
+export async function produceAll(producer: Producer, records: readonly Record_[]): Promise<void> {
+  // One send at a time per topic keeps each customer's events in order; the three topics go in parallel.
+  const byTopic = new Map<string, Record_[]>();
+  for (const r of records) {
+    const list = byTopic.get(r.topic) ?? [];
+    list.push(r);
+    byTopic.set(r.topic, list);
+  }
+  const lanes = [...byTopic].map(async ([topic, list]) => {
+    for (let i = 0; i < list.length; i += BULK_BATCH * BULK_IN_FLIGHT) {
+      const round = list.slice(i, i + BULK_BATCH * BULK_IN_FLIGHT);
+      await producer.send({ topic, acks: -1, messages: round.map((r) => ({ key: r.key, value: r.value })) });
+    }
+  });
+  await Promise.all(lanes);
+}
+
+/**
+ * Sends `records` at `rate` per second (a tick every few ms sends what is due), stamping each
+ * record with its send time (CreateTime). Returns the send time (ms) of each record.
+ */
+export async function producePaced(producer: Producer, records: readonly Record_[], rate: number): Promise<{ sentAt: Float64Array; seconds: number }> {
+  const sentAt = new Float64Array(records.length);
+  const t0 = Date.now();
+  let next = 0;
+  let inFlight = 0;
+  const sends: Promise<void>[] = [];
+  while (next < records.length) {
+    const due = Math.min(records.length, Math.floor(((Date.now() - t0) / 1000) * rate) + 1);
+    if (due > next && inFlight < 16) {
+      const now = Date.now();
+      const slice = records.slice(next, due);
+      for (let i = next; i < due; i++) sentAt[i] = now;
+      next = due;
+      // One send per topic of the slice (kafkajs groups by partition inside).
+      const byTopic = new Map<string, Array<{ key: string; value: Buffer; timestamp: string }>>();
+      for (const r of slice) {
+        const list = byTopic.get(r.topic) ?? [];
+        list.push({ key: r.key, value: r.value, timestamp: String(now) });
+        byTopic.set(r.topic, list);
+      }
+      inFlight++;
+      sends.push(
+        producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }).then(() => {
+          inFlight--;
+        }),
+      );
+    }
+    await sleep(2);
+  }
+  await Promise.all(sends);
+  return { sentAt, seconds: (Date.now() - t0) / 1000 };
+}

@@ -1,0 +1,137 @@
+/**
+ * Throughput: the raw kafkajs consume rate of the pre-produced log (the ceiling with this
+ * client), then the segmenter's end-to-end rate over the same log, from the first input applied
+ * to the last (progress read from the partitions' fences in Redis), with its CPU.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { partitionKeys } from '@crm/store';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { metricSum, startSegmenter } from './child.ts';
+import type { Phase } from './env.ts';
+import { cpuMeter, round } from './procstat.ts';
+
+/** The fetch settings the segmenter uses (service.ts), so the ceiling is the same client doing the same reads. */
+export interface FetchSettings {
+  maxBytesPerPartition: number;
+  maxWaitTimeInMs: number;
+  partitionsConsumedConcurrently: number;
+}
+
+export interface RateResult {
+  events: number;
+  seconds: number;
+  eps: number;
+}
+
+/** A consumer group reading the topics from the start, doing nothing per message but counting. */
+export async function rawConsume(kafka: Kafka, topics: string[], total: number, fetch: FetchSettings): Promise<RateResult> {
+  const consumer = kafka.consumer({
+    groupId: `bench-raw-${Date.now().toString(36)}`,
+    maxBytesPerPartition: fetch.maxBytesPerPartition,
+    maxWaitTimeInMs: fetch.maxWaitTimeInMs,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  let count = 0;
+  let t0 = 0;
+  let n0 = 0;
+  let t1 = 0;
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: fetch.partitionsConsumedConcurrently,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        if (t0 === 0) t0 = performance.now();
+        count += batch.messages.length;
+        if (n0 === 0) n0 = count;
+        const last = batch.messages[batch.messages.length - 1];
+        if (last !== undefined) resolveOffset(last.offset);
+        if (count >= total && t1 === 0) {
+          t1 = performance.now();
+          resolve();
+        }
+      },
+    });
+  });
+  await done;
+  await consumer.disconnect();
+  const seconds = (t1 - t0) / 1000;
+  return { events: count - n0, seconds, eps: round((count - n0) / seconds) };
+}
+
+/** Sum over partitions and input topics of the fences: records applied (topics start at offset 0). */
+export async function appliedSoFar(redis: Redis, phase: Phase, partitions: number): Promise<number> {
+  const pipeline = redis.pipeline();
+  for (let p = 0; p < partitions; p++) pipeline.hgetall(partitionKeys(phase.config.keyPrefix, p).fence);
+  const replies = (await pipeline.exec()) ?? [];
+  let sum = 0;
+  for (const [err, fence] of replies) {
+    if (err) throw err;
+    for (const v of Object.values(fence as Record<string, string>)) sum += Number(v);
+  }
+  return sum;
+}
+
+export interface SegmenterRun extends RateResult {
+  cpu: Record<string, number | null>;
+  changesEmitted: number;
+  /** From the segmenter's /metrics at the end: where its time went. */
+  detail: Record<string, number>;
+}
+
+/**
+ * Starts the segmenter on a pre-produced log of `total` records and times it until every
+ * record is applied. Stops it afterwards (graceful: the outbox is relayed).
+ */
+export async function segmenterThroughput(
+  redis: Redis,
+  kafka: Kafka,
+  phase: Phase,
+  partitions: number,
+  total: number,
+  servers: { kafka: number | null; redis: number | null },
+  nodeArgs: string[],
+): Promise<SegmenterRun> {
+  const child = await startSegmenter(phase.env, nodeArgs);
+  try {
+    let t0 = 0;
+    let n0 = 0;
+    let meter: (() => Record<string, number | null>) | undefined;
+    let applied = 0;
+    const deadline = Date.now() + 15 * 60_000;
+    for (;;) {
+      applied = await appliedSoFar(redis, phase, partitions);
+      if (applied > 0 && t0 === 0) {
+        t0 = performance.now();
+        n0 = applied;
+        meter = cpuMeter({ segmenter: child.pid, kafka: servers.kafka, redis: servers.redis });
+      }
+      if (applied >= total) break;
+      if (Date.now() > deadline) throw new Error(`segmenter applied only ${applied} of ${total} records in 15 minutes:\n${child.output()}`);
+      await sleep(50);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = meter?.() ?? {};
+    const m = (name: string, filter = '') => metricSum(child.port, name, filter);
+    const batches = await m('crm_batch_duration_seconds_count');
+    const commits = await m('crm_redis_commit_duration_seconds_count');
+    const detail = {
+      batches,
+      mean_batch_events: round((await m('crm_batch_size_events_sum')) / Math.max(1, batches)),
+      mean_batch_ms: round(((await m('crm_batch_duration_seconds_sum')) / Math.max(1, batches)) * 1000, 1),
+      mean_redis_commit_ms: round(((await m('crm_redis_commit_duration_seconds_sum')) / Math.max(1, commits)) * 1000, 1),
+      commit_conflicts: await m('crm_commit_conflicts_total'),
+      already_applied: await m('crm_events_consumed_total', 'outcome="already_applied"'),
+      changes_committed: await m('crm_segment_changes_total'),
+    };
+    await child.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(phase.config.topics.segmentChanges);
+    await admin.disconnect();
+    return { events: applied - n0, seconds, eps: round((applied - n0) / seconds), cpu, changesEmitted: ends.reduce((a, o) => a + Number(o.high), 0), detail };
+  } finally {
+    await child.stop();
+  }
+}
