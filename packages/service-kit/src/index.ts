@@ -17,6 +17,6 @@ export {
   redisUrlVar,
   topicSuffixVar,
 } from './config.ts';
-export { createLogger, kafkaLogCreator } from './logging.ts';
+export { createLogger, kafkaLogCreator, CUSTOMER_ID_PATHS } from './logging.ts';
 export { type JsonReply, type JsonRoutes, type Probes, startHttp } from './http.ts';
 export { DEFAULT_FORCE_EXIT_MS, EXIT_CONFIG, type Lifecycle, type ServiceDefinition, runService } from './run.ts';

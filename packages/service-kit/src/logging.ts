@@ -4,6 +4,9 @@
 import { type LogEntry, logLevel } from 'kafkajs';
 import { type Logger, pino } from 'pino';
 
+/** Where customer ids (personal data) appear in event-processing logs: redacted everywhere. */
+export const CUSTOMER_ID_PATHS: readonly string[] = ['customerId', 'subject', '*.customerId', '*.subject', 'key', '*.key'];
+
 /**
  * The service's root logger: JSON lines on stdout, `service` bound on every line. Values at
  * `redactPaths` (pino paths: `customerId`, `*.customerId`) are replaced by `[redacted]`.

@@ -7,7 +7,8 @@ import { streamEvents } from '@crm/sample-data';
 import { Segmenter } from '@crm/segmenter';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
-import { type Consumer, Kafka, type LogEntry, type Producer, logLevel } from 'kafkajs';
+import { CUSTOMER_ID_PATHS, kafkaLogCreator } from '@crm/service-kit';
+import { type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
 import { type Logger, destination, pino } from 'pino';
 import type { DemoConfig } from './config.ts';
 import { Feeder } from './feeder.ts';
@@ -16,8 +17,6 @@ import { Screen, type ScreenOutput } from './screen.ts';
 import { simTime } from './view.ts';
 
 const DAY_MS = 86_400_000;
-/** Customer ids are personal data, even generated ones: the same redaction as the segmenter's. */
-const REDACT = ['customerId', 'subject', '*.customerId', '*.subject', 'key', '*.key'];
 
 export class Demo {
   readonly screen: Screen;
@@ -38,7 +37,7 @@ export class Demo {
     this.config = config;
     const seg = config.segmenter;
     this.log = pino(
-      { level: seg.logLevel, base: { service: 'demo', run: config.runId }, redact: { paths: REDACT, censor: '[redacted]' } },
+      { level: seg.logLevel, base: { service: 'demo', run: config.runId }, redact: { paths: [...CUSTOMER_ID_PATHS], censor: '[redacted]' } },
       destination({ dest: config.logFile, sync: true, mkdir: true }),
     );
     this.segmenter = new Segmenter(seg, this.log.child({ component: 'segmenter' }));
@@ -176,19 +175,4 @@ export class Demo {
   }
 }
 
-const KAFKA_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
 /** kafkajs' logs into the demo's log file (never the terminal). */
-function kafkaLogCreator(log: Logger) {
-  const child = log.child({ module: 'kafkajs' });
-  return () =>
-    ({ namespace, level, log: entry }: LogEntry) => {
-      const { message, timestamp: _t, logger: _l, ...extra } = entry as { message: string; timestamp?: string; logger?: string; [k: string]: unknown };
-      child[KAFKA_LEVELS[level] ?? 'info']({ namespace, ...extra }, message);
-    };
-}
