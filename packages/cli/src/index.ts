@@ -6,7 +6,6 @@ export { run } from './run.ts';
 export { type Io, type Output, processIo } from './io.ts';
 export { type CliConfig, cliConfig } from './config.ts';
 export { CliError } from './errors.ts';
-export { partitionFor } from './partitioner.ts';
 export { BATCH_SIZE, type ImportOptions, type ImportSummary, importOrders } from './commands/import.ts';
 export { type ImportCounts, OrderAssembler, SKIP_REASONS, type SkipReason } from './csv/orders.ts';
 export { PRESETS, parseMap, resolveMapping } from './csv/mapping.ts';

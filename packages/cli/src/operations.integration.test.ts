@@ -1,3 +1,4 @@
+import { partitionFor } from '@crm/store';
 /**
  * The operator's view of a running segmenter: a record on the wrong topic is dead-lettered,
  * listed, re-driven (dry run first, changing nothing) to the right topic and applied; then
@@ -7,7 +8,6 @@ import type { OrderEvent } from '@crm/contracts';
 import { fixture } from '@crm/segmenter/testing';
 import { readTopic, waitFor } from '@crm/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionFor } from './partitioner.ts';
 import { captureIo } from './testing/io.ts';
 import { run } from './run.ts';
 

@@ -15,8 +15,10 @@ export {
   countField,
   dueCustomers,
   outboxLength,
+  parseStateRecord,
   readBatchContext,
   readOutbox,
   segmentCounts,
 } from './partition-store.ts';
 export { type HistoryCause, type HistoryEntry, decodeHistoryEntry, encodeHistoryEntry, recentChanges } from './history.ts';
+export { murmur2, partitionFor } from './partitioner.ts';

@@ -20,7 +20,11 @@ export interface BatchContext {
   customers: Map<string, StoredCustomer>;
 }
 
-function parseStored(raw: string | null): StoredCustomer {
+/**
+ * A customer's record as commitBatch.lua writes it, `<version>|<encoded state>` (the version is
+ * the compare-and-set guard); null (no record) is version 0 and no state.
+ */
+export function parseStateRecord(raw: string | null): StoredCustomer {
   if (raw === null) return { version: 0, state: null };
   const bar = raw.indexOf('|');
   const version = Number(raw.slice(0, bar));
@@ -38,7 +42,7 @@ export async function readBatchContext(redis: Redis, keys: PartitionKeys, custom
   const raw = (replies[1]?.[1] ?? []) as Array<string | null>;
   const customers = new Map<string, StoredCustomer>();
   customerIds.forEach((id, i) => {
-    customers.set(id, parseStored(raw[i] ?? null));
+    customers.set(id, parseStateRecord(raw[i] ?? null));
   });
   return { fence, customers };
 }

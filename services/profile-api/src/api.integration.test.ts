@@ -10,11 +10,10 @@ import type { InputEvent } from '@crm/contracts';
 import { type CustomerState, DAY_MS, apply, describe as describeState } from '@crm/domain';
 import type { Segmenter } from '@crm/segmenter';
 import { isolatedEnv, startInProcess } from '@crm/segmenter/testing';
-import { partitionKeys } from '@crm/store';
+import { partitionKeys, partitionFor } from '@crm/store';
 import { silentLogger, testKafka, testRedis, waitFor } from '@crm/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
-import { partitionFor } from './partitioner.ts';
 import { Customer, type ErrorBody, MemberPage, SegmentCounts } from './schemas.ts';
 import { ProfileApi } from './service.ts';
 

@@ -5,4 +5,3 @@ export { ConfigError, type ProfileApiConfig, loadConfig } from './config.ts';
 export { ProfileApi } from './service.ts';
 export { buildApp, type AppDeps } from './app.ts';
 export { openApiDocument, openApiText } from './openapi.ts';
-export { murmur2, partitionFor } from './partitioner.ts';

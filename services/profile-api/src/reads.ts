@@ -5,10 +5,9 @@
  */
 import { DIMENSIONS, type Dimension } from '@crm/contracts';
 import { type CustomerState, type RfmCuts, decodeState } from '@crm/domain';
-import { globalKeys, partitionKeys } from '@crm/store';
+import { globalKeys, partitionKeys, parseStateRecord, partitionFor } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { type MemberCursor, START } from './cursor.ts';
-import { partitionFor } from './partitioner.ts';
 
 export interface StoredCustomer {
   partition: number;
@@ -35,12 +34,9 @@ export async function readCustomer(redis: Redis, prefix: string, partitions: num
   const keys = partitionKeys(prefix, partition);
   const [raw, cutsRaw] = replies(await redis.pipeline().hget(keys.state, customerId).get(globalKeys(prefix).rfmCuts).exec()) as [string | null, string | null];
   if (raw === null) return null;
-  // `<version>|<encoded state>` (the CAS prefix written by commitBatch.lua).
-  const bar = raw.indexOf('|');
-  const version = Number(raw.slice(0, bar));
-  if (bar < 1 || !Number.isInteger(version)) throw new Error(`corrupt customer state record in partition ${partition} (no version prefix)`);
+  const { version, state } = parseStateRecord(raw);
   const cuts = cutsRaw === null ? null : (JSON.parse(cutsRaw) as { cuts: RfmCuts }).cuts;
-  return { partition, version, state: decodeState(raw.slice(bar + 1)), cuts };
+  return { partition, version, state: decodeState(state as string), cuts };
 }
 
 /** Member counts per `<dimension>:<value>` field, summed over every partition's counts hash. */

@@ -45,6 +45,7 @@ import {
   commitBatch,
   dueCustomers,
   outboxLength,
+  parseStateRecord,
   readBatchContext,
   readOutbox,
 } from '@crm/store';
@@ -383,7 +384,7 @@ export class PartitionWorker {
       cursor = next;
       for (let i = 1; i < flat.length; i += 2) {
         const raw = flat[i] as string;
-        const state = decodeState(raw.slice(raw.indexOf('|') + 1));
+        const state = decodeState(parseStateRecord(raw).state as string);
         inputs.push(describe(now > state.asOf ? evaluate(state, now, domain).state : state, domain));
       }
     } while (cursor !== '0');

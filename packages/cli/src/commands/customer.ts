@@ -3,13 +3,12 @@
  * customer lives in the partition Kafka's default partitioner gives its id.
  */
 import { type CustomerView, decodeState, describe } from '@crm/domain';
-import { partitionKeys, segmentCounts } from '@crm/store';
+import { partitionKeys, segmentCounts, parseStateRecord, partitionFor } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { withRedis } from '../clients.ts';
 import { type CliConfig, domainConfig } from '../config.ts';
 import { CliError } from '../errors.ts';
 import { type Io, println } from '../io.ts';
-import { partitionFor } from '../partitioner.ts';
 import { formatTable } from '../table.ts';
 import { inputPartitions } from './topics.ts';
 
@@ -26,11 +25,12 @@ export async function customerShow(io: Io, config: CliConfig, customerId: string
   const keys = partitionKeys(config.keyPrefix, partition);
   const raw = await withRedis(config, (redis) => redis.hget(keys.state, customerId));
   if (raw === null) throw new CliError(`customer ${customerId} not found (partition ${partition} of ${partitions}, key ${keys.state})`);
-  const bar = raw.indexOf('|');
-  const version = Number(raw.slice(0, bar));
+  let version: number;
   let view: CustomerView;
   try {
-    view = describe(decodeState(raw.slice(bar + 1)), domainConfig(config));
+    const stored = parseStateRecord(raw);
+    version = stored.version;
+    view = describe(decodeState(stored.state as string), domainConfig(config));
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`customer ${customerId}: stored state does not decode: ${(err as Error).message}`);

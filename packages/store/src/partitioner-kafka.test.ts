@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { partitionFor } from './partitioner.ts';
 
-/** murmur2 values of Kafka's own Java tests (UtilsTest.testMurmur2). */
+/** partitionFor as the CLI used it: murmur2 values of Kafka's own Java tests (UtilsTest.testMurmur2). */
 const JAVA_MURMUR2: [string, number][] = [
   ['21', -973932308],
   ['foobar', -790332482],

@@ -1,8 +1,8 @@
 /**
  * Which partition holds a customer: Kafka's default partitioner for keyed records, which the
  * segmenter's input topics are produced with (Java client `BuiltInPartitioner`, kafkajs
- * `DefaultPartitioner`): `toPositive(murmur2(utf8(key))) % partitions`. The read API uses it to
- * find a customer's `{p}` keys without asking Kafka.
+ * `DefaultPartitioner`): `toPositive(murmur2(utf8(key))) % partitions`. Readers (the profile
+ * API, `crm customer show`) use it to find a customer's `{p}` keys without asking Kafka.
  */
 
 const SEED = 0x9747b28c;
@@ -52,5 +52,6 @@ const utf8 = new TextEncoder();
 
 /** The partition Kafka's default partitioner gives a record keyed `key` on a topic of `partitions` partitions. */
 export function partitionFor(key: string, partitions: number): number {
+  if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
   return (murmur2(utf8.encode(key)) & 0x7fffffff) % partitions;
 }
