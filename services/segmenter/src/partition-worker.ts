@@ -203,7 +203,7 @@ export class PartitionWorker {
     const customerIds = [...new Set(valid.map((d) => d.event.subject))];
     let deadLettered = false;
 
-    for (let attempt = 1; ; attempt++) {
+    await this.retryingConflicts(topic, async () => {
       const ctx = await readBatchContext(this.deps.redis, this.keys, customerIds);
       const fence = ctx.fence[topic];
       const fresh = (offset: string) => fence === undefined || BigInt(offset) >= BigInt(fence);
@@ -221,30 +221,55 @@ export class PartitionWorker {
       }
       const toApply = valid.filter((d) => fresh(d.offset));
       const { writes, changes, outcomes, erased } = this.applyEvents(topic, ctx, toApply);
+      await this.commit({ expected: { [topic]: fence ?? null }, next: { [topic]: nextOffset } }, writes, changes, erased);
+      // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
+      for (const [outcome, n] of outcomes) metrics.eventsConsumed.inc({ topic, outcome }, n);
+      for (const d of toApply) {
+        const t = Date.parse(d.event.time);
+        if (t > this.streamTime) this.streamTime = t;
+      }
+    });
+  }
+
+  /**
+   * Runs `attempt` (read the partition, compute, commit) again when the commit is refused
+   * because the partition moved since it was read (STALE_FENCE, STATE_CONFLICT); gives up after
+   * MAX_COMMIT_ATTEMPTS and lets the caller's batch be redelivered.
+   */
+  private async retryingConflicts<T>(topic: string | null, attempt: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
       try {
-        const t0 = performance.now();
-        await commitBatch(this.deps.redis, this.keys, {
-          fence: { expected: { [topic]: fence ?? null }, next: { [topic]: nextOffset } },
-          customers: writes,
-          changes: this.outboxEntries(changes),
-          moves: changes.map(toIndexMove),
-          history: this.historyOf(changes, erased),
-        });
-        metrics.redisCommit.observe((performance.now() - t0) / 1000);
-        // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
-        for (const [outcome, n] of outcomes) metrics.eventsConsumed.inc({ topic, outcome }, n);
-        if (!this.quiet) countChanges(metrics, changes);
-        for (const d of toApply) {
-          const t = Date.parse(d.event.time);
-          if (t > this.streamTime) this.streamTime = t;
-        }
-        return;
+        return await attempt();
       } catch (err) {
-        if (!(err instanceof ScriptRejectedError) || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
-        metrics.commitConflicts.inc({ code: err.code });
-        this.log.warn({ err, attempt, topic }, 'batch commit refused; re-reading the partition');
+        if (!(err instanceof ScriptRejectedError) || n >= MAX_COMMIT_ATTEMPTS) throw err;
+        this.deps.metrics.commitConflicts.inc({ code: err.code });
+        this.log.warn({ err, attempt: n, topic }, 'commit refused; re-reading the partition');
       }
     }
+  }
+
+  /**
+   * The one atomic commit of this partition: states, and for `changes` the outbox entries,
+   * segment-index moves and recent-change lists (none while backfilling). Throws
+   * ScriptRejectedError when the partition moved since it was read.
+   */
+  private async commit(
+    fence: BatchCommit['fence'],
+    writes: CustomerWrite[],
+    changes: readonly SegmentChange[],
+    erased?: ReadonlyMap<string, number>,
+  ): Promise<void> {
+    const { redis, metrics } = this.deps;
+    const t0 = performance.now();
+    await commitBatch(redis, this.keys, {
+      fence,
+      customers: writes,
+      changes: this.outboxEntries(changes),
+      moves: changes.map(toIndexMove),
+      history: this.historyOf(changes, erased),
+    });
+    metrics.redisCommit.observe((performance.now() - t0) / 1000);
+    if (!this.quiet) countChanges(metrics, changes);
   }
 
   /** Pure part of a batch: fold the events into the customers' states. */
@@ -340,9 +365,8 @@ export class PartitionWorker {
    * always move forward past `now`, so a customer cannot spin.
    */
   private async reevaluate(ids: readonly string[], transform: (state: CustomerState) => Transition, now: number | null): Promise<number> {
-    const { redis, metrics } = this.deps;
-    for (let attempt = 1; ; attempt++) {
-      const ctx = await readBatchContext(redis, this.keys, ids);
+    return this.retryingConflicts(null, async () => {
+      const ctx = await readBatchContext(this.deps.redis, this.keys, ids);
       const changes: SegmentChange[] = [];
       const writes: CustomerWrite[] = [];
       for (const id of ids) {
@@ -352,25 +376,13 @@ export class PartitionWorker {
           continue;
         }
         const res = transform(state);
-        changes.push(...res.changes);
+        for (const c of res.changes) changes.push(c);
         const w = this.write(ctx, id, res.state);
         writes.push(now !== null && w.dueAt !== null && w.dueAt <= now ? { ...w, dueAt: now + 1 } : w);
       }
-      try {
-        await commitBatch(redis, this.keys, {
-          fence: { expected: { ...ctx.fence }, next: {} },
-          customers: writes,
-          changes: this.outboxEntries(changes),
-          moves: changes.map(toIndexMove),
-          history: this.historyOf(changes),
-        });
-        if (!this.quiet) countChanges(metrics, changes);
-        return changes.length;
-      } catch (err) {
-        if (!(err instanceof ScriptRejectedError) || attempt >= MAX_COMMIT_ATTEMPTS) throw err;
-        metrics.commitConflicts.inc({ code: err.code });
-      }
-    }
+      await this.commit({ expected: { ...ctx.fence }, next: {} }, writes, changes);
+      return changes.length;
+    });
   }
 
   /** The RFM inputs of every customer of the partition, as of the worker's clock, summarized. */

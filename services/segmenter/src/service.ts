@@ -97,22 +97,16 @@ export class Segmenter {
     try {
       const counts = await ensureTopics(admin, [...this.inputTopics, config.topics.segmentChanges, config.topics.deadLetter], config.partitions);
       this.partitionCount = assertCoPartitioned(counts, this.inputTopics);
-    } finally {
-      await admin.disconnect();
-    }
-    if (config.mode === 'backfill') {
-      const admin2 = this.kafka.admin();
-      await admin2.connect();
-      try {
+      if (config.mode === 'backfill') {
         this.backfillTargets = new Map();
         for (const t of this.inputTopics) {
-          const offsets = await admin2.fetchTopicOffsets(t);
+          const offsets = await admin.fetchTopicOffsets(t);
           this.backfillTargets.set(t, new Map(offsets.map((o) => [o.partition, o.high])));
         }
-      } finally {
-        await admin2.disconnect();
+        this.log.info('backfill: rebuilding state quietly up to the end offsets seen at start');
       }
-      this.log.info('backfill: rebuilding state quietly up to the end offsets seen at start');
+    } finally {
+      await admin.disconnect();
     }
     const registry = config.schemaRegistryUrl ? new SchemaRegistry({ host: config.schemaRegistryUrl }) : undefined;
     const canonicalOf = new Map<string, InputTopic>([
