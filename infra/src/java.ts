@@ -45,16 +45,8 @@ export function findJava(minMajor: number, purpose: string): string {
 }
 
 /** Runs Maven on a pom of infra/ (jars are cached in ~/.m2 between runs). */
-export function mvn(pom: string, goals: string[], what: string, javaHome?: string): void {
+export function mvn(pom: string, goals: string[], what: string): void {
   const bin = which('mvn');
   if (bin === null) throw new InfraError(`${what} needs Maven (mvn) to fetch jars from Maven Central: apt-get install maven`);
-  const args = ['-q', '-B', '-f', pom, ...goals];
-  if (javaHome === undefined) {
-    run(bin, args, what);
-    return;
-  }
-  const res = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, JAVA_HOME: javaHome }, maxBuffer: 64 * 1024 * 1024 });
-  if (res.status !== 0) {
-    throw new InfraError(`${what} failed (exit ${res.status}):\n${(res.stdout + res.stderr).trim().split('\n').slice(-30).join('\n')}`);
-  }
+  run(bin, ['-q', '-B', '-f', pom, ...goals], what);
 }
