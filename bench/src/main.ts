@@ -221,7 +221,7 @@ function printTable(
     ]);
     rows.push([
       '  used_memory growth',
-      `${n(memory.used_memory_growth)} bytes/customer (${n(memory.customers)} customers; ${n(memory.history_lists)} history lists of ~${n(memory.history_list_bytes)} B)`,
+      `${n(memory.used_memory_growth)} bytes/customer (${n(memory.customers)} customers; ${n(memory.histories)} histories, ~${n(memory.history_value_chars)} chars each)`,
     ]);
   }
   if (timers)

@@ -1,6 +1,6 @@
 /**
  * Redis bytes per customer, two ways: MEMORY USAGE of the partition keys split into state,
- * indexes (timers, segment sets, counts) and history (per-customer lists, sampled), and the
+ * indexes (timers, segment sets, counts) and the recent-change history hash, and the
  * growth of used_memory over the run divided by the customers (noisy when other clients share
  * the server).
  */
@@ -16,10 +16,11 @@ export interface MemoryResult {
   segment_sets: number;
   other_partition_keys: number;
   history: number;
-  history_lists: number;
+  /** Customers with a kept history. */
+  histories: number;
   total: number;
-  /** Average bytes of one history list (sampled). */
-  history_list_bytes: number;
+  /** Mean length of a packed history (sampled). */
+  history_value_chars: number;
   /** Mean length of the stored state string (version prefix included). */
   state_value_chars: number;
   /** (used_memory after - before) / customers. */
@@ -45,15 +46,29 @@ async function scanKeys(redis: Redis, match: string): Promise<string[]> {
   return keys;
 }
 
-export async function redisBytesPerCustomer(redis: Redis, prefix: string, partitions: number, usedBefore: number, historySample = 5000): Promise<MemoryResult> {
+/** Mean length of the values of a hash, over its first `limit` fields. */
+async function meanValueChars(redis: Redis, key: string, limit: number): Promise<{ chars: number; seen: number }> {
+  let cursor = '0';
+  let seen = 0;
+  let chars = 0;
+  do {
+    const [next, flat] = await redis.hscan(key, cursor, 'COUNT', 1000);
+    cursor = next;
+    for (let i = 1; i < flat.length && seen < limit; i += 2, seen++) chars += (flat[i] as string).length;
+  } while (cursor !== '0' && seen < limit);
+  return { chars, seen };
+}
+
+export async function redisBytesPerCustomer(redis: Redis, prefix: string, partitions: number, usedBefore: number): Promise<MemoryResult> {
   let customers = 0;
   let state = 0;
   let timers = 0;
   let sets = 0;
   let other = 0;
-  let chars = 0;
-  let histKeys = 0;
-  const histSample: string[] = [];
+  let history = 0;
+  let histories = 0;
+  const stateChars = { chars: 0, seen: 0 };
+  const historyChars = { chars: 0, seen: 0 };
   for (let p = 0; p < partitions; p++) {
     const k = partitionKeys(prefix, p);
     customers += await redis.hlen(k.state);
@@ -61,22 +76,17 @@ export async function redisBytesPerCustomer(redis: Redis, prefix: string, partit
     timers += await usage(redis, k.timers);
     for (const key of [k.fence, k.outbox, k.counts]) other += await usage(redis, key);
     for (const key of await scanKeys(redis, `${prefix}:{${p}}:seg:*`)) sets += await usage(redis, key);
-    const hist = await scanKeys(redis, `${prefix}:{${p}}:hist:*`);
-    histKeys += hist.length;
-    for (const key of hist)
-      if (histSample.length < historySample && Math.random() < historySample / partitions / Math.max(1, hist.length)) histSample.push(key);
-    let cursor = '0';
-    let seen = 0;
-    do {
-      const [next, flat] = await redis.hscan(k.state, cursor, 'COUNT', 1000);
-      cursor = next;
-      for (let i = 1; i < flat.length && seen < 2000; i += 2, seen++) chars += (flat[i] as string).length;
-    } while (cursor !== '0' && seen < 2000);
+    history += await usage(redis, k.history);
+    histories += await redis.hlen(k.history);
+    for (const [key, acc] of [
+      [k.state, stateChars],
+      [k.history, historyChars],
+    ] as const) {
+      const { chars, seen } = await meanValueChars(redis, key, 2000);
+      acc.chars += chars;
+      acc.seen += seen;
+    }
   }
-  let histBytes = 0;
-  for (const key of histSample) histBytes += await usage(redis, key);
-  const perList = histSample.length === 0 ? 0 : histBytes / histSample.length;
-  const history = perList * histKeys;
   const usedAfter = await usedMemory(redis);
   const per = (x: number) => round(x / Math.max(1, customers));
   return {
@@ -86,10 +96,10 @@ export async function redisBytesPerCustomer(redis: Redis, prefix: string, partit
     segment_sets: per(sets),
     other_partition_keys: per(other),
     history: per(history),
-    history_lists: histKeys,
+    histories,
     total: per(state + timers + sets + other + history),
-    history_list_bytes: round(perList),
-    state_value_chars: round(chars / Math.min(customers, partitions * 2000)),
+    history_value_chars: round(historyChars.chars / Math.max(1, historyChars.seen)),
+    state_value_chars: round(stateChars.chars / Math.max(1, stateChars.seen)),
     used_memory_growth: per(usedAfter - usedBefore),
   };
 }

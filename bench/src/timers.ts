@@ -81,7 +81,7 @@ export async function timersBurst(
       const b = byPartition.get(p);
       if (b === undefined || b.writes.length === 0) return;
       byPartition.set(p, { writes: [], moves: [] });
-      await commitBatch(redis, partitionKeys(config.keyPrefix, p), { fence: { expected: {}, next: {} }, customers: b.writes, changes: [], moves: b.moves });
+      await commitBatch(redis, partitionKeys(config.keyPrefix, p), { fence: { expected: {}, next: {} }, customers: b.writes, records: [], moves: b.moves });
     };
     const last = T0 - 90 * DAY_MS;
     for (let i = 0; i < customers; i++) {
@@ -121,8 +121,7 @@ export async function timersBurst(
           const at = Number(m.timestamp);
           if (first === 0 || at < first) first = at;
           if (at > lastAt) lastAt = at;
-          const subject = m.headers?.['ce_subject'];
-          if (subject !== undefined) subjects.add(subject.toString());
+          if (m.key !== null) subjects.add(m.key.toString());
         }
       },
     });

@@ -5,12 +5,15 @@ export { type Fence, advanceFence, readFence } from './fence.ts';
 export {
   type BatchCommit,
   type BatchContext,
+  type CommitResult,
   type CustomerWrite,
   type HistoryWrite,
   type IndexMove,
   type OutboxEntry,
+  type OutboxRecord,
   type StoredCustomer,
   ackOutbox,
+  nextStreamId,
   commitBatch,
   countField,
   dueCustomers,
@@ -20,5 +23,5 @@ export {
   readOutbox,
   segmentCounts,
 } from './partition-store.ts';
-export { type HistoryCause, type HistoryEntry, decodeHistoryEntry, encodeHistoryEntry, recentChanges } from './history.ts';
+export { type HistoryCause, type HistoryEntry, prependHistory, recentChanges, unpackHistory } from './history.ts';
 export { murmur2, partitionFor } from './partitioner.ts';

@@ -16,8 +16,8 @@ export interface PartitionKeys {
   counts: string;
   /** String: JSON RfmSummary of the partition's customers (quantile scoring mode). */
   rfmSummary: string;
-  /** List: the customer's latest changes, newest first (bounded; see history.ts). */
-  history(customerId: string): string;
+  /** Hash: customer id -> the customer's latest changes, packed (history.ts). */
+  history: string;
   /** Set of the members of one segment value. */
   members(dimension: string, value: string): string;
 }
@@ -31,7 +31,7 @@ export function partitionKeys(prefix: string, partition: number): PartitionKeys 
     timers: `${base}:timers`,
     counts: `${base}:counts`,
     rfmSummary: `${base}:rfm-summary`,
-    history: (customerId) => `${base}:hist:${customerId}`,
+    history: `${base}:history`,
     members: (dimension, value) => `${base}:seg:${dimension}:${value}`,
   };
 }

@@ -2,12 +2,26 @@
 import { testRedis, uniqueName } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScriptRejectedError } from './errors.ts';
-import { encodeHistoryEntry, recentChanges } from './history.ts';
+import { prependHistory, recentChanges } from './history.ts';
 import { partitionKeys } from './keys.ts';
-import { type BatchCommit, ackOutbox, commitBatch, dueCustomers, outboxLength, readBatchContext, readOutbox, segmentCounts } from './partition-store.ts';
+import {
+  type BatchCommit,
+  type OutboxRecord,
+  ackOutbox,
+  commitBatch,
+  dueCustomers,
+  nextStreamId,
+  outboxLength,
+  readBatchContext,
+  readOutbox,
+  segmentCounts,
+} from './partition-store.ts';
 
 const redis = testRedis();
 afterAll(() => redis.quit());
+
+const record = (key: string, n: number): OutboxRecord => ({ key, value: Buffer.from([0, n, 0xff]) });
+const values = (entries: OutboxRecord[]) => entries.map((e) => [e.key, [...e.value]]);
 
 function firstBatch(): BatchCommit {
   return {
@@ -16,7 +30,7 @@ function firstBatch(): BatchCommit {
       { id: 'alice', version: 0, state: 'S-alice-1', dueAt: 1_000 },
       { id: 'bob', version: 0, state: 'S-bob-1', dueAt: null },
     ],
-    changes: ['{"c":1}', '{"c":2}'],
+    records: [record('alice', 1), record('bob', 2)],
     moves: [
       { customerId: 'alice', dimension: 'stage', from: null, to: 'new' },
       { customerId: 'bob', dimension: 'stage', from: null, to: 'new' },
@@ -27,13 +41,17 @@ function firstBatch(): BatchCommit {
 describe('commitBatch', () => {
   it('writes fence, states, outbox, timers, member sets and counts in one step', async () => {
     const keys = partitionKeys(uniqueName('t'), 0);
-    expect(await commitBatch(redis, keys, firstBatch())).toBe(2);
+    expect(await commitBatch(redis, keys, firstBatch())).toMatchObject({ appended: 2, backlog: 0, lastId: expect.stringMatching(/^\d+-\d+$/) });
 
     const ctx = await readBatchContext(redis, keys, ['alice', 'bob', 'carol']);
     expect(ctx.fence).toEqual({ orders: '3' });
     expect(ctx.customers.get('alice')).toEqual({ version: 1, state: 'S-alice-1' });
     expect(ctx.customers.get('carol')).toEqual({ version: 0, state: null });
-    expect((await readOutbox(redis, keys, 10)).map((e) => e.change)).toEqual(['{"c":1}', '{"c":2}']);
+    // Values are binary-safe (Avro), in emission order.
+    expect(values(await readOutbox(redis, keys, 10))).toEqual([
+      ['alice', [0, 1, 0xff]],
+      ['bob', [0, 2, 0xff]],
+    ]);
     expect(await dueCustomers(redis, keys, 1_000, 10)).toEqual(['alice']);
     expect(await dueCustomers(redis, keys, 999, 10)).toEqual([]);
     expect((await redis.smembers(keys.members('stage', 'new'))).sort()).toEqual(['alice', 'bob']);
@@ -49,7 +67,7 @@ describe('commitBatch', () => {
         { id: 'alice', version: 1, state: 'S-alice-2', dueAt: null },
         { id: 'bob', version: 1, state: null, dueAt: null },
       ],
-      changes: ['{"c":3}'],
+      records: [record('alice', 3)],
       moves: [
         { customerId: 'alice', dimension: 'stage', from: 'new', to: 'repeat' },
         { customerId: 'bob', dimension: 'stage', from: 'new', to: null },
@@ -86,47 +104,68 @@ describe('commitBatch', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('relays: the outbox is read in order and trimmed by id', async () => {
+  it('relays: the outbox is read in order, trimmed through an id, and a commit reports what was waiting', async () => {
     const keys = partitionKeys(uniqueName('t'), 3);
-    await commitBatch(redis, keys, firstBatch());
-    const [first] = await readOutbox(redis, keys, 1);
-    expect(first?.change).toBe('{"c":1}');
-    await ackOutbox(redis, keys, [first?.id ?? '']);
+    const committed = await commitBatch(redis, keys, firstBatch());
+    const [first, second] = await readOutbox(redis, keys, 10);
+    expect(second?.id).toBe(committed.lastId);
+    await ackOutbox(redis, keys, first?.id ?? '');
     expect(await outboxLength(redis, keys)).toBe(1);
-    expect((await readOutbox(redis, keys, 10)).map((e) => e.change)).toEqual(['{"c":2}']);
+    expect(values(await readOutbox(redis, keys, 10))).toEqual([['bob', [0, 2, 0xff]]]);
+
+    const next = await commitBatch(redis, keys, {
+      fence: { expected: { orders: '3' }, next: { orders: '4' } },
+      customers: [],
+      records: [record('carol', 4)],
+      moves: [],
+    });
+    expect(next).toMatchObject({ appended: 1, backlog: 1 });
+    await ackOutbox(redis, keys, next.lastId ?? '');
+    expect(await outboxLength(redis, keys)).toBe(0);
+    const none = await commitBatch(redis, keys, { fence: { expected: {}, next: {} }, customers: [], records: [], moves: [] });
+    expect(none).toEqual({ appended: 0, backlog: 0, lastId: null });
+  });
+
+  it('names the stream id right after another', () => {
+    expect(nextStreamId('1700000000000-0')).toBe('1700000000000-1');
+    expect(nextStreamId('1700000000000-18446744073709551614')).toBe('1700000000000-18446744073709551615');
   });
 });
 
 describe('recent-change history', () => {
-  const entry = (n: number) =>
-    encodeHistoryEntry({
-      id: `c${n}`,
-      time: `2026-01-0${n}T00:00:00Z`,
-      dimension: 'stage',
-      segment: null,
-      from: null,
-      to: 'new',
-      reason: 'r',
-      cause: { kind: 'event', topic: 't', partition: 0, offset: String(n), eventId: `e${n}`, dueAt: null },
-    });
+  const change = (n: number) => ({
+    time: `2026-01-0${n}T00:00:00.000Z`,
+    dimension: 'stage',
+    segment: null,
+    from: null,
+    to: 'new',
+    reason: 'r',
+    cause: { kind: 'event' as const, topic: 't', partition: 0, offset: String(n), eventId: `e${n}`, dueAt: null },
+  });
 
-  it('keeps the newest entries first, trimmed to the length, and clears on request', async () => {
+  it("replaces the customer's packed history and deletes it on request", async () => {
     const keys = partitionKeys(uniqueName('t'), 5);
-    const batch = (clear: boolean, ns: number[]) => ({
-      ...firstBatch(),
+    const batch = (packed: string | null): BatchCommit => ({
       fence: { expected: {}, next: {} },
       customers: [],
-      changes: [],
+      records: [],
       moves: [],
-      history: { length: 3, writes: [{ customerId: 'alice', clear, entries: ns.map(entry) }] },
+      history: [{ customerId: 'alice', packed }],
     });
-    await commitBatch(redis, keys, batch(false, [1, 2]));
-    await commitBatch(redis, keys, batch(false, [3, 4]));
-    expect((await recentChanges(redis, keys, 'alice', 10)).map((e) => e.id)).toEqual(['c4', 'c3', 'c2']);
-    expect((await recentChanges(redis, keys, 'alice', 1))[0]).toMatchObject({ id: 'c4', dimension: 'stage', to: 'new', cause: { offset: '4', eventId: 'e4' } });
-    await commitBatch(redis, keys, batch(true, [5]));
-    expect((await recentChanges(redis, keys, 'alice', 10)).map((e) => e.id)).toEqual(['c5']);
-    await commitBatch(redis, keys, batch(true, []));
-    expect(await redis.exists(keys.history('alice'))).toBe(0);
+    const first = prependHistory(null, [change(1), change(2)], 3);
+    await commitBatch(redis, keys, batch(first));
+    const ctx = await readBatchContext(redis, keys, ['alice', 'bob'], true);
+    expect(ctx.histories).toEqual(
+      new Map([
+        ['alice', first],
+        ['bob', null],
+      ]),
+    );
+    await commitBatch(redis, keys, batch(prependHistory(first, [change(3), change(4)], 3)));
+    expect((await recentChanges(redis, keys, 'alice', 10)).map((e) => e.cause.offset)).toEqual(['4', '3', '2']);
+    expect((await recentChanges(redis, keys, 'alice', 1))[0]).toMatchObject({ dimension: 'stage', to: 'new', cause: { offset: '4', eventId: 'e4' } });
+    await commitBatch(redis, keys, batch(null));
+    expect(await recentChanges(redis, keys, 'alice', 10)).toEqual([]);
+    expect(await redis.exists(keys.history)).toBe(0);
   });
 });

@@ -18,6 +18,8 @@ export interface StoredCustomer {
 export interface BatchContext {
   fence: Fence;
   customers: Map<string, StoredCustomer>;
+  /** The customers' packed recent-change histories (history.ts), when asked for. */
+  histories: Map<string, string | null>;
 }
 
 /**
@@ -32,19 +34,24 @@ export function parseStateRecord(raw: string | null): StoredCustomer {
   return { version, state: raw.slice(bar + 1) };
 }
 
-/** The fence and the states of `customerIds`, in one pipelined round trip. */
-export async function readBatchContext(redis: Redis, keys: PartitionKeys, customerIds: readonly string[]): Promise<BatchContext> {
+/** The fence, the states of `customerIds` and (`withHistory`) their histories, in one pipelined round trip. */
+export async function readBatchContext(redis: Redis, keys: PartitionKeys, customerIds: readonly string[], withHistory = false): Promise<BatchContext> {
   const pipeline = redis.pipeline().hgetall(keys.fence);
-  if (customerIds.length > 0) pipeline.hmget(keys.state, ...customerIds);
+  const ask = customerIds.length > 0;
+  if (ask) pipeline.hmget(keys.state, ...customerIds);
+  if (ask && withHistory) pipeline.hmget(keys.history, ...customerIds);
   const replies = (await pipeline.exec()) ?? [];
   for (const [err] of replies) if (err) throw err;
   const fence = (replies[0]?.[1] ?? {}) as Fence;
   const raw = (replies[1]?.[1] ?? []) as Array<string | null>;
+  const packed = (replies[2]?.[1] ?? []) as Array<string | null>;
   const customers = new Map<string, StoredCustomer>();
+  const histories = new Map<string, string | null>();
   customerIds.forEach((id, i) => {
     customers.set(id, parseStateRecord(raw[i] ?? null));
+    if (withHistory) histories.set(id, packed[i] ?? null);
   });
-  return { fence, customers };
+  return { fence, customers, histories };
 }
 
 /** A move of one customer between the values of one indexed set family (e.g. stage: new -> repeat). */
@@ -66,21 +73,35 @@ export interface CustomerWrite {
   dueAt: number | null;
 }
 
-/** One customer's history update: cleared first when `clear` (erasure), then `entries` pushed, oldest first. */
+/** One customer's new packed history (history.ts prependHistory), or null to delete it. */
 export interface HistoryWrite {
   customerId: string;
-  clear: boolean;
-  entries: string[];
+  packed: string | null;
+}
+
+/** One record for the changes topic, as the outbox keeps it and the relay produces it. */
+export interface OutboxRecord {
+  key: string;
+  value: Buffer;
 }
 
 export interface BatchCommit {
   fence: { expected: Record<string, string | null>; next: Fence };
   customers: CustomerWrite[];
-  /** Serialized segment changes, appended to the outbox in this order. */
-  changes: string[];
+  /** The encoded segment changes, appended to the outbox in this order. */
+  records: OutboxRecord[];
   moves: IndexMove[];
-  /** Per-customer recent-change lists, each trimmed to `length` (history.ts). */
-  history?: { length: number; writes: HistoryWrite[] };
+  /** Recent-change histories to replace (history.ts). */
+  history?: HistoryWrite[];
+}
+
+export interface CommitResult {
+  /** Records appended to the outbox. */
+  appended: number;
+  /** Outbox entries that were waiting before this commit (0: the relay is up to date). */
+  backlog: number;
+  /** Stream id of the last record appended, or null when none was. */
+  lastId: string | null;
 }
 
 export const countField = (dimension: string, value: string): string => `${dimension}:${value}`;
@@ -89,14 +110,14 @@ export const countField = (dimension: string, value: string): string => `${dimen
  * Commits a batch atomically. Throws ScriptRejectedError (STALE_FENCE, FENCE_REGRESSION,
  * STATE_CONFLICT) when the partition moved since it was read; then nothing was written.
  */
-export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: BatchCommit): Promise<number> {
+export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: BatchCommit): Promise<CommitResult> {
   const memberKeys: string[] = [];
   const index = new Map<string, number>();
   const indexOf = (key: string): number => {
     let i = index.get(key);
     if (i === undefined) {
       memberKeys.push(key);
-      i = 5 + memberKeys.length; // KEYS[6..]
+      i = 6 + memberKeys.length; // KEYS[7..]
       index.set(key, i);
     }
     return i;
@@ -110,42 +131,47 @@ export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: Batc
   const arg = {
     fence: batch.fence,
     customers: batch.customers.map((c) => ({ id: c.id, v: c.version, s: c.state, due: c.dueAt === null ? null : String(c.dueAt) })),
-    changes: batch.changes,
     members,
-    history:
-      batch.history === undefined || batch.history.length === 0
-        ? null
-        : {
-            length: batch.history.length,
-            lists: batch.history.writes
-              .filter((h) => h.clear || h.entries.length > 0)
-              .map((h) => [indexOf(keys.history(h.customerId)), h.clear ? 1 : 0, ...h.entries]),
-          },
+    history: (batch.history ?? []).map((h) => [h.customerId, h.packed]),
   };
+  const args: Array<string | Buffer> = [JSON.stringify(arg)];
+  for (const r of batch.records) args.push(r.key, r.value);
   const reply = await callScript(
     redis,
     'commitBatch',
-    [keys.fence, keys.state, keys.outbox, keys.timers, keys.counts, ...memberKeys],
-    [JSON.stringify(arg)],
+    [keys.fence, keys.state, keys.outbox, keys.timers, keys.counts, keys.history, ...memberKeys],
+    args,
     false,
   );
-  return checkReply('commitBatch', reply, keys.state) as number;
+  const [appended, backlog, lastId] = checkReply('commitBatch', reply, keys.state) as [number, number, string | null];
+  return { appended, backlog, lastId: lastId ?? null };
 }
 
-export interface OutboxEntry {
+export interface OutboxEntry extends OutboxRecord {
   id: string;
-  change: string;
 }
 
 /** The oldest `count` entries of the outbox. */
 export async function readOutbox(redis: Redis, keys: PartitionKeys, count: number): Promise<OutboxEntry[]> {
-  const rows = await redis.xrange(keys.outbox, '-', '+', 'COUNT', count);
-  return rows.map(([id, fields]) => ({ id, change: fields[fields.indexOf('c') + 1] ?? '' }));
+  const rows = await redis.xrangeBuffer(keys.outbox, '-', '+', 'COUNT', count);
+  return rows.map(([id, fields]) => {
+    const field = (name: string): Buffer => {
+      for (let i = 0; i < fields.length; i += 2) if (fields[i]?.toString() === name) return fields[i + 1] as Buffer;
+      throw new Error(`outbox entry ${id.toString()} of ${keys.outbox} has no field ${name}`);
+    };
+    return { id: id.toString(), key: field('k').toString('utf8'), value: field('v') };
+  });
 }
 
-/** Removes relayed entries. */
-export async function ackOutbox(redis: Redis, keys: PartitionKeys, ids: readonly string[]): Promise<void> {
-  if (ids.length > 0) await redis.xdel(keys.outbox, ...ids);
+/** Removes every outbox entry up to and including `lastId` (they were relayed). */
+export async function ackOutbox(redis: Redis, keys: PartitionKeys, lastId: string): Promise<void> {
+  await redis.xtrim(keys.outbox, 'MINID', nextStreamId(lastId));
+}
+
+/** The smallest stream id after `id` ("<ms>-<seq>"). */
+export function nextStreamId(id: string): string {
+  const dash = id.indexOf('-');
+  return `${id.slice(0, dash)}-${BigInt(id.slice(dash + 1)) + 1n}`;
 }
 
 export async function outboxLength(redis: Redis, keys: PartitionKeys): Promise<number> {

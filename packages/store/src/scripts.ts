@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** Bump when any script changes shape: a running old version keeps its own registered name. */
-export const SCRIPTS_VERSION = '1';
+export const SCRIPTS_VERSION = '2';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 
@@ -53,9 +53,9 @@ export function registerScripts(redis: Redis): void {
 }
 
 /** Calls a registered script by name. */
-export async function callScript(redis: Redis, script: string, keys: string[], args: Array<string | number>, fixedKeys = true): Promise<unknown> {
+export async function callScript(redis: Redis, script: string, keys: string[], args: Array<string | number | Buffer>, fixedKeys = true): Promise<unknown> {
   registerScripts(redis);
-  const fn = (redis as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[commandName(script)];
+  const fn = (redis as unknown as Record<string, (...a: Array<string | number | Buffer>) => Promise<unknown>>)[commandName(script)];
   if (fn === undefined) throw new Error(`no Lua script named ${script}`);
   return fixedKeys ? fn.call(redis, ...keys, ...args) : fn.call(redis, keys.length, ...keys, ...args);
 }

@@ -35,10 +35,11 @@ import {
 import {
   type BatchCommit,
   type BatchContext,
-  type HistoryWrite,
-  encodeHistoryEntry,
+  type CommitResult,
   type CustomerWrite,
+  type HistoryWrite,
   type IndexMove,
+  type OutboxRecord,
   type PartitionKeys,
   ScriptRejectedError,
   ackOutbox,
@@ -46,6 +47,7 @@ import {
   dueCustomers,
   outboxLength,
   parseStateRecord,
+  prependHistory,
   readBatchContext,
   readOutbox,
 } from '@crm/store';
@@ -92,6 +94,12 @@ interface Decoded {
   event: InputEvent;
 }
 
+/** A commit's outcome and the records it appended to the outbox, for the relay to produce from memory. */
+interface Committed {
+  result: CommitResult;
+  records: OutboxRecord[];
+}
+
 export class PartitionWorker {
   readonly partition: number;
   private readonly deps: WorkerDeps;
@@ -120,29 +128,37 @@ export class PartitionWorker {
     this.quiet = quiet;
   }
 
-  /**
-   * The recent-change lists to update: each customer's changes (none while backfilling), and
-   * a clear for customers whose erasure was applied (their list restarts after it).
-   */
-  private historyOf(changes: readonly SegmentChange[], erased: ReadonlyMap<string, number> = new Map()): BatchCommit['history'] {
-    const length = this.deps.config.historyLength;
-    if (length === 0 || this.quiet) return undefined;
-    const writes = new Map<string, HistoryWrite>();
-    for (const id of erased.keys()) writes.set(id, { customerId: id, clear: true, entries: [] });
-    for (const [i, c] of changes.entries()) {
-      if (i < (erased.get(c.customerId) ?? 0)) continue;
-      const w = writes.get(c.customerId) ?? { customerId: c.customerId, clear: false, entries: [] };
-      w.entries.push(
-        encodeHistoryEntry({ id: c.id, time: c.time, dimension: c.dimension, segment: c.segment, from: c.from, to: c.to, reason: c.reason, cause: c.cause }),
-      );
-      writes.set(c.customerId, w);
-    }
-    return { length, writes: [...writes.values()] };
+  /** Whether commits keep the recent-change histories (not while backfilling: no change is emitted). */
+  private get keepsHistory(): boolean {
+    return this.deps.config.historyLength > 0 && !this.quiet;
   }
 
-  /** What goes into the outbox: nothing while backfilling. */
-  private outboxEntries(changes: readonly SegmentChange[]): string[] {
-    return this.quiet ? [] : changes.map((c) => JSON.stringify(toChangeEvent(c)));
+  /**
+   * The recent-change histories to rewrite: each customer's stored history with their new
+   * changes on top; a customer whose erasure was applied restarts from the changes after it.
+   */
+  private historyOf(ctx: BatchContext, changes: readonly SegmentChange[], erased: ReadonlyMap<string, number> = new Map()): HistoryWrite[] | undefined {
+    if (!this.keepsHistory) return undefined;
+    const perCustomer = new Map<string, SegmentChange[]>();
+    for (const id of erased.keys()) perCustomer.set(id, []);
+    for (const [i, c] of changes.entries()) {
+      if (i < (erased.get(c.customerId) ?? 0)) continue;
+      const list = perCustomer.get(c.customerId);
+      if (list === undefined) perCustomer.set(c.customerId, [c]);
+      else list.push(c);
+    }
+    const length = this.deps.config.historyLength;
+    return [...perCustomer].map(([customerId, list]) => ({
+      customerId,
+      packed: prependHistory(erased.has(customerId) ? null : (ctx.histories.get(customerId) ?? null), list, length),
+    }));
+  }
+
+  /** The records of the changes topic (none while backfilling). */
+  private async encodeChanges(changes: readonly SegmentChange[]): Promise<OutboxRecord[]> {
+    if (this.quiet) return [];
+    const { registry } = this.deps;
+    return Promise.all(changes.map(async (c) => ({ key: c.customerId, value: await encodeOutput(TOPICS.segmentChanges, toChangeEvent(c), registry) })));
   }
 
   /**
@@ -154,8 +170,8 @@ export class PartitionWorker {
       if (messages.length === 0) return;
       const started = performance.now();
       const decoded = await this.decode(topic, messages);
-      await this.applyAndCommit(topic, messages, decoded);
-      await this.relayLocked();
+      const committed = await this.applyAndCommit(topic, messages, decoded);
+      await this.relayCommitted(committed);
       this.deps.metrics.batchSize.observe(messages.length);
       this.deps.metrics.batchDuration.observe((performance.now() - started) / 1000);
     });
@@ -196,21 +212,21 @@ export class PartitionWorker {
     topic: string,
     messages: readonly KafkaMessage[],
     { valid, invalid }: { valid: Decoded[]; invalid: Array<{ message: KafkaMessage; error: DecodeError }> },
-  ): Promise<void> {
+  ): Promise<Committed | null> {
     const { metrics } = this.deps;
     const lastOffset = (messages[messages.length - 1] as KafkaMessage).offset;
     const nextOffset = (BigInt(lastOffset) + 1n).toString();
     const customerIds = [...new Set(valid.map((d) => d.event.subject))];
     let deadLettered = false;
 
-    await this.retryingConflicts(topic, async () => {
-      const ctx = await readBatchContext(this.deps.redis, this.keys, customerIds);
+    return this.retryingConflicts(topic, async () => {
+      const ctx = await readBatchContext(this.deps.redis, this.keys, customerIds, this.keepsHistory);
       const fence = ctx.fence[topic];
       const fresh = (offset: string) => fence === undefined || BigInt(offset) >= BigInt(fence);
       if (fence !== undefined && BigInt(fence) >= BigInt(nextOffset)) {
         // Redelivery of a batch already applied (crash before the offset commit, rebalance).
         metrics.eventsConsumed.inc({ topic, outcome: 'already_applied' }, messages.length);
-        return;
+        return null;
       }
       if (!deadLettered) {
         await this.deadLetter(
@@ -221,13 +237,14 @@ export class PartitionWorker {
       }
       const toApply = valid.filter((d) => fresh(d.offset));
       const { writes, changes, outcomes, erased } = this.applyEvents(topic, ctx, toApply);
-      await this.commit({ expected: { [topic]: fence ?? null }, next: { [topic]: nextOffset } }, writes, changes, erased);
+      const committed = await this.commit({ expected: { [topic]: fence ?? null }, next: { [topic]: nextOffset } }, ctx, writes, changes, erased);
       // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
       for (const [outcome, n] of outcomes) metrics.eventsConsumed.inc({ topic, outcome }, n);
       for (const d of toApply) {
         const t = Date.parse(d.event.time);
         if (t > this.streamTime) this.streamTime = t;
       }
+      return committed;
     });
   }
 
@@ -255,21 +272,24 @@ export class PartitionWorker {
    */
   private async commit(
     fence: BatchCommit['fence'],
+    ctx: BatchContext,
     writes: CustomerWrite[],
     changes: readonly SegmentChange[],
     erased?: ReadonlyMap<string, number>,
-  ): Promise<void> {
+  ): Promise<Committed> {
     const { redis, metrics } = this.deps;
+    const records = await this.encodeChanges(changes);
     const t0 = performance.now();
-    await commitBatch(redis, this.keys, {
+    const result = await commitBatch(redis, this.keys, {
       fence,
       customers: writes,
-      changes: this.outboxEntries(changes),
+      records,
       moves: changes.map(toIndexMove),
-      history: this.historyOf(changes, erased),
+      history: this.historyOf(ctx, changes, erased),
     });
     metrics.redisCommit.observe((performance.now() - t0) / 1000);
     if (!this.quiet) countChanges(metrics, changes);
+    return { result, records };
   }
 
   /** Pure part of a batch: fold the events into the customers' states. */
@@ -327,7 +347,7 @@ export class PartitionWorker {
         this.deps.metrics.deadLetters.inc({ reason: error.reason });
         this.deps.metrics.eventsConsumed.inc({ topic, outcome: 'dead_letter' });
         this.log.warn({ offset: message.offset, reason: error.reason, field: error.field }, 'dead-lettered a record');
-        return { key: message.key, value: await encodeOutput(TOPICS.deadLetter, event, this.deps.registry), headers: ceHeaders(event) };
+        return { key: message.key, value: await encodeOutput(TOPICS.deadLetter, event, this.deps.registry) };
       }),
     );
     await this.deps.producer.send({ topic: this.deps.config.topics.deadLetter, acks: -1, messages });
@@ -342,9 +362,9 @@ export class PartitionWorker {
       metrics.timersDue.set({ partition: String(this.partition) }, due.length);
       if (due.length === 0) return 0;
       const domain = this.deps.domain();
-      await this.reevaluate(due, (state) => evaluate(state, now, domain), now);
+      const committed = await this.reevaluate(due, (state) => evaluate(state, now, domain), now);
       metrics.timersFired.inc(due.length);
-      await this.relayLocked();
+      await this.relayCommitted(committed);
       return due.length;
     });
   }
@@ -353,9 +373,9 @@ export class PartitionWorker {
   rescoreCustomers(customerIds: readonly string[]): Promise<number> {
     return this.lock.run(async () => {
       const domain = this.deps.domain();
-      const changes = await this.reevaluate(customerIds, (state) => rescore(state, domain), null);
-      await this.relayLocked();
-      return changes;
+      const committed = await this.reevaluate(customerIds, (state) => rescore(state, domain), null);
+      await this.relayCommitted(committed);
+      return committed.result.appended;
     });
   }
 
@@ -364,9 +384,9 @@ export class PartitionWorker {
    * customers, transform each state, commit with the fence unchanged but checked. Timers
    * always move forward past `now`, so a customer cannot spin.
    */
-  private async reevaluate(ids: readonly string[], transform: (state: CustomerState) => Transition, now: number | null): Promise<number> {
+  private async reevaluate(ids: readonly string[], transform: (state: CustomerState) => Transition, now: number | null): Promise<Committed> {
     return this.retryingConflicts(null, async () => {
-      const ctx = await readBatchContext(this.deps.redis, this.keys, ids);
+      const ctx = await readBatchContext(this.deps.redis, this.keys, ids, this.keepsHistory);
       const changes: SegmentChange[] = [];
       const writes: CustomerWrite[] = [];
       for (const id of ids) {
@@ -380,8 +400,7 @@ export class PartitionWorker {
         const w = this.write(ctx, id, res.state);
         writes.push(now !== null && w.dueAt !== null && w.dueAt <= now ? { ...w, dueAt: now + 1 } : w);
       }
-      await this.commit({ expected: { ...ctx.fence }, next: {} }, writes, changes);
-      return changes.length;
+      return this.commit({ expected: { ...ctx.fence }, next: {} }, ctx, writes, changes);
     });
   }
 
@@ -419,27 +438,43 @@ export class PartitionWorker {
     return this.lock.run(() => this.relayLocked());
   }
 
-  /** Produces every outbox entry to the changes topic (acks=all, idempotent), then trims them. */
+  /**
+   * Relays what a commit appended. When nothing older was waiting in the outbox, the records
+   * are produced from memory and then trimmed; otherwise the outbox is relayed from Redis, in
+   * order, the older entries first. Either way the outbox is durable until the broker acked.
+   */
+  private async relayCommitted(committed: Committed | null): Promise<void> {
+    if (committed === null || committed.result.backlog > 0) {
+      await this.relayLocked();
+      return;
+    }
+    const { lastId } = committed.result;
+    if (lastId === null) return;
+    const { records } = committed;
+    // Chunked like the outbox relay: one produce request must stay under the broker's message.max.bytes.
+    for (let i = 0; i < records.length; i += RELAY_CHUNK) await this.send(records.slice(i, i + RELAY_CHUNK));
+    await ackOutbox(this.deps.redis, this.keys, lastId);
+    this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
+  }
+
+  /** Produces records to the changes topic (acks=all, idempotent). */
+  private async send(records: OutboxRecord[]): Promise<void> {
+    const { producer, config, metrics } = this.deps;
+    await producer.send({ topic: config.topics.segmentChanges, acks: -1, messages: records.map(({ key, value }) => ({ key, value })) });
+    metrics.relayed.inc(records.length);
+  }
+
+  /** Produces every outbox entry to the changes topic, oldest first, RELAY_CHUNK at a time. */
   private async relayLocked(): Promise<number> {
-    const { redis, producer, registry, config, metrics } = this.deps;
+    const { redis, metrics } = this.deps;
     let relayed = 0;
     for (;;) {
       const entries = await readOutbox(redis, this.keys, RELAY_CHUNK);
-      if (entries.length === 0) break;
-      const messages = await Promise.all(
-        entries.map(async (e) => {
-          const event = JSON.parse(e.change) as SegmentChangeEvent;
-          return { key: event.subject, value: await encodeOutput(TOPICS.segmentChanges, event, registry), headers: ceHeaders(event) };
-        }),
-      );
-      await producer.send({ topic: config.topics.segmentChanges, acks: -1, messages });
-      await ackOutbox(
-        redis,
-        this.keys,
-        entries.map((e) => e.id),
-      );
+      const last = entries[entries.length - 1];
+      if (last === undefined) break;
+      await this.send(entries);
+      await ackOutbox(redis, this.keys, last.id);
       relayed += entries.length;
-      metrics.relayed.inc(entries.length);
     }
     metrics.outboxBacklog.set({ partition: String(this.partition) }, await outboxLength(redis, this.keys));
     return relayed;
@@ -478,9 +513,4 @@ function toIndexMove(c: SegmentChange): IndexMove {
     return { customerId: c.customerId, dimension: 'custom', from: c.from === null ? null : name, to: c.to === null ? null : name };
   }
   return { customerId: c.customerId, dimension: c.dimension, from: c.from, to: c.to };
-}
-
-/** CloudEvents binary-mode attributes as Kafka headers (ce_*), beside the structured payload. */
-function ceHeaders(e: { id: string; source: string; type: string; time: string; subject: string; specversion: string }): Record<string, string> {
-  return { ce_id: e.id, ce_source: e.source, ce_type: e.type, ce_time: e.time, ce_subject: e.subject, ce_specversion: e.specversion };
 }

@@ -1,33 +1,35 @@
 --[[
   Commits one batch of one partition atomically: the offset fence, every touched customer's
   state (compare-and-set on its version), the segment changes appended to the outbox, the
-  timers, and the segment indexes (member sets and counts). Nothing is written unless every
-  check passes, so a crash or a stale writer leaves the partition exactly as it was.
+  timers, the segment indexes (member sets and counts) and the recent-change histories.
+  Nothing is written unless every check passes, so a crash or a stale writer leaves the
+  partition exactly as it was.
 
   KEYS[1]  fence hash     topic -> next offset to apply         e.g. crm:{3}:fence
   KEYS[2]  state hash     customer id -> "<version>|<state>"    e.g. crm:{3}:state
-  KEYS[3]  outbox stream  one entry per change, field c = change JSON
+  KEYS[3]  outbox stream  one entry per change: k = record key (customer id), v = record value
   KEYS[4]  timers zset    customer id scored by next due instant (ms)
   KEYS[5]  counts hash    "<dimension>:<value>" -> members
-  KEYS[6..] member sets and history lists, referenced by position from ARGV's "members" and "history"
+  KEYS[6]  history hash   customer id -> packed recent changes (history.ts)
+  KEYS[7..] member sets, referenced by position from ARGV's "members"
   ARGV[1]  JSON {
              "fence":     {"expected": {topic: offset|null}, "next": {topic: offset}},
              "customers": [{"id": id, "v": version read (0 = absent), "s": new state | null (delete), "due": ms-string | null}],
-             "changes":   [change JSON string, ...],
-             "members":   [[key index (6..), "add" | "rem", customer id, counts field], ...],
-             "history":   {"length": n, "lists": [[key index (6..), clear (0|1), entry, ...], ...]}
+             "members":   [[key index (7..), "add" | "rem", customer id, counts field], ...],
+             "history":   [[customer id, packed history | null (delete)], ...]
            }
-           A history list is cleared first when asked (erasure), then gets its entries pushed
-           (newest last in the argument, first in the list) and is trimmed to n.
            A member set's count moves only when the set really changed, so counts always
            equal the sets' cardinalities.
+  ARGV[2..] the outbox records in emission order, two arguments each: key, value (binary-safe).
 
-  Returns  number of changes appended (>= 0)
+  Returns  {appended, backlog, last id}: how many records were appended, the outbox length
+           before them (0: nothing older awaits the relay), and the stream id of the last one
+           appended (false when none)
           -1   STALE_FENCE: the fence is not where the caller read it
           -2   FENCE_REGRESSION: a next offset is not beyond the expected one
           -3   STATE_CONFLICT: a customer's version is not the one the caller read
 ]]
-local fenceKey, stateKey, outboxKey, timersKey, countsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local fenceKey, stateKey, outboxKey, timersKey, countsKey, historyKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local arg = cjson.decode(ARGV[1])
 
 --- @include "checkFence"
@@ -66,8 +68,10 @@ for i, c in ipairs(customers) do
     redis.call('ZADD', timersKey, c.due, c.id)
   end
 end
-for _, change in ipairs(arg.changes) do
-  redis.call('XADD', outboxKey, '*', 'c', change)
+local backlog = redis.call('XLEN', outboxKey)
+local lastId = false
+for i = 2, #ARGV, 2 do
+  lastId = redis.call('XADD', outboxKey, '*', 'k', ARGV[i], 'v', ARGV[i + 1])
 end
 for _, m in ipairs(arg.members) do
   if m[2] == 'add' then
@@ -76,15 +80,11 @@ for _, m in ipairs(arg.members) do
     if redis.call('HINCRBY', countsKey, m[4], -1) <= 0 then redis.call('HDEL', countsKey, m[4]) end
   end
 end
-local history = arg.history
-if history ~= nil and history ~= cjson.null then
-  for _, h in ipairs(history.lists) do
-    local key = KEYS[h[1]]
-    if h[2] == 1 then redis.call('DEL', key) end
-    if #h > 2 then
-      for i = 3, #h do redis.call('LPUSH', key, h[i]) end
-      redis.call('LTRIM', key, 0, history.length - 1)
-    end
+for _, h in ipairs(arg.history) do
+  if h[2] == cjson.null then
+    redis.call('HDEL', historyKey, h[1])
+  else
+    redis.call('HSET', historyKey, h[1], h[2])
   end
 end
-return #arg.changes
+return {(#ARGV - 1) / 2, backlog, lastId}
