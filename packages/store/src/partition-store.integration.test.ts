@@ -6,6 +6,7 @@ import { prependHistory, recentChanges } from './history.ts';
 import { partitionKeys } from './keys.ts';
 import {
   type BatchCommit,
+  type OutboxEntry,
   type OutboxRecord,
   ackOutbox,
   commitBatch,
@@ -21,7 +22,7 @@ const redis = testRedis();
 afterAll(() => redis.quit());
 
 const record = (key: string, n: number): OutboxRecord => ({ key, value: Buffer.from([0, n, 0xff]) });
-const values = (entries: OutboxRecord[]) => entries.map((e) => [e.key, [...e.value]]);
+const values = (entries: OutboxEntry[]) => entries.flatMap((e) => e.records.map((r) => [r.key, [...r.value]]));
 
 function firstBatch(): BatchCommit {
   return {
@@ -107,12 +108,6 @@ describe('commitBatch', () => {
   it('relays: the outbox is read in order, trimmed through an id, and a commit reports what was waiting', async () => {
     const keys = partitionKeys(uniqueName('t'), 3);
     const committed = await commitBatch(redis, keys, firstBatch());
-    const [first, second] = await readOutbox(redis, keys, 10);
-    expect(second?.id).toBe(committed.lastId);
-    await ackOutbox(redis, keys, first?.id ?? '');
-    expect(await outboxLength(redis, keys)).toBe(1);
-    expect(values(await readOutbox(redis, keys, 10))).toEqual([['bob', [0, 2, 0xff]]]);
-
     const next = await commitBatch(redis, keys, {
       fence: { expected: { orders: '3' }, next: { orders: '4' } },
       customers: [],
@@ -120,10 +115,27 @@ describe('commitBatch', () => {
       moves: [],
     });
     expect(next).toMatchObject({ appended: 1, backlog: 1 });
+    const [first, second] = await readOutbox(redis, keys, 10);
+    expect([first?.id, second?.id]).toEqual([committed.lastId, next.lastId]);
+    await ackOutbox(redis, keys, first?.id ?? '');
+    expect(await outboxLength(redis, keys)).toBe(1);
+    expect(values(await readOutbox(redis, keys, 10))).toEqual([['carol', [0, 4, 0xff]]]);
     await ackOutbox(redis, keys, next.lastId ?? '');
     expect(await outboxLength(redis, keys)).toBe(0);
     const none = await commitBatch(redis, keys, { fence: { expected: {}, next: {} }, customers: [], records: [], moves: [] });
     expect(none).toEqual({ appended: 0, backlog: 0, lastId: null });
+  });
+
+  it('splits a large commit into entries of at most 1000 records, in order', async () => {
+    const keys = partitionKeys(uniqueName('t'), 4);
+    const records = Array.from({ length: 2500 }, (_, i) => record(`c${i}`, i % 256));
+    expect(await commitBatch(redis, keys, { fence: { expected: {}, next: {} }, customers: [], records, moves: [] })).toMatchObject({
+      appended: 2500,
+      backlog: 0,
+    });
+    const entries = await readOutbox(redis, keys, 10);
+    expect(entries.map((e) => e.records.length)).toEqual([1000, 1000, 500]);
+    expect(values(entries)).toEqual(records.map((r) => [r.key, [...r.value]]));
   });
 
   it('names the stream id right after another', () => {

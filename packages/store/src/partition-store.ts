@@ -147,19 +147,23 @@ export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: Batc
   return { appended, backlog, lastId: lastId ?? null };
 }
 
-export interface OutboxEntry extends OutboxRecord {
+/** One outbox entry: the records of (part of) one commit, in emission order. */
+export interface OutboxEntry {
   id: string;
+  records: OutboxRecord[];
 }
 
 /** The oldest `count` entries of the outbox. */
 export async function readOutbox(redis: Redis, keys: PartitionKeys, count: number): Promise<OutboxEntry[]> {
   const rows = await redis.xrangeBuffer(keys.outbox, '-', '+', 'COUNT', count);
   return rows.map(([id, fields]) => {
-    const field = (name: string): Buffer => {
-      for (let i = 0; i < fields.length; i += 2) if (fields[i]?.toString() === name) return fields[i + 1] as Buffer;
-      throw new Error(`outbox entry ${id.toString()} of ${keys.outbox} has no field ${name}`);
-    };
-    return { id: id.toString(), key: field('k').toString('utf8'), value: field('v') };
+    const records: OutboxRecord[] = [];
+    for (let i = 0; i + 3 < fields.length; i += 4) {
+      if (fields[i]?.toString() !== 'k' || fields[i + 2]?.toString() !== 'v')
+        throw new Error(`outbox entry ${id.toString()} of ${keys.outbox} is not k/v pairs`);
+      records.push({ key: (fields[i + 1] as Buffer).toString('utf8'), value: fields[i + 3] as Buffer });
+    }
+    return { id: id.toString(), records };
   });
 }
 

@@ -60,8 +60,9 @@ import type { Metrics } from './metrics.ts';
 /** Commit attempts of one batch before giving up (then kafkajs redelivers it). */
 const MAX_COMMIT_ATTEMPTS = 5;
 /**
- * Outbox entries produced per send. One batch of CHUNK records yields ~1.6 changes a record on
- * realistic data: 2000 relays a typical batch in one or two acks=all round trips (500 took 4-7).
+ * Records produced per send. One consumed batch yields ~1.6 changes a record on realistic
+ * data: 2000 relays a typical batch in one or two acks=all round trips (500 took 4-7), and
+ * keeps a request well under the broker's default message.max.bytes (1 MiB).
  */
 const RELAY_CHUNK = 2000;
 export const SOURCE = 'urn:crm:segmenter';
@@ -450,31 +451,34 @@ export class PartitionWorker {
     }
     const { lastId } = committed.result;
     if (lastId === null) return;
-    const { records } = committed;
-    // Chunked like the outbox relay: one produce request must stay under the broker's message.max.bytes.
-    for (let i = 0; i < records.length; i += RELAY_CHUNK) await this.send(records.slice(i, i + RELAY_CHUNK));
+    await this.send(committed.records);
     await ackOutbox(this.deps.redis, this.keys, lastId);
     this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
   }
 
-  /** Produces records to the changes topic (acks=all, idempotent). */
-  private async send(records: OutboxRecord[]): Promise<void> {
+  /**
+   * Produces records to the changes topic (acks=all, idempotent), RELAY_CHUNK per request: one
+   * request must stay under the broker's message.max.bytes.
+   */
+  private async send(records: readonly OutboxRecord[]): Promise<void> {
     const { producer, config, metrics } = this.deps;
-    await producer.send({ topic: config.topics.segmentChanges, acks: -1, messages: records.map(({ key, value }) => ({ key, value })) });
-    metrics.relayed.inc(records.length);
+    for (let i = 0; i < records.length; i += RELAY_CHUNK) {
+      const chunk = records.slice(i, i + RELAY_CHUNK);
+      await producer.send({ topic: config.topics.segmentChanges, acks: -1, messages: chunk.map(({ key, value }) => ({ key, value })) });
+      metrics.relayed.inc(chunk.length);
+    }
   }
 
-  /** Produces every outbox entry to the changes topic, oldest first, RELAY_CHUNK at a time. */
+  /** Produces every outbox entry to the changes topic, oldest first, trimming as it goes. */
   private async relayLocked(): Promise<number> {
     const { redis, metrics } = this.deps;
     let relayed = 0;
     for (;;) {
-      const entries = await readOutbox(redis, this.keys, RELAY_CHUNK);
-      const last = entries[entries.length - 1];
-      if (last === undefined) break;
-      await this.send(entries);
-      await ackOutbox(redis, this.keys, last.id);
-      relayed += entries.length;
+      const [entry] = await readOutbox(redis, this.keys, 1);
+      if (entry === undefined) break;
+      await this.send(entry.records);
+      await ackOutbox(redis, this.keys, entry.id);
+      relayed += entry.records.length;
     }
     metrics.outboxBacklog.set({ partition: String(this.partition) }, await outboxLength(redis, this.keys));
     return relayed;

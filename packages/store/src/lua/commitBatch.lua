@@ -7,7 +7,8 @@
 
   KEYS[1]  fence hash     topic -> next offset to apply         e.g. crm:{3}:fence
   KEYS[2]  state hash     customer id -> "<version>|<state>"    e.g. crm:{3}:state
-  KEYS[3]  outbox stream  one entry per change: k = record key (customer id), v = record value
+  KEYS[3]  outbox stream  one entry per commit (per RECORDS_PER_ENTRY records): fields k (record key,
+                          the customer id) and v (record value), repeated, in emission order
   KEYS[4]  timers zset    customer id scored by next due instant (ms)
   KEYS[5]  counts hash    "<dimension>:<value>" -> members
   KEYS[6]  history hash   customer id -> packed recent changes (history.ts)
@@ -19,12 +20,12 @@
              "history":   [[customer id, packed history | null (delete)], ...]
            }
            A member set's count moves only when the set really changed, so counts always
-           equal the sets' cardinalities.
+           equal the sets' cardinalities; each count field is written once per commit.
   ARGV[2..] the outbox records in emission order, two arguments each: key, value (binary-safe).
 
   Returns  {appended, backlog, last id}: how many records were appended, the outbox length
-           before them (0: nothing older awaits the relay), and the stream id of the last one
-           appended (false when none)
+           (entries) before them (0: nothing older awaits the relay), and the stream id of the
+           last entry appended (false when none)
           -1   STALE_FENCE: the fence is not where the caller read it
           -2   FENCE_REGRESSION: a next offset is not beyond the expected one
           -3   STATE_CONFLICT: a customer's version is not the one the caller read
@@ -68,17 +69,37 @@ for i, c in ipairs(customers) do
     redis.call('ZADD', timersKey, c.due, c.id)
   end
 end
+-- A few large entries rather than one per record: XADD's cost is per entry, and unpack() is
+-- bounded by Lua's C stack (LUAI_MAXCSTACK 8000), so at most 1000 records (4000 values) each.
+local RECORDS_PER_ENTRY = 1000
 local backlog = redis.call('XLEN', outboxKey)
 local lastId = false
+local fields = {}
 for i = 2, #ARGV, 2 do
-  lastId = redis.call('XADD', outboxKey, '*', 'k', ARGV[i], 'v', ARGV[i + 1])
-end
-for _, m in ipairs(arg.members) do
-  if m[2] == 'add' then
-    if redis.call('SADD', KEYS[m[1]], m[3]) == 1 then redis.call('HINCRBY', countsKey, m[4], 1) end
-  elseif redis.call('SREM', KEYS[m[1]], m[3]) == 1 then
-    if redis.call('HINCRBY', countsKey, m[4], -1) <= 0 then redis.call('HDEL', countsKey, m[4]) end
+  fields[#fields + 1] = 'k'
+  fields[#fields + 1] = ARGV[i]
+  fields[#fields + 1] = 'v'
+  fields[#fields + 1] = ARGV[i + 1]
+  if #fields == RECORDS_PER_ENTRY * 4 or i + 1 == #ARGV then
+    lastId = redis.call('XADD', outboxKey, '*', unpack(fields))
+    fields = {}
   end
+end
+local delta, touched = {}, {}
+for _, m in ipairs(arg.members) do
+  local field = m[4]
+  local moved
+  if m[2] == 'add' then moved = redis.call('SADD', KEYS[m[1]], m[3]) else moved = -redis.call('SREM', KEYS[m[1]], m[3]) end
+  if moved ~= 0 then
+    if delta[field] == nil then
+      delta[field] = 0
+      touched[#touched + 1] = field
+    end
+    delta[field] = delta[field] + moved
+  end
+end
+for _, field in ipairs(touched) do
+  if delta[field] ~= 0 and redis.call('HINCRBY', countsKey, field, delta[field]) <= 0 then redis.call('HDEL', countsKey, field) end
 end
 for _, h in ipairs(arg.history) do
   if h[2] == cjson.null then
