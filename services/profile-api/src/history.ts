@@ -1,6 +1,6 @@
 /**
- * A customer's recent segment changes, newest first: the bounded per-customer list that
- * commitBatch.lua keeps (CRM_HISTORY_LENGTH entries, see packages/store/src/history.ts).
+ * A customer's recent segment changes, newest first, as the segmenter keeps them in the
+ * partition's history hash (CRM_HISTORY_LENGTH changes, see packages/store/src/history.ts).
  * An empty list means no change is kept for the customer (none yet, an erasure, or history
  * turned off with CRM_HISTORY_LENGTH=0).
  */
