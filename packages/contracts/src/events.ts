@@ -17,14 +17,21 @@ export const MAX_AMOUNT_MINOR = 1_000_000_000_000;
 
 const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
 
-/** True when `s` is an ISO-8601 UTC timestamp naming a real instant (no Feb 30, no hour 24). */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/**
+ * True when `s` is an ISO-8601 UTC timestamp naming a real instant (no Feb 30, no hour 24).
+ * Runs for every time of every event in and out: no Date and no array per call.
+ */
 export function isIsoUtc(s: string): boolean {
   const m = ISO_UTC.exec(s);
   if (m === null) return false;
-  const [, y, mo, d, h, mi, se] = m.map(Number) as [number, number, number, number, number, number, number];
-  if (y < 1970 || y > 9999 || h > 23 || mi > 59 || se > 59) return false;
-  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59) return false;
+  const leapDay = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 1 : 0;
+  return d <= (DAYS_IN_MONTH[mo - 1] as number) + leapDay;
 }
 
 export const id = z.string().min(1).max(MAX_ID_LENGTH);

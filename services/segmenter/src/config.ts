@@ -41,7 +41,7 @@ const EnvSchema = z.object({
   /** Quantile mode: how often the cuts are recomputed (and customers re-scored when they move). */
   CRM_RESCORE_INTERVAL_MS: intVar(100, 86_400_000).default(300_000),
   /** How often each owned partition's due timers are checked. */
-  CRM_TIMER_INTERVAL_MS: intVar(10, 3_600_000).default(1000),
+  CRM_TIMER_INTERVAL_MS: intVar(10, 3_600_000).default(250),
   /** Most customers evaluated per timer commit (one Lua call). */
   CRM_TIMER_BATCH: intVar(1, 10_000).default(500),
   CRM_HTTP_PORT: intVar(0, 65535).default(9464),
