@@ -8,6 +8,7 @@
  *   --quick           smaller sizes for development (100k events, 5 s per load, 10k timers)
  *   --profile         run the throughput phase's segmenter with --cpu-prof and print its top frames
  *   --only=a,b        phases to run: throughput, latency, timers (memory comes with throughput)
+ *   --instances=N     segmenter instances (one consumer group) in the throughput phase; default 1
  *   --events=N        size of the pre-produced log
  *   --keep            keep the Redis keys and topics of the run (default: removed at the end)
  */
@@ -104,7 +105,8 @@ async function main(): Promise<void> {
     raw = await rawConsume(kafka, [phase.config.topics.orders, phase.config.topics.interactions, phase.config.topics.profiles], total, SEGMENTER_FETCH);
     log(`throughput: raw kafkajs consume ${raw.eps.toLocaleString('en-US')} events/s`);
     const profDir = `${RESULTS}profiles/${Date.now()}`;
-    seg = await segmenterThroughput(redis, kafka, phase, PARTITIONS, total, servers, flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
+    const profArgs = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    seg = await segmenterThroughput(redis, kafka, phase, PARTITIONS, total, servers, profArgs, Number(option('instances') ?? 1));
     log(
       `throughput: segmenter ${seg.eps.toLocaleString('en-US')} events/s (${seg.seconds.toFixed(1)} s), CPU ${JSON.stringify(seg.cpu)}, ${JSON.stringify(seg.detail)}`,
     );
@@ -161,6 +163,7 @@ async function main(): Promise<void> {
     partitions: PARTITIONS,
     input: 'sample-data (BG/NBD), Avro via the registry',
     events: sizes.events,
+    segmenter_instances: Number(option('instances') ?? 1),
     throughput_eps: seg?.eps ?? null,
     raw_consume_eps: raw?.eps ?? null,
     ratio_to_raw: seg && raw ? round(seg.eps / raw.eps, 3) : null,
@@ -207,7 +210,11 @@ function printTable(
   const cpu = r.cpu_percent_during_throughput;
   rows.push(['raw kafkajs consume', `${n(r.raw_consume_eps)} events/s`]);
   rows.push(['segmenter end to end', `${n(r.throughput_eps)} events/s  (${n(r.ratio_to_raw === null ? null : r.ratio_to_raw * 100, 1)}% of raw)`]);
-  if (cpu) rows.push(['  CPU (% of one core)', `segmenter ${n(cpu['segmenter'])}  kafka ${n(cpu['kafka'])}  redis ${n(cpu['redis'])}`]);
+  if (cpu) {
+    const instances = Object.entries(cpu).filter(([k]) => k.startsWith('segmenter'));
+    const segmenters = instances.map(([k, v]) => `${k} ${n(v)}`).join('  ');
+    rows.push(['  CPU (% of one core)', `${segmenters}  kafka ${n(cpu['kafka'])}  redis ${n(cpu['redis'])}`]);
+  }
   for (const [load, l] of Object.entries(latency ?? {})) {
     rows.push([
       `latency @ ${n(Number(load))}/s`,

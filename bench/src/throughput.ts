@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { partitionKeys } from '@crm/store';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { metricSum, startSegmenter } from './child.ts';
+import { type SegmenterChild, metricSum, startSegmenter } from './child.ts';
 import type { Phase } from './env.ts';
 import { cpuMeter, round } from './procstat.ts';
 
@@ -81,8 +81,9 @@ export interface SegmenterRun extends RateResult {
 }
 
 /**
- * Starts the segmenter on a pre-produced log of `total` records and times it until every
- * record is applied. Stops it afterwards (graceful: the outbox is relayed).
+ * Starts `instances` segmenters (one consumer group) on a pre-produced log of `total` records
+ * and times them until every record is applied, from the moment the first record is applied
+ * after all are ready. Stops them afterwards (graceful: the outbox is relayed).
  */
 export async function segmenterThroughput(
   redis: Redis,
@@ -92,9 +93,11 @@ export async function segmenterThroughput(
   total: number,
   servers: { kafka: number | null; redis: number | null },
   nodeArgs: string[],
+  instances = 1,
 ): Promise<SegmenterRun> {
-  const child = await startSegmenter(phase.env, nodeArgs);
+  const children: SegmenterChild[] = [];
   try {
+    for (let i = 0; i < instances; i++) children.push(await startSegmenter(phase.env, i === 0 ? nodeArgs : []));
     let t0 = 0;
     let n0 = 0;
     let meter: (() => Record<string, number | null>) | undefined;
@@ -105,15 +108,20 @@ export async function segmenterThroughput(
       if (applied > 0 && t0 === 0) {
         t0 = performance.now();
         n0 = applied;
-        meter = cpuMeter({ segmenter: child.pid, kafka: servers.kafka, redis: servers.redis });
+        const pids = Object.fromEntries(children.map((c, i) => [`segmenter${i === 0 ? '' : `_${i + 1}`}`, c.pid]));
+        meter = cpuMeter({ ...pids, kafka: servers.kafka, redis: servers.redis });
       }
       if (applied >= total) break;
-      if (Date.now() > deadline) throw new Error(`segmenter applied only ${applied} of ${total} records in 15 minutes:\n${child.output()}`);
+      if (Date.now() > deadline) throw new Error(`segmenter applied only ${applied} of ${total} records in 15 minutes:\n${children[0]?.output()}`);
       await sleep(50);
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = meter?.() ?? {};
-    const m = (name: string, filter = '') => metricSum(child.port, name, filter);
+    const m = async (name: string, filter = '') => {
+      let sum = 0;
+      for (const c of children) sum += await metricSum(c.port, name, filter);
+      return sum;
+    };
     const batches = await m('crm_batch_duration_seconds_count');
     const commits = await m('crm_redis_commit_duration_seconds_count');
     const detail = {
@@ -125,13 +133,13 @@ export async function segmenterThroughput(
       already_applied: await m('crm_events_consumed_total', 'outcome="already_applied"'),
       changes_committed: await m('crm_segment_changes_total'),
     };
-    await child.stop();
+    await Promise.all(children.map((c) => c.stop()));
     const admin = kafka.admin();
     await admin.connect();
     const ends = await admin.fetchTopicOffsets(phase.config.topics.segmentChanges);
     await admin.disconnect();
     return { events: applied - n0, seconds, eps: round((applied - n0) / seconds), cpu, changesEmitted: ends.reduce((a, o) => a + Number(o.high), 0), detail };
   } finally {
-    await child.stop();
+    await Promise.all(children.map((c) => c.stop()));
   }
 }
