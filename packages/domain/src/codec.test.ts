@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeState, encodeState } from './codec.ts';
+import { CustomerStateSchema, decodeState, encodeState, satisfiesSchema, splitOn } from './codec.ts';
 import { parseDomainConfig } from './config.ts';
 import { apply, evaluate } from './engine.ts';
 import { StateDecodeError } from './errors.ts';
 import type { CustomerState } from './state.ts';
+import { logArb } from './testing/arbitraries.ts';
 import { cancelled, completed, consent, day, erasure, interaction, refunded, registered } from './testing/events.ts';
 import type { InputEvent } from '@crm/contracts';
 
@@ -82,5 +84,99 @@ describe('state codec', () => {
 
   it('rejects non-strings', () => {
     expect(() => decodeState(42 as unknown as string)).toThrow(StateDecodeError);
+  });
+});
+
+describe('state codec internals', () => {
+  it('splits like String#split', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', 'b', ',', ';', ':') }), fc.constantFrom(',', ';', ':'), (s, separator) => {
+        expect(splitOn(s, separator)).toEqual(s.split(separator));
+      }),
+    );
+  });
+
+  it('reads base-36 numbers of 1 to 11 digits like parseInt', () => {
+    /** A state whose lifetime summary holds `digits` as its net spend (amounts go up to 2^53 - 1: 11 digits). */
+    const withNet = (digits: string): string => `1|zz|------||1,${digits},0,0|||x`;
+    const netOf = (digits: string): number | undefined => decodeState(withNet(digits)).past?.netMinor;
+    fc.assert(
+      fc.property(fc.oneof(fc.nat(), fc.maxSafeNat()), (net) => {
+        expect(netOf(net.toString(36))).toBe(net);
+      }),
+    );
+    for (const digits of ['0', '00000000001', 'zzzzzzzzzz', '2gosa7pa2gv']) expect(netOf(digits)).toBe(Number.parseInt(digits, 36));
+    for (const tooBig of ['2gosa7pa2gw', 'zzzzzzzzzzz']) expect(() => decodeState(withNet(tooBig))).toThrow(/past\.netMinor: Too big/);
+    for (const bad of ['zzzzzzzzzzzz', 'A', '-1', '1.5', ' 1', '']) expect(() => decodeState(withNet(bad))).toThrow(/past\.net is not a base-36 number/);
+  });
+
+  /** A state decodeState could build, with one value moved to (or past) the edge of its range. */
+  const nearValid = fc
+    .tuple(logArb, fc.nat(), fc.nat(), fc.nat())
+    .map(([log, which, index, pick]) => {
+      let s: CustomerState | null = null;
+      for (const e of log) s = apply(s, e, config).state;
+      if (s === null) return null;
+      const edge = <T>(values: readonly T[]): T => values[pick % values.length] as T;
+      const times = [-1000, 0, 999, 1000, 1500.5, 253_402_300_799_000, 253_402_300_800_000, Number.NaN];
+      const ties = [-1, 0, 0.5, 1295, 1296];
+      const amounts = [-1, 0, 0.5, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1];
+      const keys = ['', 'abcdef', 'abcdefg', 'abcdefgh', 'ABCDEFG', 'abc-efg'];
+      const order = s.orders[index % Math.max(1, s.orders.length)];
+      const inter = s.interactions[index % Math.max(1, s.interactions.length)];
+      const mutations: (() => Partial<CustomerState> | null)[] = [
+        () => ({}),
+        () => ({ customerId: edge(['', 'x', 'x'.repeat(128), 'x'.repeat(129)]) }),
+        () => ({ asOf: edge([-1, 0, 0.5, 253_402_300_799_999, 253_402_300_800_000, 2 ** 53]) }),
+        () => ({ registeredAt: edge(times) }),
+        () => ({ seenAt: edge(times) }),
+        () => ({ erasedAt: edge(times) }),
+        () => ({
+          consent: edge([
+            { t: 1000, h: edge(ties), value: true },
+            { t: edge(times), h: 0, value: false },
+          ]),
+        }),
+        () => ({ nps: { t: 1000, h: 1, value: edge([-1, 0, 5.5, 10, 11]) } }),
+        () => ({ past: { count: edge([0, 1, 1.5]), netMinor: edge(amounts), first: edge(times), last: 1000 } }),
+        () => (order === undefined ? null : { orders: s.orders.map((o) => (o === order ? { ...o, key: edge(keys) } : o)) }),
+        () =>
+          order?.completed
+            ? { orders: s.orders.map((o) => (o === order ? { ...o, completed: { t: edge(times), h: edge(ties), amountMinor: edge(amounts) } } : o)) }
+            : null,
+        () =>
+          order === undefined
+            ? null
+            : { orders: s.orders.map((o) => (o === order ? { ...o, refund: { t: 1000, amountMinor: edge(amounts) }, cancelledAt: edge(times) } : o)) },
+        () => (s.orders.length < 2 ? null : { orders: [...s.orders].reverse() }),
+        () => (order === undefined ? null : { orders: [...s.orders, order] }),
+        () =>
+          inter === undefined
+            ? null
+            : { interactions: s.interactions.map((i) => (i === inter ? { ...i, key: edge(keys), caseKey: edge([null, ...keys]) } : i)) },
+        () =>
+          inter === undefined
+            ? null
+            : { interactions: s.interactions.map((i) => (i === inter ? { ...i, t: edge(times), h: edge(ties), csat: edge([null, 0, 1, 5, 6]) } : i)) },
+        () => (s.interactions.length < 2 ? null : { interactions: [...s.interactions].reverse() }),
+        () => ({ memberships: { ...s.memberships, stage: edge([null, 'loyal', 'nope']) as never } }),
+        () => ({ memberships: { ...s.memberships, custom: edge([[], ['a'], ['bad name'], ['x'.repeat(64)], ['x'.repeat(65)], ['']]) } }),
+      ];
+      const change = (mutations[which % mutations.length] as () => Partial<CustomerState> | null)();
+      return change === null ? s : { ...s, ...change };
+    })
+    .filter((s): s is CustomerState => s !== null);
+
+  it('checks values exactly like CustomerStateSchema (the decoder trusts it and asks zod only on failure)', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(nearValid, (s) => {
+        const fast = satisfiesSchema(s);
+        expect(fast).toBe(CustomerStateSchema.safeParse(s).success);
+        if (fast) accepted++;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(100);
   });
 });

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { StateDecodeError, formatPath } from './errors.ts';
 import { SEGMENT_NAME } from './config.ts';
-import { type CustomerState, type InteractionRecord, KEY_DIGITS, type Latest, type OrderRecord, type PastOrders, TIE_MODULUS } from './state.ts';
+import { type CustomerState, type InteractionRecord, KEY_DIGITS, type OrderRecord, type PastOrders, TIE_MODULUS } from './state.ts';
 import { SECOND_MS } from './time.ts';
 import { EXPECTATION_GAPS, QUADRANTS, RFM_SEGMENTS, SATISFACTION_LEVELS, STAGES, TIERS } from './vocabulary.ts';
 
@@ -24,19 +24,31 @@ const b36 = (n: number): string => n.toString(36);
 export function encodeState(s: CustomerState): string {
   const asOfSec = Math.floor(s.asOf / SECOND_MS);
   const rel = (t: number | null): string => (t === null ? '' : b36(asOfSec - t / SECOND_MS));
+  /** Joins fields with ',', leaving out trailing empty ones (the decoder reads missing fields as empty). */
   const trim = (fields: string[]): string => {
     let n = fields.length;
     while (n > 0 && fields[n - 1] === '') n--;
-    return fields.slice(0, n).join(',');
+    return (n === fields.length ? fields : fields.slice(0, n)).join(',');
   };
   const m = s.memberships;
-  let members = MEMBERSHIP_FIELDS.map((f, i) => {
+  let members = '';
+  MEMBERSHIP_FIELDS.forEach((f, i) => {
     const v = m[f];
-    return v === null ? '-' : b36((VOCABS[i] as readonly string[]).indexOf(v));
-  }).join('');
+    members += v === null ? '-' : b36((VOCABS[i] as readonly string[]).indexOf(v));
+  });
   if (m.custom.length > 0) members += `:${m.custom.join(',')}`;
-  const latest = <V>(l: Latest<V> | null, value: (v: V) => string): string[] => (l === null ? ['', '', ''] : [rel(l.t), b36(l.h), value(l.value)]);
-  const profile = trim([rel(s.registeredAt), ...latest(s.consent, (v) => (v ? '1' : '0')), ...latest(s.nps, b36), rel(s.seenAt), rel(s.erasedAt)]);
+  const { consent, nps } = s;
+  const profile = trim([
+    rel(s.registeredAt),
+    rel(consent?.t ?? null),
+    consent === null ? '' : b36(consent.h),
+    consent === null ? '' : consent.value ? '1' : '0',
+    rel(nps?.t ?? null),
+    nps === null ? '' : b36(nps.h),
+    nps === null ? '' : b36(nps.value),
+    rel(s.seenAt),
+    rel(s.erasedAt),
+  ]);
   const past = s.past === null ? '' : [b36(s.past.count), b36(s.past.netMinor), rel(s.past.first), rel(s.past.last)].join(',');
   const orders = s.orders
     .map((o) =>
@@ -59,8 +71,13 @@ export function encodeState(s: CustomerState): string {
 
 // ------------------------------------------------------------------ decode
 
-const time = z.number().int().min(0).max(253_402_300_799_000).multipleOf(SECOND_MS);
-const key = z.string().regex(new RegExp(`^[0-9a-z]{${KEY_DIGITS}}$`));
+/** 9999-12-31T23:59:59Z: the last whole second of four-digit years. */
+const MAX_TIME = 253_402_300_799_000;
+const MAX_AS_OF = MAX_TIME + 999;
+const KEY = new RegExp(`^[0-9a-z]{${KEY_DIGITS}}$`);
+
+const time = z.number().int().min(0).max(MAX_TIME).multipleOf(SECOND_MS);
+const key = z.string().regex(KEY);
 const tie = z
   .number()
   .int()
@@ -73,7 +90,7 @@ const sortedByKey = (list: readonly { key: string }[]): boolean => list.every((x
 /** The decoded state must satisfy this schema (ranges, vocabularies, canonical order). */
 export const CustomerStateSchema = z.object({
   customerId: z.string().min(1).max(128),
-  asOf: z.number().int().min(0).max(253_402_300_799_999),
+  asOf: z.number().int().min(0).max(MAX_AS_OF),
   registeredAt: time.nullable(),
   consent: latestOf(z.boolean()),
   nps: latestOf(z.number().int().min(0).max(10)),
@@ -114,13 +131,99 @@ export const CustomerStateSchema = z.object({
   }),
 });
 
+// ------------------------------------------------------------------ fast schema check
+
+const isInt = (x: number, min: number, max: number): boolean => Number.isSafeInteger(x) && x >= min && x <= max;
+const isTime = (t: number): boolean => isInt(t, 0, MAX_TIME) && t % SECOND_MS === 0;
+const isOptTime = (t: number | null): boolean => t === null || isTime(t);
+const isTie = (h: number): boolean => isInt(h, 0, TIE_MODULUS - 1);
+const isAmount = (a: number): boolean => isInt(a, 0, Number.MAX_SAFE_INTEGER);
+const isKey = (k: string): boolean => KEY.test(k);
+const isOneOf = (v: string | null, vocabulary: readonly string[]): boolean => v === null || vocabulary.includes(v);
+
+/**
+ * CustomerStateSchema's checks, hand-written for what decodeState builds: true exactly when
+ * the schema accepts `s` (codec.test.ts checks them against each other; refusing more would
+ * only cost time, accepting more would let corrupt states in). decodeState trusts it and
+ * asks zod only when it fails, for the issues' paths and messages: running the schema on
+ * every decode took about a tenth of the decode-apply-encode loop's CPU. Keep the two in step.
+ */
+export function satisfiesSchema(s: CustomerState): boolean {
+  const m = s.memberships;
+  return (
+    s.customerId.length >= 1 &&
+    s.customerId.length <= 128 &&
+    isInt(s.asOf, 0, MAX_AS_OF) &&
+    isOptTime(s.registeredAt) &&
+    (s.consent === null || (isTime(s.consent.t) && isTie(s.consent.h) && typeof s.consent.value === 'boolean')) &&
+    (s.nps === null || (isTime(s.nps.t) && isTie(s.nps.h) && isInt(s.nps.value, 0, 10))) &&
+    isOptTime(s.seenAt) &&
+    isOptTime(s.erasedAt) &&
+    (s.past === null || (isInt(s.past.count, 1, Number.MAX_SAFE_INTEGER) && isAmount(s.past.netMinor) && isTime(s.past.first) && isTime(s.past.last))) &&
+    s.orders.every(
+      (o, i) =>
+        isKey(o.key) &&
+        (i === 0 || (s.orders[i - 1] as OrderRecord).key < o.key) &&
+        (o.completed === null || (isTime(o.completed.t) && isTie(o.completed.h) && isAmount(o.completed.amountMinor))) &&
+        (o.refund === null || (isTime(o.refund.t) && isAmount(o.refund.amountMinor))) &&
+        isOptTime(o.cancelledAt),
+    ) &&
+    s.interactions.every(
+      (x, i) =>
+        isKey(x.key) &&
+        (i === 0 || (s.interactions[i - 1] as InteractionRecord).key < x.key) &&
+        isTime(x.t) &&
+        isTie(x.h) &&
+        (x.csat === null || isInt(x.csat, 1, 5)) &&
+        (x.caseKey === null || isKey(x.caseKey)),
+    ) &&
+    isOneOf(m.rfmSegment, RFM_SEGMENTS) &&
+    isOneOf(m.stage, STAGES) &&
+    isOneOf(m.tier, TIERS) &&
+    isOneOf(m.satisfaction, SATISFACTION_LEVELS) &&
+    isOneOf(m.expectationGap, EXPECTATION_GAPS) &&
+    isOneOf(m.quadrant, QUADRANTS) &&
+    m.custom.every((name) => SEGMENT_NAME.test(name))
+  );
+}
+
+// ------------------------------------------------------------------ decode helpers
+
 function fail(message: string): never {
   throw new StateDecodeError(`corrupt state: ${message}`);
 }
 
+/**
+ * `s.split(separator)` for a one-character separator, in JS: String#split goes through the
+ * runtime, and splitting every record was the larger part of decoding.
+ */
+export function splitOn(s: string, separator: string): string[] {
+  const out: string[] = [];
+  let from = 0;
+  for (let at = s.indexOf(separator); at >= 0; at = s.indexOf(separator, from)) {
+    out.push(s.slice(from, at));
+    from = at + 1;
+  }
+  out.push(s.slice(from));
+  return out;
+}
+
+/** Digits of a base-36 number num accepts: up to 36^11 - 1 (its value only approximate above 2^53). */
+const MAX_NUM_DIGITS = 11;
+/** Up to 10 digits (36^10 < 2^53) a running sum is exact: the value parseInt gives. */
+const EXACT_NUM_DIGITS = 10;
+
+/** A base-36 number of 1 to 11 digits 0-9a-z, read in one pass (it is called for every field). */
 function num(s: string | undefined, what: string): number {
-  if (s === undefined || !/^[0-9a-z]{1,11}$/.test(s)) fail(`${what} is not a base-36 number: ${JSON.stringify(s)}`);
-  return Number.parseInt(s, 36);
+  if (s === undefined || s.length === 0 || s.length > MAX_NUM_DIGITS) fail(`${what} is not a base-36 number: ${JSON.stringify(s)}`);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 122 ? c - 87 : -1; // '0'-'9', 'a'-'z'
+    if (digit < 0) fail(`${what} is not a base-36 number: ${JSON.stringify(s)}`);
+    n = n * 36 + digit;
+  }
+  return s.length <= EXACT_NUM_DIGITS ? n : Number.parseInt(s, 36);
 }
 function opt(s: string | undefined, what: string): number | null {
   return s === undefined || s === '' ? null : num(s, what);
@@ -160,37 +263,37 @@ export function decodeState(encoded: string): CustomerState {
   };
   const req = (s: string | undefined, what: string): number => abs(s, what) ?? fail(`${what} is missing`);
 
-  const [codes = '', customS] = membersS.split(':');
+  const [codes = '', customS] = splitOn(membersS, ':');
   if (codes.length !== MEMBERSHIP_FIELDS.length) fail('memberships have the wrong length');
-  const memberships: Record<string, unknown> = { custom: customS === undefined ? [] : customS.split(',') };
+  // In the schema's key order, like a state zod parsed.
+  const memberships: Record<string, unknown> = {};
   MEMBERSHIP_FIELDS.forEach((f, i) => {
     const ch = codes[i] as string;
     memberships[f] = ch === '-' ? null : ((VOCABS[i] as readonly string[])[num(ch, f)] ?? fail(`${f} code ${ch} is unknown`));
   });
+  memberships['custom'] = customS === undefined ? [] : splitOn(customS, ',');
 
-  const p = profileS.split(',');
+  const p = splitOn(profileS, ',');
   const latest = (i: number, what: string, value: (s: string) => unknown): unknown => {
     const t = abs(p[i], what);
     return t === null ? null : { t, h: num(p[i + 1], `${what}.h`), value: value(p[i + 2] ?? '') };
   };
-  const profile = {
-    registeredAt: abs(p[0], 'registeredAt'),
-    consent: latest(1, 'consent', (v) => (v === '1' ? true : v === '0' ? false : fail('consent value'))),
-    nps: latest(4, 'nps', (v) => num(v, 'nps')),
-    seenAt: abs(p[7], 'seenAt'),
-    erasedAt: abs(p[8], 'erasedAt'),
-  };
+  const registeredAt = abs(p[0], 'registeredAt');
+  const consent = latest(1, 'consent', (v) => (v === '1' ? true : v === '0' ? false : fail('consent value')));
+  const nps = latest(4, 'nps', (v) => num(v, 'nps'));
+  const seenAt = abs(p[7], 'seenAt');
+  const erasedAt = abs(p[8], 'erasedAt');
 
   let past: PastOrders | null = null;
   if (pastS !== '') {
-    const q = pastS.split(',');
+    const q = splitOn(pastS, ',');
     past = { count: num(q[0], 'past.count'), netMinor: num(q[1], 'past.net'), first: req(q[2], 'past.first'), last: req(q[3], 'past.last') };
   }
   const orders: OrderRecord[] =
     ordersS === ''
       ? []
-      : ordersS.split(';').map((rec) => {
-          const f = rec.split(',');
+      : splitOn(ordersS, ';').map((rec) => {
+          const f = splitOn(rec, ',');
           const ct = abs(f[1], 'order.completed.t');
           const rt = abs(f[4], 'order.refund.t');
           return {
@@ -203,8 +306,8 @@ export function decodeState(encoded: string): CustomerState {
   const interactions: InteractionRecord[] =
     interactionsS === ''
       ? []
-      : interactionsS.split(';').map((rec) => {
-          const f = rec.split(',');
+      : splitOn(interactionsS, ';').map((rec) => {
+          const f = splitOn(rec, ',');
           const code = num(f[3], 'interaction.code');
           if (code > 23) fail(`interaction code ${code} out of range`);
           const csat = Math.floor(code / 4);
@@ -218,11 +321,16 @@ export function decodeState(encoded: string): CustomerState {
             caseKey: f[4] === undefined || f[4] === '' ? null : f[4],
           };
         });
-  const parsed = CustomerStateSchema.safeParse({ customerId, asOf, ...profile, past, orders, interactions, memberships });
+  // The shape of a CustomerState by construction; its values are checked next.
+  const candidate = { customerId, asOf, registeredAt, consent, nps, seenAt, erasedAt, past, orders, interactions, memberships } as unknown as CustomerState;
+  if (satisfiesSchema(candidate)) return candidate;
+  const parsed = CustomerStateSchema.safeParse(candidate);
   if (!parsed.success)
     throw new StateDecodeError(
       `corrupt state: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`,
       parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
     );
+  // Unreachable while satisfiesSchema is exact (codec.test.ts); a stricter check only costs time.
+  /* c8 ignore next */
   return parsed.data as CustomerState;
 }

@@ -3,13 +3,14 @@
  * config. Rules and their reasons are documented in docs/segmentation.md §2-§7.
  */
 import { type DomainConfig, matchRfmSegment } from './config.ts';
-import { evaluateRule, type FieldValues } from './rules.ts';
-import { type CustomerState, type Memberships, openComplaintCases, orderNet } from './state.ts';
+import { compileRule, type FieldValues, type RulePredicate } from './rules.ts';
+import { type CustomerState, type Memberships, openComplaintCount, orderNet } from './state.ts';
 import { DAY_MS, daysBetween } from './time.ts';
 import {
   type ExpectationGap,
   type NpsClass,
   type Quadrant,
+  RFM_SEGMENTS,
   type RfmSegment,
   SATISFACTION_LEVELS,
   type SatisfactionLevel,
@@ -54,10 +55,18 @@ export function npsClassOf(score: number): NpsClass {
 
 /** Score from four non-decreasing cuts: 1 + number of cuts <= value. */
 function ascendingScore(cuts: readonly number[], value: number): number {
-  return 1 + cuts.filter((c) => c <= value).length;
+  let score = 1;
+  for (const cut of cuts) if (cut <= value) score++;
+  return score;
 }
 
-function stageOf(v: Omit<CustomerView, 'memberships' | 'reasons'>, s: CustomerState, c: DomainConfig, highSat: boolean): [Stage | null, string] {
+/** What the stage rules read of a view. */
+type StageInputs = Pick<
+  CustomerView,
+  'recencyDays' | 'lastPurchaseAt' | 'previousPurchaseAt' | 'tenureDays' | 'frequency' | 'lifetimeOrders' | 'openComplaints'
+>;
+
+function stageOf(v: StageInputs, s: CustomerState, c: DomainConfig, highSat: boolean): [Stage | null, string] {
   const st = c.stage;
   if (s.seenAt === null) return [null, 'no_data'];
   if (v.recencyDays === null || v.lastPurchaseAt === null) return ['prospect', 'no_purchase'];
@@ -133,6 +142,21 @@ function quadrantOf(stage: Stage | null, level: SatisfactionLevel | null, open: 
   return ['defector', why];
 }
 
+/** A config's custom segments with their rules compiled, in config order. */
+const compiledSegments = new WeakMap<DomainConfig, readonly { readonly name: string; readonly test: RulePredicate }[]>();
+
+function customSegmentsOf(c: DomainConfig): readonly { readonly name: string; readonly test: RulePredicate }[] {
+  let segments = compiledSegments.get(c);
+  if (segments === undefined) {
+    segments = c.segments.map((sg) => ({ name: sg.name, test: compileRule(sg.rule) }));
+    compiledSegments.set(c, segments);
+  }
+  return segments;
+}
+
+/** The reason of each named RFM segment, built once. */
+const RFM_RULE_REASONS = Object.fromEntries(RFM_SEGMENTS.map((segment) => [segment, `rule:${segment}`])) as Readonly<Record<RfmSegment, string>>;
+
 /** Derives every field and membership of `s` as of `asOf` (>= every fact time). */
 export function derive(s: CustomerState, asOf: number, c: DomainConfig): CustomerView {
   const windowMs = c.orders.windowDays * DAY_MS;
@@ -144,34 +168,41 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
   let frequency = 0;
   let monetaryMinor = 0;
   const windowPurchaseTimes: number[] = [];
-  const times: number[] = [];
+  // Of the held purchases' times only the two latest and the earliest matter (no sort needed).
+  let purchases = 0;
+  let latest = -Infinity;
+  let secondLatest = -Infinity;
+  let earliest = Infinity;
   for (const o of s.orders) {
     const net = orderNet(o);
     if (net === null || o.completed === null) continue;
     const t = o.completed.t;
     lifetimeOrders++;
     lifetimeNetMinor += net;
-    times.push(t);
+    purchases++;
+    if (t > latest) {
+      secondLatest = latest;
+      latest = t;
+    } else if (t > secondLatest) secondLatest = t;
+    if (t < earliest) earliest = t;
     if (asOf < t + windowMs) {
       frequency++;
       monetaryMinor += net;
       windowPurchaseTimes.push(t);
     }
   }
-  if (times.length > 0) {
-    times.sort((a, b) => a - b);
-    const top = times[times.length - 1] as number;
-    const second = times.length >= 2 ? (times[times.length - 2] as number) : null;
+  if (purchases > 0) {
+    const second = purchases >= 2 ? secondLatest : null;
     const pastLast = s.past?.last ?? null;
-    if (pastLast === null || top >= pastLast) {
-      last = top;
+    if (pastLast === null || latest >= pastLast) {
+      last = latest;
       previous = second === null ? pastLast : pastLast === null ? second : Math.max(second, pastLast);
     } else {
       // Only with refunds or cancellations dated before their completion: the summary holds the latest.
       last = pastLast;
-      previous = top;
+      previous = latest;
     }
-    first = Math.min(first ?? Infinity, times[0] as number);
+    first = Math.min(first ?? Infinity, earliest);
   }
   const recencyDays = last === null ? null : daysBetween(last, asOf);
   const tenureDays = first === null ? null : daysBetween(first, asOf);
@@ -199,9 +230,48 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
     csatExpiresAt = latestCsat + csatWindowMs;
   }
   const npsClass = s.nps === null ? null : npsClassOf(s.nps.value);
-  const openComplaints = openComplaintCases(s.interactions).size;
+  const openComplaints = openComplaintCount(s.interactions);
 
-  const base = {
+  const points = Math.floor(lifetimeNetMinor / c.loyalty.minorPerPoint);
+  const marketingConsent = s.consent?.value ?? null;
+  const registered = s.registeredAt !== null;
+  const rfm: { segment: RfmSegment; row: number } | null = r !== null && f !== null && m !== null ? matchRfmSegment(c.rfm.segments, r, f, m) : null;
+  const highSat = npsClass === 'promoter' || (csatAvg !== null && csatAvg >= c.stage.advocateMinCsat);
+  const stageInputs = { recencyDays, lastPurchaseAt: last, previousPurchaseAt: previous, tenureDays, frequency, lifetimeOrders, openComplaints };
+  const [stage, stageReason] = stageOf(stageInputs, s, c, highSat);
+  const [tier, tierReason] = tierOf({ lifetimeOrders, monetaryMinor }, c);
+  const [satisfaction, satReason] = satisfactionOf(csatAvg, npsClass, openComplaints, c);
+  const [expectationGap, gapReason] = gapOf(satisfaction, npsClass, openComplaints);
+  const [quadrant, quadrantReason] = quadrantOf(stage, satisfaction, openComplaints);
+
+  const fields: FieldValues = {
+    recencyDays,
+    tenureDays,
+    frequency: bought ? frequency : null,
+    monetaryMinor: bought ? monetaryMinor : null,
+    r,
+    f,
+    m,
+    points,
+    lifetimeOrders,
+    lifetimeNetMinor,
+    csatAvg,
+    openComplaints,
+    rfmSegment: rfm?.segment ?? null,
+    stage,
+    tier,
+    npsClass,
+    satisfaction,
+    expectationGap,
+    quadrant,
+    marketingConsent,
+    registered,
+  };
+  const custom: string[] = [];
+  if (s.seenAt !== null) for (const sg of customSegmentsOf(c)) if (sg.test(fields)) custom.push(sg.name);
+  if (custom.length > 1) custom.sort();
+  // One literal (no spread of a partial view): derive runs several times per event.
+  return {
     asOf,
     lastPurchaseAt: last,
     firstPurchaseAt: first,
@@ -215,58 +285,17 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
     m,
     lifetimeOrders,
     lifetimeNetMinor,
-    points: Math.floor(lifetimeNetMinor / c.loyalty.minorPerPoint),
+    points,
     windowPurchaseTimes,
     csatAvg,
     csatExpiresAt,
     npsClass,
     openComplaints,
-    marketingConsent: s.consent?.value ?? null,
-    registered: s.registeredAt !== null,
-  };
-  const rfm: { segment: RfmSegment; row: number } | null = r !== null && f !== null && m !== null ? matchRfmSegment(c.rfm.segments, r, f, m) : null;
-  const highSat = npsClass === 'promoter' || (csatAvg !== null && csatAvg >= c.stage.advocateMinCsat);
-  const [stage, stageReason] = stageOf(base, s, c, highSat);
-  const [tier, tierReason] = tierOf(base, c);
-  const [satisfaction, satReason] = satisfactionOf(csatAvg, npsClass, openComplaints, c);
-  const [expectationGap, gapReason] = gapOf(satisfaction, npsClass, openComplaints);
-  const [quadrant, quadrantReason] = quadrantOf(stage, satisfaction, openComplaints);
-
-  const fields: FieldValues = {
-    recencyDays,
-    tenureDays,
-    frequency: bought ? frequency : null,
-    monetaryMinor: bought ? monetaryMinor : null,
-    r,
-    f,
-    m,
-    points: base.points,
-    lifetimeOrders,
-    lifetimeNetMinor,
-    csatAvg,
-    openComplaints,
-    rfmSegment: rfm?.segment ?? null,
-    stage,
-    tier,
-    npsClass,
-    satisfaction,
-    expectationGap,
-    quadrant,
-    marketingConsent: base.marketingConsent,
-    registered: base.registered,
-  };
-  const custom =
-    s.seenAt === null
-      ? []
-      : c.segments
-          .filter((sg) => evaluateRule(sg.rule, fields))
-          .map((sg) => sg.name)
-          .sort();
-  return {
-    ...base,
+    marketingConsent,
+    registered,
     memberships: { rfmSegment: rfm?.segment ?? null, stage, tier, satisfaction, expectationGap, quadrant, custom },
     reasons: {
-      rfmSegment: rfm === null ? 'no_purchase' : `rule:${rfm.segment}`,
+      rfmSegment: rfm === null ? 'no_purchase' : RFM_RULE_REASONS[rfm.segment],
       stage: stageReason,
       tier: tierReason,
       satisfaction: satReason,
@@ -276,7 +305,38 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
   };
 }
 
-/** Fields rules and timers care about; recency and tenure tick daily and matter only through thresholds. */
-export function viewKey(v: CustomerView): string {
-  return JSON.stringify([v.r, v.f, v.m, v.frequency, v.monetaryMinor, v.csatAvg, v.memberships]);
+/**
+ * Whether two views agree on the fields rules and timers care about: scores, frequency,
+ * monetary, CSAT average and memberships (recency and tenure tick daily and matter only
+ * through thresholds).
+ */
+export function sameTimedFields(a: CustomerView, b: CustomerView): boolean {
+  return (
+    a.r === b.r &&
+    a.f === b.f &&
+    a.m === b.m &&
+    a.frequency === b.frequency &&
+    a.monetaryMinor === b.monetaryMinor &&
+    a.csatAvg === b.csatAvg &&
+    sameMemberships(a.memberships, b.memberships)
+  );
+}
+
+function sameMemberships(a: Memberships, b: Memberships): boolean {
+  return (
+    a.rfmSegment === b.rfmSegment &&
+    a.stage === b.stage &&
+    a.tier === b.tier &&
+    a.satisfaction === b.satisfaction &&
+    a.expectationGap === b.expectationGap &&
+    a.quadrant === b.quadrant &&
+    sameNames(a.custom, b.custom)
+  );
+}
+
+/** Element-wise equality of two sorted name lists. */
+export function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

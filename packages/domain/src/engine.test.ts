@@ -1,4 +1,5 @@
 /** Edge behaviour of the entry points that the stories do not show. */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as domain from './index.ts';
 import { completed, day, interaction, refunded, registered } from './testing/events.ts';
@@ -66,6 +67,27 @@ describe('engine edges', () => {
     const a = domain.changeId('c', 'stage', null, 'new', 'repeat', '2024-01-01T00:00:00.000Z');
     expect(a).toBe(domain.changeId('c', 'stage', null, 'new', 'repeat', '2024-01-01T00:00:00.000Z'));
     expect(a).not.toBe(domain.changeId('c', 'stage', null, 'new', 'repeat', '2024-01-01T00:00:01.000Z'));
+    // Public ids: the first 32 hex digits of SHA-256 over the JSON of the move, forever.
+    expect(a).toBe('cabf182e2b1eec1ad3d76d11630354fb');
+    expect(domain.changeId('cust-0001', 'custom', 'vip', 'member', null, '2026-01-31T12:00:00.000Z')).toBe('3d7c8dc48245cebeed3be56e1092f0e4');
+    const json = JSON.stringify(['cust-é', 'tier', null, null, 'gold', '2024-02-29T23:59:59.999Z']);
+    expect(domain.changeId('cust-é', 'tier', null, null, 'gold', '2024-02-29T23:59:59.999Z')).toBe(
+      createHash('sha256').update(json).digest('hex').slice(0, 32),
+    );
+  });
+
+  it('answers nextDueAt and describe the same for the state apply returned, a decoded copy and another config', () => {
+    const other = parseDomainConfig({ rfm: { cuts: { r: [10, 20, 30, 40], f: [1, 2, 3, 4], m: [100, 200, 300, 400] } } });
+    let s = apply(null, registered(day(0)), config).state;
+    for (const e of [completed({ orderId: 'a', at: day(1) }), completed({ orderId: 'b', at: day(50) }), interaction({ at: day(51), csat: 5 })]) {
+      s = apply(s, e, config).state;
+      const copy = domain.decodeState(domain.encodeState(s));
+      expect(nextDueAt(s, config)).toBe(nextDueAt(copy, config));
+      expect(domain.describe(s, config)).toEqual(domain.describe(copy, config));
+      expect(nextDueAt(s, other)).toBe(nextDueAt(copy, other));
+      expect(domain.describe(s, other)).toEqual(domain.describe(copy, other));
+    }
+    expect(domain.describe(s, other).m).not.toBe(domain.describe(s, config).m);
   });
 
   it('reports config errors with the path of the first bad node', () => {

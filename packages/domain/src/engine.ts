@@ -3,11 +3,11 @@
  * alone would change something. Pure: time comes in as arguments, output is a new state and
  * the segment changes it implies.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ChangeCause, Dimension, InputEvent } from '@crm/contracts';
 import type { DomainConfig } from './config.ts';
 import { CustomerMismatchError } from './errors.ts';
-import { type CustomerView, derive, viewKey } from './derive.ts';
+import { type CustomerView, derive, sameNames, sameTimedFields } from './derive.ts';
 import { tickThresholds } from './rules.ts';
 import { type CustomerState, emptyState, type FoldOutcome, fold, type Memberships, prune } from './state.ts';
 import { DAY_MS, floorSecond, isoToMs, msToIso } from './time.ts';
@@ -65,15 +65,30 @@ const DIMENSION_OF: readonly [keyof Omit<Memberships, 'custom'>, Dimension][] = 
 
 /** Deterministic change id: the same move at the same instant always has the same id. */
 export function changeId(customerId: string, dimension: Dimension, segment: string | null, from: string | null, to: string | null, time: string): string {
-  return createHash('sha256')
-    .update(JSON.stringify([customerId, dimension, segment, from, to, time]))
-    .digest('hex')
-    .slice(0, 32);
+  // One-shot hash: the same digest as createHash('sha256').update(json).digest('hex').
+  return hash('sha256', JSON.stringify([customerId, dimension, segment, from, to, time]), 'hex').slice(0, 32);
 }
 
-function diff(customerId: string, before: Memberships, after: CustomerView, time: string, cause: ChangeCause, exitReason?: string): SegmentChange[] {
+/**
+ * When and why the changes a settle finds happen. Most settles change nothing, so the ISO
+ * time and the cause are only built for the first change.
+ */
+interface Occasion {
+  /** Epoch ms of the changes' time. */
+  readonly at: number;
+  /** The changes' cause, given their ISO time (timer and rescore causes carry it as dueAt). */
+  readonly cause: (time: string) => ChangeCause;
+}
+
+function diff(customerId: string, before: Memberships, after: CustomerView, occasion: Occasion, exitReason?: string): SegmentChange[] {
   const out: SegmentChange[] = [];
+  let time = '';
+  let cause: ChangeCause | null = null;
   const push = (dimension: Dimension, segment: string | null, from: string | null, to: string | null, reason: string): void => {
+    if (cause === null) {
+      time = msToIso(occasion.at);
+      cause = occasion.cause(time);
+    }
     out.push({ id: changeId(customerId, dimension, segment, from, to, time), customerId, time, dimension, segment, from, to, reason, cause });
   };
   for (const [field, dimension] of DIMENSION_OF) {
@@ -81,6 +96,7 @@ function diff(customerId: string, before: Memberships, after: CustomerView, time
     const to = after.memberships[field];
     if (from !== to) push(dimension, null, from, to, to === null && exitReason !== undefined ? exitReason : after.reasons[field]);
   }
+  if (sameNames(before.custom, after.memberships.custom)) return out;
   const was = new Set(before.custom);
   const is = new Set(after.memberships.custom);
   for (const name of [...new Set([...before.custom, ...after.memberships.custom])].sort()) {
@@ -90,50 +106,120 @@ function diff(customerId: string, before: Memberships, after: CustomerView, time
   return out;
 }
 
-function timerCause(at: number): ChangeCause {
-  return { kind: 'timer', topic: null, partition: null, offset: null, eventId: null, dueAt: msToIso(at) };
+/** A timer fired at `at`: the changes' time and the cause's dueAt are both that instant. */
+function timerAt(at: number): Occasion {
+  return { at, cause: (time) => ({ kind: 'timer', topic: null, partition: null, offset: null, eventId: null, dueAt: time }) };
+}
+
+/** Memberships re-derived at `at` without time passing a threshold (e.g. under a new config). */
+function rescoreAt(at: number): Occasion {
+  return { at, cause: (time) => ({ kind: 'rescore', topic: null, partition: null, offset: null, eventId: null, dueAt: time }) };
+}
+
+/**
+ * derive(s, s.asOf, config) of the states the entry points returned, by state object. States
+ * are immutable and derive reads only their facts; the caller usually asks next for that
+ * same view (the segmenter calls nextDueAt on every state apply returns).
+ */
+const views = new WeakMap<CustomerState, { readonly config: DomainConfig; readonly view: CustomerView }>();
+
+/** The view of `s` at its asOf if an entry point returned `s` under `c`. */
+function knownView(s: CustomerState, c: DomainConfig): CustomerView | undefined {
+  const known = views.get(s);
+  return known !== undefined && known.config === c ? known.view : undefined;
+}
+
+function viewOf(s: CustomerState, c: DomainConfig): CustomerView {
+  return knownView(s, c) ?? derive(s, s.asOf, c);
+}
+
+/** The public part of a settled step, its view remembered for whatever the caller asks next. */
+function returned(settled: Settled, c: DomainConfig): Transition {
+  views.set(settled.state, { config: c, view: settled.view });
+  return { state: settled.state, changes: settled.changes };
+}
+
+interface SettleOptions {
+  /** The reason of every exit (an erasure's). */
+  readonly exitReason?: string | undefined;
+  /** Re-derive without pruning (a late event, a rescore). */
+  readonly keepFacts?: boolean;
+  /** derive(s, s.asOf, c) when the caller already has it. */
+  readonly view?: CustomerView | undefined;
+}
+
+/** A transition and the view of its state at its asOf (the next step starts from it). */
+interface Settled extends Transition {
+  readonly view: CustomerView;
 }
 
 /**
  * Recomputes memberships as of the state's asOf (after pruning, unless `keepFacts`) and
  * reports what moved. Pruning never changes a derived value, so skipping it only keeps facts.
  */
-function settle(s: CustomerState, c: DomainConfig, time: string, cause: ChangeCause, exitReason?: string, keepFacts = false): Transition {
-  const pruned = keepFacts ? s : prune(s, c);
-  const view = derive(pruned, pruned.asOf, c);
-  const changes = diff(pruned.customerId, s.memberships, view, time, cause, exitReason);
-  return { state: { ...pruned, memberships: view.memberships }, changes };
+function settle(s: CustomerState, c: DomainConfig, occasion: Occasion, options: SettleOptions = {}): Settled {
+  const pruned = options.keepFacts === true ? s : prune(s, c);
+  // prune returns its input when it drops nothing: same facts, same view.
+  const view = pruned === s && options.view !== undefined ? options.view : derive(pruned, pruned.asOf, c);
+  const changes = diff(pruned.customerId, s.memberships, view, occasion, options.exitReason);
+  return { state: { ...pruned, memberships: view.memberships }, changes, view };
 }
 
 /**
- * Candidate instants in (after, upTo] at which some derived value may change: recency
- * thresholds (R cuts, stage, custom), window expiry of each purchase (F, M, tier, stage),
- * the loyal tenure threshold (and custom tenure thresholds), the CSAT average's lapse.
+ * The earliest candidate instant in (after, upTo] at which some derived value may change, or
+ * null: recency thresholds (R cuts, stage, custom), window expiry of each purchase (F, M,
+ * tier, stage), the loyal tenure threshold (and custom tenure thresholds), the CSAT
+ * average's lapse. Scanning the few candidates again for each next one beats sorting them
+ * all: the first or second usually changes something.
  */
-function candidates(v: CustomerView, c: DomainConfig, after: number, upTo: number): number[] {
-  const out = new Set<number>();
-  const add = (t: number): void => {
-    if (t > after && t <= upTo) out.add(t);
+function nextCandidate(v: CustomerView, c: DomainConfig, after: number, upTo: number): number | null {
+  let next = Infinity;
+  const consider = (t: number): void => {
+    if (t > after && t < next) next = t;
   };
   if (v.lastPurchaseAt !== null) {
+    const { recency, tenure } = dayThresholdsOf(c);
+    for (const d of recency) consider(v.lastPurchaseAt + d * DAY_MS);
+    if (v.firstPurchaseAt !== null) for (const d of tenure) consider(v.firstPurchaseAt + d * DAY_MS);
+    for (const t of v.windowPurchaseTimes) consider(t + c.orders.windowDays * DAY_MS);
+  }
+  if (v.csatExpiresAt !== null) consider(v.csatExpiresAt);
+  return next <= upTo && next !== Infinity ? next : null;
+}
+
+/** Day counts after the latest (recency) and the first (tenure) purchase at which some rule can flip. */
+interface DayThresholds {
+  readonly recency: readonly number[];
+  readonly tenure: readonly number[];
+}
+
+/** Per config: the thresholds depend on nothing else, and walking the custom rules is not free. */
+const dayThresholds = new WeakMap<DomainConfig, DayThresholds>();
+
+function dayThresholdsOf(c: DomainConfig): DayThresholds {
+  let known = dayThresholds.get(c);
+  if (known === undefined) {
     const recency = new Set<number>([...c.rfm.cuts.r.map((x) => Math.ceil(x)), c.stage.atRiskDays, c.stage.lapsedDays, c.stage.churnedDays]);
     const tenure = new Set<number>([c.stage.loyalMinTenureDays]);
     for (const sg of c.segments) {
       tickThresholds(sg.rule, 'recencyDays', recency);
       tickThresholds(sg.rule, 'tenureDays', tenure);
     }
-    for (const d of recency) add(v.lastPurchaseAt + d * DAY_MS);
-    if (v.firstPurchaseAt !== null) for (const d of tenure) add(v.firstPurchaseAt + d * DAY_MS);
-    for (const t of v.windowPurchaseTimes) add(t + c.orders.windowDays * DAY_MS);
+    known = { recency: [...recency], tenure: [...tenure] };
+    dayThresholds.set(c, known);
   }
-  if (v.csatExpiresAt !== null) add(v.csatExpiresAt);
-  return [...out].sort((a, b) => a - b);
+  return known;
 }
 
-function nextDueWithin(s: CustomerState, c: DomainConfig, upTo: number): number | null {
-  const now = derive(s, s.asOf, c);
-  const key = viewKey(now);
-  for (const t of candidates(now, c, s.asOf, upTo)) if (viewKey(derive(s, t, c)) !== key) return t;
+/**
+ * The next due instant in (s.asOf, upTo] and the view then, or null when time alone changes
+ * nothing up to `upTo`. `now` is the view of `s` at its asOf.
+ */
+function nextDueWithin(s: CustomerState, now: CustomerView, c: DomainConfig, upTo: number): { at: number; view: CustomerView } | null {
+  for (let t = nextCandidate(now, c, s.asOf, upTo); t !== null; t = nextCandidate(now, c, t, upTo)) {
+    const then = derive(s, t, c);
+    if (!sameTimedFields(then, now)) return { at: t, view: then };
+  }
   return null;
 }
 
@@ -145,7 +231,7 @@ function nextDueWithin(s: CustomerState, c: DomainConfig, upTo: number): number 
  * whole seconds.
  */
 export function nextDueAt(state: CustomerState, config: DomainConfig): number | null {
-  return nextDueWithin(state, config, Infinity);
+  return nextDueWithin(state, viewOf(state, config), config, Infinity)?.at ?? null;
 }
 
 /**
@@ -155,26 +241,29 @@ export function nextDueAt(state: CustomerState, config: DomainConfig): number | 
  * re-derives (changes then come from a changed config: cause kind 'rescore').
  */
 export function evaluate(state: CustomerState, now: number, config: DomainConfig): Transition {
-  return advance(state, now, config, false);
+  return returned(advance(state, now, config, false), config);
 }
 
 /** `evaluate`; with `keepFacts`, a `now` at or before asOf re-derives without pruning. */
-function advance(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Transition {
+function advance(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Settled {
   let s = state;
+  // The view of s at its asOf, derived when first needed.
+  let view = knownView(s, config);
   const changes: SegmentChange[] = [];
-  for (let due = nextDueWithin(s, config, now); due !== null; due = nextDueWithin(s, config, now)) {
-    const step = settle({ ...s, asOf: due }, config, msToIso(due), timerCause(due));
+  while (now > s.asOf) {
+    view ??= derive(s, s.asOf, config);
+    const due = nextDueWithin(s, view, config, now);
+    if (due === null) break;
+    const step = settle({ ...s, asOf: due.at }, config, timerAt(due.at), { view: due.view });
     s = step.state;
+    view = step.view;
     changes.push(...step.changes);
   }
   const asOf = Math.max(s.asOf, now);
-  const last = settle({ ...s, asOf }, config, msToIso(asOf), rescoreCause(asOf), undefined, keepFacts);
+  // Time not moving (a late event, or `now` a due time): the facts, hence the view, are those of s.
+  const last = settle({ ...s, asOf }, config, rescoreAt(asOf), { keepFacts, view: asOf === s.asOf ? view : undefined });
   changes.push(...last.changes);
-  return { state: last.state, changes };
-}
-
-function rescoreCause(at: number): ChangeCause {
-  return { kind: 'rescore', topic: null, partition: null, offset: null, eventId: null, dueAt: msToIso(at) };
+  return { state: last.state, changes, view: last.view };
 }
 
 /**
@@ -183,7 +272,7 @@ function rescoreCause(at: number): ChangeCause {
  * state's asOf.
  */
 export function rescore(state: CustomerState, config: DomainConfig): Transition {
-  return settle(state, config, msToIso(state.asOf), rescoreCause(state.asOf), undefined, true);
+  return returned(settle(state, config, rescoreAt(state.asOf), { keepFacts: true, view: knownView(state, config) }), config);
 }
 
 /**
@@ -217,11 +306,12 @@ export function apply(state: CustomerState | null, event: InputEvent, config: Do
     dueAt: null,
   };
   const erasure = event.type === 'customer.erasure.requested';
-  const settled = settle(folded.state, config, msToIso(eventMs), eventCause, erasure ? 'erased' : undefined, keepFacts);
+  const occasion: Occasion = { at: eventMs, cause: () => eventCause };
+  const settled = returned(settle(folded.state, config, occasion, { exitReason: erasure ? 'erased' : undefined, keepFacts }), config);
   return { state: settled.state, changes: [...advanced.changes, ...settled.changes], outcome: folded.outcome };
 }
 
 /** Everything derived about the customer as of the state's asOf (for read APIs and debugging). */
 export function describe(state: CustomerState, config: DomainConfig): CustomerView {
-  return derive(state, state.asOf, config);
+  return viewOf(state, config);
 }

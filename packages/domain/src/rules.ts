@@ -1,7 +1,7 @@
 /**
  * User-defined segments: named conditions over derived customer fields, declared as JSON
  * data. This module owns the field catalogue, the validator (issues carry the path of the
- * bad node) and the evaluator. See docs/segmentation.md §7.
+ * bad node) and the evaluator (compiled to a predicate once per config). See docs/segmentation.md §7.
  */
 import type { DomainIssue } from './errors.ts';
 import { EXPECTATION_GAPS, NPS_CLASSES, QUADRANTS, RFM_SEGMENTS, SATISFACTION_LEVELS, STAGES, TIERS } from './vocabulary.ts';
@@ -185,18 +185,44 @@ function compare(op: ComparisonOp, actual: FieldValue, expected: Scalar): boolea
   }
 }
 
+/** A rule as a function of the field values. */
+export type RulePredicate = (v: FieldValues) => boolean;
+
 /**
- * Evaluates a validated rule. A condition on a null field (unknown, e.g. csatAvg without
- * ratings) is false, `ne` included; wrap in `not` to select the unknowns.
+ * Compiles a validated rule into its predicate (walking the rule once, not on every
+ * evaluation). A condition on a null field (unknown, e.g. csatAvg without ratings) is false,
+ * `ne` included; wrap in `not` to select the unknowns.
  */
-export function evaluateRule(rule: SegmentRule, v: FieldValues): boolean {
-  if ('all' in rule) return rule.all.every((r) => evaluateRule(r, v));
-  if ('any' in rule) return rule.any.some((r) => evaluateRule(r, v));
-  if ('not' in rule) return !evaluateRule(rule.not, v);
-  const actual = v[rule.field];
-  if ('op' in rule) return compare(rule.op, actual, rule.value);
-  if ('between' in rule) return typeof actual === 'number' && actual >= rule.between[0] && actual <= rule.between[1];
-  return actual !== null && rule.in.includes(actual);
+export function compileRule(rule: SegmentRule): RulePredicate {
+  if ('all' in rule) {
+    const parts = rule.all.map(compileRule);
+    return (v) => parts.every((p) => p(v));
+  }
+  if ('any' in rule) {
+    const parts = rule.any.map(compileRule);
+    return (v) => parts.some((p) => p(v));
+  }
+  if ('not' in rule) {
+    const inner = compileRule(rule.not);
+    return (v) => !inner(v);
+  }
+  const field = rule.field;
+  if ('op' in rule) {
+    const { op, value } = rule;
+    return (v) => compare(op, v[field], value);
+  }
+  if ('between' in rule) {
+    const [lo, hi] = rule.between;
+    return (v) => {
+      const actual = v[field];
+      return typeof actual === 'number' && actual >= lo && actual <= hi;
+    };
+  }
+  const values = rule.in;
+  return (v) => {
+    const actual = v[field];
+    return actual !== null && values.includes(actual);
+  };
 }
 
 /**

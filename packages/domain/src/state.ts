@@ -4,7 +4,7 @@
  * tuple), so the facts depend on the set of events, not on their order or repetition.
  * See docs/segmentation.md §8 for the dedupe rules and their limits.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { InputEvent, InteractionEvent, OrderEvent, ProfileEvent } from '@crm/contracts';
 import type { DomainConfig } from './config.ts';
 import { DAY_MS } from './time.ts';
@@ -122,19 +122,24 @@ export function emptyState(customerId: string, asOf: number): CustomerState {
 
 // ------------------------------------------------------------------ hashing
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
+/**
+ * The first `bytes` bytes (at most 6, so the value is exact) of SHA-256 of the UTF-8 string,
+ * as an unsigned big-endian integer. One-shot, hex output: keys are hashed on every event,
+ * and a Hash object or a Buffer result costs several times the hash itself.
+ */
+function digestPrefix(s: string, bytes: number): number {
+  return Number.parseInt(hash('sha256', s, 'hex').slice(0, 2 * bytes), 16);
 }
 
 /** KEY_DIGITS base-36 digits of SHA-256(id): short, stable keys for order, interaction and case ids. */
 export function keyOf(id: string): string {
-  const n = digest(id).readUIntBE(0, 6) % 36 ** KEY_DIGITS;
+  const n = digestPrefix(id, 6) % 36 ** KEY_DIGITS;
   return n.toString(36).padStart(KEY_DIGITS, '0');
 }
 
 /** Tie-break of an event id in [0, TIE_MODULUS). */
 export function tieOf(eventId: string): number {
-  return digest(eventId).readUInt32BE(0) % TIE_MODULUS;
+  return digestPrefix(eventId, 4) % TIE_MODULUS;
 }
 
 // ------------------------------------------------------------------ retention
@@ -175,6 +180,11 @@ export function openComplaintCases(interactions: readonly InteractionRecord[]): 
   const open = new Set<string>();
   for (const [k, c] of cases) if (c.complaint && !c.latest.resolved) open.add(k);
   return open;
+}
+
+/** openComplaintCases(interactions).size, without grouping when there is no complaint at all (the common case). */
+export function openComplaintCount(interactions: readonly InteractionRecord[]): number {
+  return interactions.some((i) => i.complaint) ? openComplaintCases(interactions).size : 0;
 }
 
 function addPast(past: PastOrders | null, t: number, net: number): PastOrders {
