@@ -58,8 +58,11 @@ const EnvSchema = z.object({
    * entry); 0 keeps none.
    */
   CRM_HISTORY_LENGTH: intVar(0, 1000).default(5),
-  /** Batches consumed in parallel (different partitions). */
-  CRM_CONCURRENCY: intVar(1, 64).default(3),
+  /**
+   * Batches consumed in parallel (kafkajs partitionsConsumedConcurrently, over topic-partitions):
+   * at least 3 x the partitions an instance owns, so every owned partition has work in hand.
+   */
+  CRM_CONCURRENCY: intVar(1, 256).default(18),
 });
 
 export interface SegmenterConfig {

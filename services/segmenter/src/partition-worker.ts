@@ -47,6 +47,7 @@ import {
   dueCustomers,
   outboxLength,
   parseStateRecord,
+  partitionFor,
   prependHistory,
   readBatchContext,
   readOutbox,
@@ -78,6 +79,8 @@ export interface WorkerDeps {
   domain: () => DomainConfig;
   /** Actual topic name (with any suffix) -> contract topic. */
   canonical: (topic: string) => InputTopic;
+  /** Partitions of the changes topic: records are produced with their partition computed once per customer. */
+  changesPartitions: number;
 }
 
 /** A serial queue: `run` waits for every earlier task of the same worker. */
@@ -158,10 +161,24 @@ export class PartitionWorker {
   /** The records of the changes topic (none while backfilling). */
   private async encodeChanges(changes: readonly SegmentChange[]): Promise<OutboxRecord[]> {
     if (this.quiet) return [];
-    const { registry } = this.deps;
+    const { registry, changesPartitions } = this.deps;
+    // Kafka's default partitioner (murmur2 of the key), once per customer rather than once per record in kafkajs.
+    const partitions = new Map<string, number>();
+    const partitionOf = (id: string): number => {
+      let p = partitions.get(id);
+      if (p === undefined) {
+        p = partitionFor(id, changesPartitions);
+        partitions.set(id, p);
+      }
+      return p;
+    };
     // toChangeEvent's output is proven to satisfy the contract (change-event.test.ts): no zod pass per change.
     return Promise.all(
-      changes.map(async (c) => ({ key: c.customerId, value: await encodeOutput(TOPICS.segmentChanges, toChangeEvent(c), registry, { checked: true }) })),
+      changes.map(async (c) => ({
+        key: c.customerId,
+        value: await encodeOutput(TOPICS.segmentChanges, toChangeEvent(c), registry, { checked: true }),
+        partition: partitionOf(c.customerId),
+      })),
     );
   }
 
@@ -467,7 +484,7 @@ export class PartitionWorker {
     const { producer, config, metrics } = this.deps;
     for (let i = 0; i < records.length; i += RELAY_CHUNK) {
       const chunk = records.slice(i, i + RELAY_CHUNK);
-      await producer.send({ topic: config.topics.segmentChanges, acks: -1, messages: chunk.map(({ key, value }) => ({ key, value })) });
+      await producer.send({ topic: config.topics.segmentChanges, acks: -1, messages: chunk.map(({ key, value, partition }) => ({ key, value, partition })) });
       metrics.relayed.inc(chunk.length);
     }
   }

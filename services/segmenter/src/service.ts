@@ -93,10 +93,12 @@ export class Segmenter {
     const { config } = this;
     this.http = await startHttp(config.httpPort, this.metrics.registry, { ready: () => this.readiness() });
     const admin = this.kafka.admin();
+    let changesPartitions = config.partitions;
     await admin.connect();
     try {
       const counts = await ensureTopics(admin, [...this.inputTopics, config.topics.segmentChanges, config.topics.deadLetter], config.partitions);
       this.partitionCount = assertCoPartitioned(counts, this.inputTopics);
+      changesPartitions = counts.get(config.topics.segmentChanges) ?? config.partitions;
       if (config.mode === 'backfill') {
         this.backfillTargets = new Map();
         for (const t of this.inputTopics) {
@@ -123,6 +125,7 @@ export class Segmenter {
       log: this.log,
       domain: () => this.domain,
       canonical: (t) => canonicalOf.get(t) ?? (t as InputTopic),
+      changesPartitions,
     };
     await this.producer.connect();
     await this.consumer.connect();
