@@ -56,16 +56,17 @@ import type { Redis } from 'ioredis';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SegmenterConfig } from './config.ts';
+import type { GroupSender } from './group-sender.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Commit attempts of one batch before giving up (then kafkajs redelivers it). */
 const MAX_COMMIT_ATTEMPTS = 5;
 /**
- * Records produced per send. One consumed batch yields ~1.6 changes a record on realistic
- * data: 2000 relays a typical batch in one or two acks=all round trips (500 took 4-7), and
- * keeps a request well under the broker's default message.max.bytes (1 MiB).
+ * Records per send. About 300 bytes each: a chunk of 1000 keeps a partition's record batch
+ * well under the broker's default message.max.bytes (1 MiB) even when the group sender puts a
+ * few workers' chunks for the same partition into one request.
  */
-const RELAY_CHUNK = 2000;
+const RELAY_CHUNK = 1000;
 export const SOURCE = 'urn:crm:segmenter';
 
 export interface WorkerDeps {
@@ -81,6 +82,8 @@ export interface WorkerDeps {
   canonical: (topic: string) => InputTopic;
   /** Partitions of the changes topic: records are produced with their partition computed once per customer. */
   changesPartitions: number;
+  /** Produces to the changes topic, sharing requests with the other workers. */
+  changesSender: GroupSender;
 }
 
 /** A serial queue: `run` waits for every earlier task of the same worker. */
@@ -477,14 +480,14 @@ export class PartitionWorker {
   }
 
   /**
-   * Produces records to the changes topic (acks=all, idempotent), RELAY_CHUNK per request: one
-   * request must stay under the broker's message.max.bytes.
+   * Produces records to the changes topic (acks=all, idempotent), RELAY_CHUNK at a time: a
+   * partition's record batch must stay under the broker's message.max.bytes.
    */
   private async send(records: readonly OutboxRecord[]): Promise<void> {
-    const { producer, config, metrics } = this.deps;
+    const { changesSender, metrics } = this.deps;
     for (let i = 0; i < records.length; i += RELAY_CHUNK) {
       const chunk = records.slice(i, i + RELAY_CHUNK);
-      await producer.send({ topic: config.topics.segmentChanges, acks: -1, messages: chunk.map(({ key, value, partition }) => ({ key, value, partition })) });
+      await changesSender.send(chunk.map(({ key, value, partition }) => ({ key, value, partition })));
       metrics.relayed.inc(chunk.length);
     }
   }

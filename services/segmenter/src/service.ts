@@ -16,6 +16,7 @@ import type { SegmenterConfig } from './config.ts';
 import { kafkaLogCreator, startHttp } from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.ts';
+import { GroupSender } from './group-sender.ts';
 import { assertCoPartitioned, ensureTopics } from './topics.ts';
 
 /** Records applied per chunk of a long batch; heartbeats go out between chunks. */
@@ -126,6 +127,7 @@ export class Segmenter {
       domain: () => this.domain,
       canonical: (t) => canonicalOf.get(t) ?? (t as InputTopic),
       changesPartitions,
+      changesSender: new GroupSender(this.producer, config.topics.segmentChanges),
     };
     await this.producer.connect();
     await this.consumer.connect();
