@@ -25,11 +25,21 @@ const row = (InvoiceNo: string, Quantity: string, UnitPrice: string, CustomerID 
   Country: 'United Kingdom',
 });
 
-function assemble(rows: Record<string, string>[]): { orders: OrderEvent[]; a: OrderAssembler } {
+const HEADER = Object.keys(row('', '', ''));
+/** The row's cells in header order, as the CSV parser gives them. */
+const cells = (r: Record<string, string>) => HEADER.map((column) => r[column] ?? '');
+
+function assembler(): OrderAssembler {
   const a = new OrderAssembler(options);
+  a.header(HEADER);
+  return a;
+}
+
+function assemble(rows: Record<string, string>[]): { orders: OrderEvent[]; a: OrderAssembler } {
+  const a = assembler();
   const orders: OrderEvent[] = [];
   for (const r of rows) {
-    const o = a.push(r);
+    const o = a.push(cells(r));
     if (o) orders.push(o);
   }
   const last = a.finish();
@@ -105,13 +115,44 @@ describe('OrderAssembler', () => {
   });
 
   it('remembers a bounded number of order ids', () => {
-    const a = new OrderAssembler(options);
-    for (let i = 0; i <= RECENT_ORDERS + 1; i++) a.push(row(String(i), '1', '1.00'));
+    const a = assembler();
+    for (let i = 0; i <= RECENT_ORDERS + 1; i++) a.push(cells(row(String(i), '1', '1.00')));
     a.finish();
     // Order 0 is forgotten: its reappearance is not recognised (its event id would still be the same).
-    expect(a.push(row('0', '1', '1.00'))).toBeNull();
+    expect(a.push(cells(row('0', '1', '1.00')))).toBeNull();
     expect(a.counts.skipped.non_contiguous).toBe(0);
-    a.push(row(String(RECENT_ORDERS), '1', '1.00'));
+    a.push(cells(row(String(RECENT_ORDERS), '1', '1.00')));
     expect(a.counts.skipped.non_contiguous).toBe(1);
+  });
+
+  it('tells decimal order ids from other ids that look alike', () => {
+    // Decimal ids are remembered as numbers: '0536365' and ' 536365' must stay other orders than 536365.
+    const { orders, a } = assemble([row('536365', '1', '1.00'), row('0536365', '1', '1.00'), row('536365.0', '1', '1.00'), row('536365', '1', '1.00')]);
+    expect(orders.map((o) => o.data.orderId)).toEqual(['536365', '0536365', '536365.0']);
+    expect(a.counts.skipped.non_contiguous).toBe(1);
+  });
+
+  it('reads columns by header name, in any order, and parses the cells an invoice repeats once per value', () => {
+    const a = new OrderAssembler(options);
+    a.header([' CustomerID', 'InvoiceDate', 'Quantity ', 'UnitPrice', 'InvoiceNo']);
+    const orders = [
+      a.push(['17850.0', '12/1/2010 8:26', '2', '1.50', '536365']),
+      a.push(['17850.0', '12/1/2010 8:26', '1', '1.00', '536365']),
+      a.push(['13047', '12/1/2010 8:34', '3', '2.00', '536366']),
+      // A short row: the missing cells are empty (no_customer counts it).
+      a.push(['']),
+      a.finish(),
+    ].filter((o) => o !== null);
+    expect(orders.map((o) => [o.data.orderId, o.subject, o.time, o.data.amountMinor, o.data.itemCount])).toEqual([
+      ['536365', '17850', '2010-12-01T08:26:00Z', 400, 3],
+      ['536366', '13047', '2010-12-01T08:34:00Z', 600, 3],
+    ]);
+    expect(a.counts.skipped.bad_order_id).toBe(1);
+  });
+
+  it('refuses a header without the mapped columns', () => {
+    expect(() => new OrderAssembler(options).header(['InvoiceNo', 'Quantity'])).toThrow(
+      /^the CSV header lacks "CustomerID" \(customerId\), "InvoiceDate" \(time\), "UnitPrice" \(unitPrice\)/,
+    );
   });
 });

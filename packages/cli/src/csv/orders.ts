@@ -2,6 +2,8 @@
  * Turns CSV rows (one per order line) into completed-order events, in constant memory: lines
  * of one order are contiguous in the export, so an order is complete when the order id
  * changes. Every row ends up either in a produced order or counted under one skip reason.
+ * Rows are arrays of cells (the header row names the columns), read by index: no object per
+ * row, and the cells an invoice's lines share (date, customer) are parsed once per invoice.
  *
  * Decisions (docs in packages/cli/README.md):
  * - credit notes (order ids with the preset's credit prefix, 'C' for retail) are skipped and
@@ -14,7 +16,7 @@
  *   memory); older reappearances are still never double-counted, by the same event id.
  */
 import { MAX_AMOUNT_MINOR, MAX_ID_LENGTH, type OrderEvent } from '@crm/contracts';
-import type { ResolvedMapping } from './mapping.ts';
+import { checkHeader, type MappableField, type ResolvedMapping } from './mapping.ts';
 import { isoSeconds, microsToMinor, normalizeId, parseDate, parseMicros, parseQuantity } from './values.ts';
 
 /** Why a row is not part of a produced order, in the order they are checked (a row counts under the first that applies). */
@@ -31,7 +33,7 @@ export const SKIP_REASONS = [
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
-/** Most order ids remembered to detect non-contiguous lines (~10 MB at most). */
+/** Most order ids remembered to detect non-contiguous lines (a few MB at most). */
 export const RECENT_ORDERS = 100_000;
 /** Largest itemCount the contract allows. */
 const MAX_ITEMS = 100_000;
@@ -78,47 +80,68 @@ export class OrderAssembler {
     skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
   };
   private open: OpenOrder | null = null;
-  /** Ids of flushed orders, oldest first (a Set keeps insertion order). */
-  private readonly recent = new Set<string>();
+  /** Ids of flushed orders, oldest first (a Set keeps insertion order); decimal ids as numbers. */
+  private readonly recent = new Set<string | number>();
   private readonly options: AssemblerOptions;
+  /** Cell index per mapped field, from the header row; null until header() was called. */
+  private columns: Partial<Record<MappableField, number>> | null = null;
+  // The last date and customer cells and what they parsed to: an invoice's lines repeat them.
+  private lastDateCell: string | undefined;
+  private lastDate: number | null = null;
+  private lastCustomerCell: string | undefined;
+  private lastCustomer = '';
 
   constructor(options: AssemblerOptions) {
     this.options = options;
   }
 
-  /** Takes one row; returns the previous order when this row starts a new one (null if there was none, or it was skipped). */
-  push(row: Readonly<Record<string, string | undefined>>): OrderEvent | null {
+  /** Takes the header row (column names, trimmed here); throws a CliError naming each mapped column it lacks. */
+  header(names: readonly string[]): void {
+    const trimmed = names.map((n) => n.trim());
+    checkHeader(this.options.mapping, trimmed);
+    const columns: Partial<Record<MappableField, number>> = {};
+    for (const [field, column] of Object.entries(this.options.mapping) as [MappableField, string | undefined][]) {
+      // A repeated column name means its last column, as when rows were objects keyed by name.
+      if (column !== undefined) columns[field] = trimmed.lastIndexOf(column);
+    }
+    this.columns = columns;
+  }
+
+  /** Takes one data row (cells in header order); returns the previous order when this row starts a new one (null if there was none, or it was skipped). */
+  push(cells: readonly (string | undefined)[]): OrderEvent | null {
+    const columns = this.columns;
+    if (columns === null) throw new Error('OrderAssembler.push before header()');
     this.counts.rows++;
-    const { mapping, creditPrefix } = this.options;
-    const orderId = (row[mapping.orderId] ?? '').trim();
+    const { creditPrefix } = this.options;
+    const orderId = cellOf(cells, columns.orderId).trim();
     // Longer ids could not carry the event id prefix within the contract's id length.
     if (orderId === '' || orderId.length > MAX_ID_LENGTH - this.options.idPrefix.length - 1) return this.skipRow('bad_order_id', null);
     let done: OrderEvent | null = null;
     if (this.open?.orderId !== orderId) {
       done = this.flush();
-      if (this.recent.has(orderId)) return this.skipRow('non_contiguous', done);
+      if (this.recent.has(recentKey(orderId))) return this.skipRow('non_contiguous', done);
       this.open = { orderId, customerId: null, time: 0, micros: 0, items: 0, rows: 0, storeId: null };
     }
     const order = this.open as OpenOrder;
-    const customerId = normalizeId(row[mapping.customerId] ?? '');
+    const customerId = this.customer(cellOf(cells, columns.customerId));
     if (customerId === '' || customerId.length > MAX_ID_LENGTH) return this.skipRow('no_customer', done);
     if (creditPrefix !== null && orderId.startsWith(creditPrefix)) return this.skipRow('credit_note', done);
-    const quantity = mapping.quantity === undefined ? 1 : parseQuantity(row[mapping.quantity] ?? '');
+    const quantity = columns.quantity === undefined ? 1 : parseQuantity(cellOf(cells, columns.quantity));
     if (quantity === null || quantity <= 0) return this.skipRow('bad_quantity', done);
     let micros: number | null;
-    if (mapping.amount !== undefined) {
-      micros = parseMicros(row[mapping.amount] ?? '');
+    if (columns.amount !== undefined) {
+      micros = parseMicros(cellOf(cells, columns.amount));
     } else {
-      const unit = parseMicros(row[mapping.unitPrice as string] ?? '');
+      const unit = parseMicros(cellOf(cells, columns.unitPrice));
       micros = unit === null ? null : unit * quantity;
     }
     if (micros === null || !Number.isSafeInteger(micros)) return this.skipRow('bad_price', done);
-    const time = parseDate(row[mapping.time] ?? '', this.options.dayFirst);
+    const time = this.date(cellOf(cells, columns.time));
     if (time === null) return this.skipRow('bad_date', done);
     if (order.customerId === null) {
       order.customerId = customerId;
       order.time = time;
-      const store = mapping.storeId === undefined ? '' : (row[mapping.storeId] ?? '').trim();
+      const store = cellOf(cells, columns.storeId).trim();
       order.storeId = store === '' ? null : store.slice(0, 256);
     } else if (order.customerId !== customerId) {
       return this.skipRow('customer_mismatch', done);
@@ -132,6 +155,22 @@ export class OrderAssembler {
   /** Ends the input: returns the last order, if any. */
   finish(): OrderEvent | null {
     return this.flush();
+  }
+
+  private date(cell: string): number | null {
+    if (cell !== this.lastDateCell) {
+      this.lastDateCell = cell;
+      this.lastDate = parseDate(cell, this.options.dayFirst);
+    }
+    return this.lastDate;
+  }
+
+  private customer(cell: string): string {
+    if (cell !== this.lastCustomerCell) {
+      this.lastCustomerCell = cell;
+      this.lastCustomer = normalizeId(cell);
+    }
+    return this.lastCustomer;
   }
 
   private skipRow(reason: SkipReason, done: OrderEvent | null): OrderEvent | null {
@@ -165,12 +204,22 @@ export class OrderAssembler {
   }
 
   private remember(orderId: string): void {
-    this.recent.add(orderId);
+    this.recent.add(recentKey(orderId));
     if (this.recent.size > RECENT_ORDERS) {
       const oldest = this.recent.values().next().value;
       if (oldest !== undefined) this.recent.delete(oldest);
     }
   }
+}
+
+/** The cell at `index` ('' when the field is not mapped or the row is short). */
+function cellOf(cells: readonly (string | undefined)[], index: number | undefined): string {
+  return index === undefined ? '' : (cells[index] ?? '');
+}
+
+/** How `recent` holds an order id: a plain decimal (no leading zero, exact as a double) as a number, which takes no string; others as they are. */
+function recentKey(orderId: string): string | number {
+  return /^[1-9]\d{0,14}$/.test(orderId) ? Number(orderId) : orderId;
 }
 
 /** Total rows skipped. */

@@ -43,6 +43,42 @@ describe('numbers', () => {
     expect(minorDigits('JPY')).toBe(0);
     expect(minorDigits('KWD')).toBe(3);
   });
+  it('reads quantities and prices exactly as the regular expressions they replace', () => {
+    // The former implementations, as the reference.
+    const quantity = (cell: string) => {
+      const m = /^([+-]?\d{1,9})(?:\.0*)?$/.exec(cell.trim());
+      return m === null ? null : Number(m[1]);
+    };
+    const micros = (cell: string) => {
+      const m = /^\+?(\d{0,12})(?:\.(\d{0,6}))?$/.exec(cell.trim());
+      if (m === null || (m[1] === '' && (m[2] ?? '') === '')) return null;
+      return Number(m[1] || '0') * 1_000_000 + Number((m[2] ?? '').padEnd(6, '0'));
+    };
+    // Every string of up to 5 of these characters, and long runs of digits around a point.
+    const alphabet = ['+', '-', '.', '0', '1', '9', ' ', 'e'];
+    let cells = [''];
+    const all: string[] = [''];
+    for (let length = 1; length <= 5; length++) {
+      cells = cells.flatMap((c) => alphabet.map((a) => c + a));
+      all.push(...cells);
+    }
+    for (let units = 0; units <= 14; units++) {
+      for (let decimals = 0; decimals <= 8; decimals++) {
+        const digits = (n: number) => '9876543210987654'.slice(0, n);
+        all.push(
+          digits(units),
+          `${digits(units)}.${digits(decimals)}`,
+          `+${digits(units)}.${digits(decimals)}`,
+          `-${digits(units)}.0`,
+          `${digits(units)}.${'0'.repeat(decimals)}`,
+        );
+      }
+    }
+    for (const cell of all) {
+      expect(parseQuantity(cell), cell).toBe(quantity(cell));
+      expect(parseMicros(cell), cell).toBe(micros(cell));
+    }
+  });
   it('drops the .0 spreadsheets add to integer ids', () => {
     expect(normalizeId(' 17850.0 ')).toBe('17850');
     expect(normalizeId('C-17850')).toBe('C-17850');
