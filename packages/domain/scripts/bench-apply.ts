@@ -20,6 +20,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { InputEvent } from '@crm/contracts';
 import { streamEvents } from '@crm/sample-data';
+import { SAMPLE_SEGMENTS } from '../src/testing/segments.ts';
 import { apply, type CustomerState, decodeState, encodeState, evaluate, nextDueAt, parseDomainConfig } from '../src/index.ts';
 
 /** Events per batch: the segmenter's typical Kafka batch. */
@@ -35,38 +36,7 @@ const seed = Number(seedArg ?? 1);
 const passes = Number(passesArg ?? 3);
 
 /** Defaults plus a few custom segments of the kinds operators define (time-ticking ones included). */
-const config = parseDomainConfig({
-  segments: [
-    {
-      name: 'dormant_vip',
-      rule: {
-        all: [
-          { field: 'recencyDays', op: 'gte', value: 45 },
-          { field: 'points', op: 'gte', value: 300 },
-        ],
-      },
-    },
-    {
-      name: 'engaged',
-      rule: {
-        any: [
-          { field: 'r', op: 'gte', value: 4 },
-          { field: 'frequency', between: [3, 1000] },
-        ],
-      },
-    },
-    {
-      name: 'unhappy',
-      rule: {
-        any: [
-          { field: 'satisfaction', in: ['very_low', 'low'] },
-          { field: 'openComplaints', op: 'gt', value: 0 },
-        ],
-      },
-    },
-    { name: 'veteran', rule: { all: [{ field: 'tenureDays', op: 'gt', value: 400 }, { not: { field: 'lifetimeOrders', op: 'lt', value: 2 } }] } },
-  ],
-});
+const config = parseDomainConfig({ segments: SAMPLE_SEGMENTS });
 
 interface Stored {
   state: string;

@@ -10,6 +10,7 @@ import { type DomainConfig, parseDomainConfig } from './config.ts';
 import { apply, evaluate, nextDueAt, type SegmentChange } from './engine.ts';
 import type { CustomerState, Memberships } from './state.ts';
 import { buildLog, byTime, LOG_REACH_DAYS, logArb, logSpecArb, maxTime } from './testing/arbitraries.ts';
+import { SAMPLE_SEGMENTS } from './testing/segments.ts';
 import { DAY_MS } from './time.ts';
 
 const RUNS = {
@@ -20,36 +21,7 @@ const RUNS = {
 };
 
 /** Time-monotone user segments (they can only be entered or only be left as time passes). */
-const segments = [
-  {
-    name: 'dormant_vip',
-    rule: {
-      all: [
-        { field: 'recencyDays', op: 'gte', value: 45.5 },
-        { field: 'points', op: 'gte', value: 300 },
-      ],
-    },
-  },
-  {
-    name: 'engaged',
-    rule: {
-      any: [
-        { field: 'r', op: 'gte', value: 4 },
-        { field: 'frequency', between: [3, 1000] },
-      ],
-    },
-  },
-  {
-    name: 'unhappy',
-    rule: {
-      any: [
-        { field: 'satisfaction', in: ['very_low', 'low'] },
-        { field: 'openComplaints', op: 'gt', value: 0 },
-      ],
-    },
-  },
-  { name: 'veteran', rule: { all: [{ field: 'tenureDays', op: 'gt', value: 400 }, { not: { field: 'lifetimeOrders', op: 'lt', value: 2 } }] } },
-];
+const segments = SAMPLE_SEGMENTS;
 /** Defaults, lateness allowance covering the whole log: any arrival order is within the guarantee. */
 const anyOrder = parseDomainConfig({ retention: { lateArrivalDays: LOG_REACH_DAYS }, segments });
 /** Defaults (30 days of lateness): pruning and lifetime summaries are exercised. */
