@@ -1,6 +1,6 @@
-import { type Message, Partitioners, type PartitionMetadata } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { BatchSender, keyedPartitioner, RecordBuffer } from './batches.ts';
+import { BatchSender, RecordBuffer } from './batches.ts';
 
 const text = (b: Message['key'] | Message['value']) => (Buffer.isBuffer(b) ? b.toString() : b);
 
@@ -100,31 +100,5 @@ describe('BatchSender', () => {
     const sender = new BatchSender(1, () => Promise.reject(new Error('broker says no')));
     await sender.add('a', Buffer.from('1'));
     await expect(sender.add('b', Buffer.from('2'))).rejects.toThrow('broker says no');
-  });
-});
-
-describe('keyedPartitioner', () => {
-  it("puts every keyed record where kafkajs's DefaultPartitioner does", () => {
-    const ours = keyedPartitioner();
-    const kafkajs = Partitioners.DefaultPartitioner();
-    for (const n of [1, 3, 6, 7, 64]) {
-      const partitionMetadata: PartitionMetadata[] = Array.from({ length: n }, (_, partitionId) => ({
-        partitionErrorCode: 0,
-        partitionId,
-        leader: partitionId === 1 ? -1 : 0,
-        replicas: [0],
-        isr: [0],
-      }));
-      for (let i = 0; i < 500; i++) {
-        const key = i % 5 === 0 ? `kunde-ü-${i}` : String(12_000 + i * 7);
-        for (const message of [
-          { key, value: null },
-          { key: Buffer.from(key), value: null },
-        ]) {
-          expect(ours({ topic: 't', partitionMetadata, message }), `${key} over ${n}`).toBe(kafkajs({ topic: 't', partitionMetadata, message }));
-        }
-      }
-      expect(ours({ topic: 't', partitionMetadata, message: { key: 'x', value: null, partition: 0 } })).toBe(0);
-    }
   });
 });

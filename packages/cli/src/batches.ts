@@ -5,11 +5,10 @@
  * and value buffers per batch would be copied by every scavenge during the next batch's assembly,
  * and the process would grow with the length of the run. Here a record's bytes are copied into a
  * fixed slot of one buffer, and the message objects and the buffer views they point at are made
- * once and reused, so a queued or in-flight batch holds no young objects. keyedPartitioner spares
- * kafkajs's per-record garbage.
+ * once and reused, so a queued or in-flight batch holds no young objects. The producer's
+ * partitioner (@crm/store keyedPartitioner) spares kafkajs's per-record garbage.
  */
-import { murmur2 } from '@crm/store';
-import { type ICustomPartitioner, type Message, Partitioners } from 'kafkajs';
+import type { Message } from 'kafkajs';
 
 /** Bytes of a record's slot: an imported order's key and value take ~120 in Avro, ~400 in JSON. */
 export const SLOT_BYTES = 1_024;
@@ -126,17 +125,3 @@ export class BatchSender {
     this.inFlight.catch(() => {});
   }
 }
-
-/**
- * kafkajs's DefaultPartitioner (Kafka's: `toPositive(murmur2(key)) % partitions` for a keyed
- * record), without the garbage it makes per record (a filtered copy of the partition list and
- * Long arithmetic for the hash). Records with a partition or without a key go to kafkajs's.
- */
-export const keyedPartitioner: ICustomPartitioner = () => {
-  const kafkajs = Partitioners.DefaultPartitioner();
-  return (args) => {
-    const { key, partition } = args.message;
-    if (partition !== undefined || key === null || key === undefined) return kafkajs(args);
-    return (murmur2(typeof key === 'string' ? Buffer.from(key) : key) & 0x7fffffff) % args.partitionMetadata.length;
-  };
-};

@@ -24,4 +24,4 @@ export {
   segmentCounts,
 } from './partition-store.ts';
 export { type HistoryCause, type HistoryEntry, prependHistory, recentChanges, unpackHistory } from './history.ts';
-export { murmur2, partitionFor } from './partitioner.ts';
+export { keyedPartitioner, murmur2, partitionFor } from './partitioner.ts';

@@ -83,8 +83,6 @@ export interface HistoryWrite {
 export interface OutboxRecord {
   key: string;
   value: Buffer;
-  /** The partition to produce to, when the producer knows it (not kept in the outbox: kafkajs computes it from the key). */
-  partition?: number;
 }
 
 export interface BatchCommit {

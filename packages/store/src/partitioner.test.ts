@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { Partitioners } from 'kafkajs';
+import { type PartitionMetadata, Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { murmur2, partitionFor } from './partitioner.ts';
+import { keyedPartitioner, murmur2, partitionFor } from './partitioner.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -28,5 +28,31 @@ describe('partitionFor', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('keyedPartitioner', () => {
+  it("puts every keyed record where kafkajs's DefaultPartitioner does", () => {
+    const ours = keyedPartitioner();
+    const kafkajs = Partitioners.DefaultPartitioner();
+    for (const n of [1, 3, 6, 7, 64]) {
+      const partitionMetadata: PartitionMetadata[] = Array.from({ length: n }, (_, partitionId) => ({
+        partitionErrorCode: 0,
+        partitionId,
+        leader: partitionId === 1 ? -1 : 0,
+        replicas: [0],
+        isr: [0],
+      }));
+      for (let i = 0; i < 500; i++) {
+        const key = i % 5 === 0 ? `kunde-ü-${i}` : String(12_000 + i * 7);
+        for (const message of [
+          { key, value: null },
+          { key: Buffer.from(key), value: null },
+        ]) {
+          expect(ours({ topic: 't', partitionMetadata, message }), `${key} over ${n}`).toBe(kafkajs({ topic: 't', partitionMetadata, message }));
+        }
+      }
+      expect(ours({ topic: 't', partitionMetadata, message: { key: 'x', value: null, partition: 0 } })).toBe(0);
+    }
   });
 });

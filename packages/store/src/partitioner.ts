@@ -2,8 +2,10 @@
  * Which partition holds a customer: Kafka's default partitioner for keyed records, which the
  * segmenter's input topics are produced with (Java client `BuiltInPartitioner`, kafkajs
  * `DefaultPartitioner`): `toPositive(murmur2(utf8(key))) % partitions`. Readers (the profile
- * API, `crm customer show`) use it to find a customer's `{p}` keys without asking Kafka.
+ * API, `crm customer show`) use it to find a customer's `{p}` keys without asking Kafka, and
+ * our producers (the segmenter's relay, `crm import`) use it as their kafkajs partitioner.
  */
+import { type ICustomPartitioner, Partitioners } from 'kafkajs';
 
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
@@ -50,8 +52,22 @@ export function murmur2(data: Uint8Array): number {
 
 const utf8 = new TextEncoder();
 
-/** The partition Kafka's default partitioner gives a record keyed `key` on a topic of `partitions` partitions. */
-export function partitionFor(key: string, partitions: number): number {
+/** The partition Kafka's default partitioner gives a record keyed `key` (a string: its UTF-8 bytes) on a topic of `partitions` partitions. */
+export function partitionFor(key: string | Uint8Array, partitions: number): number {
   if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
-  return (murmur2(utf8.encode(key)) & 0x7fffffff) % partitions;
+  return (murmur2(typeof key === 'string' ? utf8.encode(key) : key) & 0x7fffffff) % partitions;
 }
+
+/**
+ * kafkajs's DefaultPartitioner (Kafka's: `toPositive(murmur2(key)) % partitions` for a keyed
+ * record), without the garbage it makes per record (a filtered copy of the partition list and
+ * Long arithmetic for the hash). Records with a partition or without a key go to kafkajs's.
+ */
+export const keyedPartitioner: ICustomPartitioner = () => {
+  const kafkajs = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const { key, partition } = args.message;
+    if (partition !== undefined || key === null || key === undefined) return kafkajs(args);
+    return partitionFor(key, args.partitionMetadata.length);
+  };
+};

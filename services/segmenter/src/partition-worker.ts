@@ -45,9 +45,7 @@ import {
   ackOutbox,
   commitBatch,
   dueCustomers,
-  outboxLength,
   parseStateRecord,
-  partitionFor,
   prependHistory,
   readBatchContext,
   readOutbox,
@@ -80,8 +78,6 @@ export interface WorkerDeps {
   domain: () => DomainConfig;
   /** Actual topic name (with any suffix) -> contract topic. */
   canonical: (topic: string) => InputTopic;
-  /** Partitions of the changes topic: records are produced with their partition computed once per customer. */
-  changesPartitions: number;
   /** Produces to the changes topic, sharing requests with the other workers. */
   changesSender: GroupSender;
 }
@@ -164,23 +160,12 @@ export class PartitionWorker {
   /** The records of the changes topic (none while backfilling). */
   private async encodeChanges(changes: readonly SegmentChange[]): Promise<OutboxRecord[]> {
     if (this.quiet) return [];
-    const { registry, changesPartitions } = this.deps;
-    // Kafka's default partitioner (murmur2 of the key), once per customer rather than once per record in kafkajs.
-    const partitions = new Map<string, number>();
-    const partitionOf = (id: string): number => {
-      let p = partitions.get(id);
-      if (p === undefined) {
-        p = partitionFor(id, changesPartitions);
-        partitions.set(id, p);
-      }
-      return p;
-    };
+    const { registry } = this.deps;
     // toChangeEvent's output is proven to satisfy the contract (change-event.test.ts): no zod pass per change.
     return Promise.all(
       changes.map(async (c) => ({
         key: c.customerId,
         value: await encodeOutput(TOPICS.segmentChanges, toChangeEvent(c), registry, { checked: true }),
-        partition: partitionOf(c.customerId),
       })),
     );
   }
@@ -290,8 +275,8 @@ export class PartitionWorker {
   }
 
   /**
-   * The one atomic commit of this partition: states, and for `changes` the outbox entries,
-   * segment-index moves and recent-change lists (none while backfilling). Throws
+   * The one atomic commit of this partition: states, and for `changes` the outbox records,
+   * segment-index moves and recent-change histories (none while backfilling). Throws
    * ScriptRejectedError when the partition moved since it was read.
    */
   private async commit(
@@ -487,7 +472,7 @@ export class PartitionWorker {
     const { changesSender, metrics } = this.deps;
     for (let i = 0; i < records.length; i += RELAY_CHUNK) {
       const chunk = records.slice(i, i + RELAY_CHUNK);
-      await changesSender.send(chunk.map(({ key, value, partition }) => ({ key, value, partition })));
+      await changesSender.send(chunk);
       metrics.relayed.inc(chunk.length);
     }
   }
@@ -503,7 +488,8 @@ export class PartitionWorker {
       await ackOutbox(redis, this.keys, entry.id);
       relayed += entry.records.length;
     }
-    metrics.outboxBacklog.set({ partition: String(this.partition) }, await outboxLength(redis, this.keys));
+    // Drained, under the lock: nothing else appends to this partition's outbox meanwhile.
+    metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
     return relayed;
   }
 }

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { type InputTopic, TOPICS } from '@crm/contracts';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type DomainConfig, type RfmCuts, type RfmSummary, mergeRfmSummaries, quantileCuts } from '@crm/domain';
-import { globalKeys, partitionKeys, readFence } from '@crm/store';
+import { globalKeys, keyedPartitioner, partitionKeys, readFence } from '@crm/store';
 import { Redis } from 'ioredis';
 import { type Consumer, type EachBatchPayload, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -63,7 +63,7 @@ export class Segmenter {
       maxBytesPerPartition: 1024 * 1024,
       maxWaitTimeInMs: 100,
     });
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: keyedPartitioner });
     this.inputTopics = [config.topics.orders, config.topics.interactions, config.topics.profiles];
     this.domain = config.domain;
   }
@@ -94,12 +94,10 @@ export class Segmenter {
     const { config } = this;
     this.http = await startHttp(config.httpPort, this.metrics.registry, { ready: () => this.readiness() });
     const admin = this.kafka.admin();
-    let changesPartitions = config.partitions;
     await admin.connect();
     try {
       const counts = await ensureTopics(admin, [...this.inputTopics, config.topics.segmentChanges, config.topics.deadLetter], config.partitions);
       this.partitionCount = assertCoPartitioned(counts, this.inputTopics);
-      changesPartitions = counts.get(config.topics.segmentChanges) ?? config.partitions;
       if (config.mode === 'backfill') {
         this.backfillTargets = new Map();
         for (const t of this.inputTopics) {
@@ -126,7 +124,6 @@ export class Segmenter {
       log: this.log,
       domain: () => this.domain,
       canonical: (t) => canonicalOf.get(t) ?? (t as InputTopic),
-      changesPartitions,
       changesSender: new GroupSender(this.producer, config.topics.segmentChanges),
     };
     await this.producer.connect();
