@@ -9,9 +9,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InputEvent } from '@crm/contracts';
 import { type CustomerState, DAY_MS, type SegmentChange, apply, encodeState, evaluate, nextDueAt } from '@crm/domain';
-import { type CustomerWrite, type IndexMove, commitBatch, partitionKeys } from '@crm/store';
+import { type CustomerWrite, type IndexMove, commitBatch, partitionFor, partitionKeys } from '@crm/store';
 import type { Redis } from 'ioredis';
-import { type Kafka, Partitioners } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { startSegmenter } from './child.ts';
 import type { Phase } from './env.ts';
 import { cpuMeter, round } from './procstat.ts';
@@ -67,15 +67,6 @@ export async function timersBurst(
   try {
     const T0 = Math.ceil(Date.now() / 1000) * 1000 + leadSeconds * 1000;
     const seedStart = performance.now();
-    const partitioner = Partitioners.DefaultPartitioner();
-    const partitionMetadata = Array.from({ length: partitions }, (_, p) => ({
-      partitionId: p,
-      leader: 0,
-      replicas: [0],
-      isr: [0],
-      partitionErrorCode: 0,
-      offlineReplicas: [],
-    }));
     const byPartition = new Map<number, { writes: CustomerWrite[]; moves: IndexMove[] }>();
     const flush = async (p: number) => {
       const b = byPartition.get(p);
@@ -97,7 +88,7 @@ export async function timersBurst(
       changes.push(...ev.changes);
       const due = nextDueAt(ev.state, config.domain);
       if (due !== T0) throw new Error(`seeded customer ${id} is due at ${due === null ? 'never' : iso(due)}, not ${iso(T0)}`);
-      const p = partitioner({ topic: config.topics.orders, partitionMetadata, message: { key: id, value: null } });
+      const p = partitionFor(id, partitions);
       const b = byPartition.get(p) ?? { writes: [], moves: [] };
       b.writes.push({ id, version: 0, state: encodeState(ev.state), dueAt: due });
       b.moves.push(...changes.map(toIndexMove));
