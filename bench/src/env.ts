@@ -6,8 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { infraConfig, kafkaVersion, status, up } from '@crm/infra';
+import { createTopicsAndWait, infraConfig, kafkaVersion, status, up } from '@crm/infra';
 import { type SegmenterConfig, loadConfig } from '@crm/segmenter';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
@@ -68,37 +67,10 @@ export function redisClient(ep: Endpoints): Redis {
  */
 export async function createTopics(admin: Admin, config: SegmenterConfig, partitions: number): Promise<void> {
   const t = config.topics;
-  const topics = [t.orders, t.interactions, t.profiles, t.deadLetter, t.segmentChanges];
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        ...[t.orders, t.interactions, t.profiles, t.deadLetter].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-        {
-          topic: t.segmentChanges,
-          numPartitions: partitions,
-          replicationFactor: 1,
-          configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
-        },
-      ],
-    });
-  } catch (err) {
-    // A broker that has just started can take longer to publish new topics' metadata than
-    // kafkajs's waitForLeaders retries (UNKNOWN_TOPIC_OR_PARTITION): the topics exist, so
-    // wait for their leaders here, for up to a minute.
-    if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-    await waitForLeaders(admin, topics, partitions, Date.now() + 60_000, err);
-  }
-}
-
-async function waitForLeaders(admin: Admin, topics: string[], partitions: number, deadline: number, cause: unknown): Promise<void> {
-  for (;;) {
-    const meta = await admin.fetchTopicMetadata({ topics }).catch(() => null);
-    const ready = meta?.topics.every((m) => m.partitions.length === partitions && m.partitions.every((p) => p.leader >= 0)) ?? false;
-    if (ready) return;
-    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after a minute`, { cause });
-    await sleep(250);
-  }
+  await createTopicsAndWait(admin, [
+    ...[t.orders, t.interactions, t.profiles, t.deadLetter].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    { topic: t.segmentChanges, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] },
+  ]);
 }
 
 /** Deletes the phase's topics (the benchmark leaves nothing behind on the broker but Redis keys under its prefix). */

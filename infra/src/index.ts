@@ -13,6 +13,7 @@ export { InfraError, type InfraConfig, infraConfig } from './config.ts';
 export { ensureKafkaJars, kafkaLibDir, kafkaVersion } from './kafka.ts';
 export { findJava } from './java.ts';
 export { ensureDebianTool } from './debian.ts';
+export { createTopicsAndWait } from './topics.ts';
 
 export interface Endpoints {
   kafkaBrokers: string;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createTopicsAndWait } from '@crm/infra';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
@@ -24,7 +25,7 @@ export function testRedis(): Redis {
 }
 
 export async function createTopic(admin: Admin, topic: string, numPartitions = 1): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+  await createTopicsAndWait(admin, [{ topic, numPartitions, replicationFactor: 1 }]);
 }
 
 /**

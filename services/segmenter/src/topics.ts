@@ -3,6 +3,7 @@
  * run when the input topics are not co-partitioned: with different partition counts, one
  * customer's events would land in different partitions and no member would see them all.
  */
+import { createTopicsAndWait } from '@crm/infra';
 import type { Admin } from 'kafkajs';
 import { ConfigError } from './config.ts';
 
@@ -10,7 +11,10 @@ export async function ensureTopics(admin: Admin, topics: readonly string[], part
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
   if (missing.length > 0) {
-    await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })), waitForLeaders: true });
+    await createTopicsAndWait(
+      admin,
+      missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+    );
   }
   const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
   return new Map(meta.topics.map((t) => [t.name, t.partitions.length]));

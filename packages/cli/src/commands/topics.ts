@@ -3,6 +3,7 @@
  * segmenter makes at start: every input topic has the same partition count (co-partitioned),
  * so partition p of each holds the same customers.
  */
+import { createTopicsAndWait } from '@crm/infra';
 import type { Admin } from 'kafkajs';
 import { withAdmin } from '../clients.ts';
 import { type CliConfig, inputTopics } from '../config.ts';
@@ -53,7 +54,10 @@ export async function topicsCreate(io: Io, config: CliConfig, partitions: number
     const before = await partitionCounts(admin, topics);
     const missing = before.filter((t) => t.partitions === null).map((t) => t.topic);
     if (missing.length > 0) {
-      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })), waitForLeaders: true });
+      await createTopicsAndWait(
+        admin,
+        missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+      );
     }
     const after = await partitionCounts(admin, topics);
     const rows = after.map((t) => [
