@@ -9,10 +9,18 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { partitionKeys } from '@crm/store';
-import { DAY_MS, generateEvents, prng, waitFor } from '@crm/testkit';
+import { DAY_MS, generateEvents, prng } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTopics, expectStatesEqualRecomputation, fixture, readChanges, startChild, topicOf } from './testing/harness.ts';
+import {
+  createTopics,
+  expectStatesEqualRecomputation,
+  expectUnbrokenChains,
+  fixture,
+  readChanges,
+  startChild,
+  topicOf,
+  waitUntilAllApplied,
+} from './testing/harness.ts';
 
 const EVENTS = 100_000;
 const CUSTOMERS = 3_000;
@@ -67,25 +75,7 @@ describe('crash safety', () => {
 
     // A last run consumes everything, then stops gracefully (relays its outbox).
     child = startChild(env, output);
-    const admin = kafka.admin();
-    await admin.connect();
-    const inputs = [config.topics.orders, config.topics.interactions, config.topics.profiles];
-    const ends = await Promise.all(inputs.map(async (t) => [t, await admin.fetchTopicOffsets(t)] as const));
-    await admin.disconnect();
-    await waitFor(
-      'every input record applied',
-      async () => {
-        for (let p = 0; p < PARTITIONS; p++) {
-          const fence = await redis.hgetall(partitionKeys(config.keyPrefix, p).fence);
-          for (const [t, offsets] of ends) {
-            const high = offsets.find((o) => o.partition === p)?.high ?? '0';
-            if (high !== '0' && fence[t] !== high) return false;
-          }
-        }
-        return true;
-      },
-      { timeoutMs: 240_000, intervalMs: 250 },
-    );
+    await waitUntilAllApplied(kafka, redis, config, PARTITIONS);
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code, output.join('').slice(-2000)).toBe(0);
@@ -97,37 +87,10 @@ describe('crash safety', () => {
     expect(compared).toBe(new Set(events.map((e) => e.subject)).size);
 
     // 2. Every change is in the topic, 3. duplicates carry the same id and content.
-    const changes = await readChanges(f);
-    const seen = new Map<string, string>();
-    const chains = new Map<string, Array<string | null>>();
-    let duplicates = 0;
-    for (const e of changes) {
-      const body = JSON.stringify(e.data);
-      const prior = seen.get(e.id);
-      if (prior !== undefined) {
-        expect(body).toBe(prior);
-        duplicates++;
-        continue;
-      }
-      seen.set(e.id, body);
-      const chainKey = `${e.subject}\u0000${e.data.dimension}\u0000${e.data.segment ?? ''}`;
-      const chain = chains.get(chainKey) ?? [null];
-      expect(e.data.from, `${chainKey} ${JSON.stringify(chain)}`).toBe(chain[chain.length - 1]);
-      chain.push(e.data.to);
-      chains.set(chainKey, chain);
-    }
-    expect(chains.size).toBeGreaterThan(compared);
-    const partitionOf = new Map<string, number>();
-    for (let p = 0; p < PARTITIONS; p++) for (const id of await redis.hkeys(partitionKeys(config.keyPrefix, p).state)) partitionOf.set(id, p);
-    for (const [chainKey, chain] of chains) {
-      const [customer, dimension, segment] = chainKey.split('\u0000') as [string, string, string];
-      const last = chain[chain.length - 1];
-      if (last === null || last === undefined) continue;
-      const keys = partitionKeys(config.keyPrefix, partitionOf.get(customer) as number);
-      expect(await redis.sismember(keys.members(dimension, dimension === 'custom' ? segment : last), customer), chainKey).toBe(1);
-    }
+    const { chains, unique, duplicates } = await expectUnbrokenChains(redis, config, PARTITIONS, await readChanges(f));
+    expect(chains).toBeGreaterThan(compared);
     console.log(
-      `[crash] ${KILLS} kills, ${EVENTS} events, ${compared} customers equal to recomputation, ${seen.size} changes (${duplicates} duplicates re-emitted with the same id)`,
+      `[crash] ${KILLS} kills, ${EVENTS} events, ${compared} customers equal to recomputation, ${unique} changes (${duplicates} duplicates re-emitted with the same id)`,
     );
   }, 600_000);
 });

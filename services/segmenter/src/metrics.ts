@@ -65,6 +65,12 @@ export function createMetrics() {
       registers: [registry],
     }),
     relayed: new Counter({ name: 'crm_segment_changes_relayed_total', help: 'Segment changes produced to the changes topic', registers: [registry] }),
+    batchesDropped: new Counter({
+      name: 'crm_batches_dropped_total',
+      help: 'Fetched batches dropped unapplied, to be fetched again: after a failed earlier batch of their topic-partition, or queued across a rebalance',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     rebalances: new Counter({ name: 'crm_rebalances_total', help: 'Consumer group rebalances this member took part in', registers: [registry] }),
     rescores: new Counter({ name: 'crm_rescore_sweeps_total', help: 'Re-scoring sweeps after the RFM quantile cuts moved', registers: [registry] }),
     backfilling: new Gauge({ name: 'crm_backfilling', help: '1 while rebuilding state quietly (backfill mode), 0 when live', registers: [registry] }),

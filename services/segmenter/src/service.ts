@@ -9,7 +9,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type DomainConfig, type RfmCuts, type RfmSummary, mergeRfmSummaries, quantileCuts } from '@crm/domain';
 import { globalKeys, keyedPartitioner, partitionKeys, readFence } from '@crm/store';
 import { Redis } from 'ioredis';
-import { type Consumer, type EachBatchPayload, Kafka, type Producer, logLevel } from 'kafkajs';
+import { type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { coPartitionedAssigner } from './assignor.ts';
 import type { SegmenterConfig } from './config.ts';
@@ -17,10 +17,8 @@ import { kafkaLogCreator, startHttp } from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.ts';
 import { GroupSender } from './group-sender.ts';
+import { Intake } from './intake.ts';
 import { assertCoPartitioned, ensureTopics } from './topics.ts';
-
-/** Records applied per chunk of a long batch; heartbeats go out between chunks. */
-const CHUNK = 2000;
 
 export class Segmenter {
   readonly metrics: Metrics;
@@ -30,6 +28,7 @@ export class Segmenter {
   private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
+  private readonly intake: Intake;
   private readonly workers = new Map<number, PartitionWorker>();
   private readonly inputTopics: string[];
   private owned: number[] = [];
@@ -64,6 +63,13 @@ export class Segmenter {
       maxWaitTimeInMs: 100,
     });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: keyedPartitioner });
+    this.intake = new Intake({
+      consumer: this.consumer,
+      metrics: this.metrics,
+      log,
+      process: (p, topic, messages) => this.worker(p).processBatch(topic, messages),
+      processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
+    });
     this.inputTopics = [config.topics.orders, config.topics.interactions, config.topics.profiles];
     this.domain = config.domain;
   }
@@ -132,6 +138,7 @@ export class Segmenter {
       this.metrics.rebalances.inc();
       const assignment = e.payload.memberAssignment as Record<string, number[]>;
       this.owned = [...(assignment[config.topics.orders] ?? [])].sort((a, b) => a - b);
+      this.intake.rebalanced(this.owned);
       this.metrics.assignedPartitions.set(this.owned.length);
       this.log.info({ partitions: this.owned }, 'partitions assigned');
       // A new owner first drains what a previous owner committed but did not relay.
@@ -141,15 +148,18 @@ export class Segmenter {
           .catch((err: unknown) => this.log.error({ err, partition: p }, 'outbox drain failed'));
       }
     });
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.intake.rebalanced(this.owned));
     this.consumer.on(this.consumer.events.CRASH, (e) => this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
     await this.consumer.subscribe({ topics: this.inputTopics, fromBeginning: true });
     this.running = true;
+    // Offsets are committed by the intake, once Redis holds what they cover (src/intake.ts).
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      autoCommit: true,
+      autoCommit: false,
       partitionsConsumedConcurrently: config.concurrency,
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: (payload) => this.intake.accept(payload),
     });
+    this.intake.start();
     this.metrics.backfilling.set(this.backfillTargets === null ? 0 : 1);
     this.scheduleTimers();
     if (config.scoring === 'quantile') await this.adoptStoredCuts();
@@ -165,20 +175,6 @@ export class Segmenter {
       this.workers.set(p, w);
     }
     return w;
-  }
-
-  private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const w = this.worker(batch.partition);
-    for (let i = 0; i < batch.messages.length; i += CHUNK) {
-      if (!isRunning() || isStale()) return;
-      const chunk = batch.messages.slice(i, i + CHUNK);
-      await w.processBatch(batch.topic, chunk);
-      // Only now is the chunk durable in Redis (state, changes relayed): its offsets may go.
-      resolveOffset((chunk[chunk.length - 1] as { offset: string }).offset);
-      await commitOffsetsIfNecessary();
-      await heartbeat();
-    }
-    if (this.backfillTargets !== null) await this.maybeGoLive();
   }
 
   /** 'backfill' until every owned partition reached the end offsets seen at start, then 'live'. */
@@ -292,12 +288,14 @@ export class Segmenter {
     return { ready, detail: { running: this.running, redis: this.redis.status, partitions: this.owned } };
   }
 
-  /** Finishes the batch in hand, stops timers, relays every owned outbox, commits, leaves the group. */
+  /** Stops timers, finishes the queued batches and commits their offsets, relays every owned outbox, commits, leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
     if (this.timerLoop) clearTimeout(this.timerLoop);
     if (this.rescoreLoop) clearTimeout(this.rescoreLoop);
     await Promise.all([this.timerRunning, this.rescoreRunning]);
+    // Batches already queued are finished and their offsets committed while the consumer still runs.
+    await this.intake.close();
     await this.consumer.stop();
     for (const p of this.owned) await this.worker(p).relay();
     await this.consumer.disconnect();

@@ -8,10 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { type InputEvent, SegmentChangeEvent } from '@crm/contracts';
 import { type CustomerState, apply, decodeState, encodeState, evaluate } from '@crm/domain';
 import { partitionKeys, readBatchContext } from '@crm/store';
-import { readTopic, silentLogger, testEndpoints, testKafka, testRedis, uniqueName } from '@crm/testkit';
+import { readTopic, silentLogger, testEndpoints, testKafka, testRedis, uniqueName, waitFor } from '@crm/testkit';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
+import { expect } from 'vitest';
 import { type SegmenterConfig, loadConfig } from '../config.ts';
 import { Segmenter } from '../service.ts';
 import { ensureTopics } from '../topics.ts';
@@ -65,6 +66,8 @@ export interface Fixture extends IsolatedEnv {
   registry: SchemaRegistry;
   /** Starts the in-process segmenter (stopped by close). */
   start(): Promise<Segmenter>;
+  /** Stops the in-process segmenter, if one runs. */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,8 +84,13 @@ export function fixture(overrides: Record<string, string> = {}): Fixture {
       segmenter = await startInProcess(isolated.config);
       return segmenter;
     },
+    async stop() {
+      const s = segmenter;
+      segmenter = undefined;
+      await s?.stop();
+    },
     async close() {
-      await segmenter?.stop();
+      await this.stop();
       await redis.quit();
     },
   };
@@ -144,4 +152,68 @@ export async function expectStatesEqualRecomputation(
     }
   }
   return compared;
+}
+
+/** Waits until every partition's fence reached the input topics' end offsets (every record applied). */
+export async function waitUntilAllApplied(kafka: Kafka, redis: Redis, config: SegmenterConfig, partitions: number, timeoutMs = 240_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const inputs = [config.topics.orders, config.topics.interactions, config.topics.profiles];
+  const ends = await Promise.all(inputs.map(async (t) => [t, await admin.fetchTopicOffsets(t)] as const));
+  await admin.disconnect();
+  await waitFor(
+    'every input record applied',
+    async () => {
+      for (let p = 0; p < partitions; p++) {
+        const fence = await redis.hgetall(partitionKeys(config.keyPrefix, p).fence);
+        for (const [t, offsets] of ends) {
+          const high = offsets.find((o) => o.partition === p)?.high ?? '0';
+          if (high !== '0' && fence[t] !== high) return false;
+        }
+      }
+      return true;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
+/**
+ * No change lost, none out of order: per customer, dimension and segment, the changes in the
+ * topic (duplicates removed) form an unbroken chain from "not a member" to the membership Redis
+ * holds now; a duplicate carries the same id and content. Returns the counts.
+ */
+export async function expectUnbrokenChains(
+  redis: Redis,
+  config: SegmenterConfig,
+  partitions: number,
+  changes: readonly SegmentChangeEvent[],
+): Promise<{ chains: number; unique: number; duplicates: number }> {
+  const seen = new Map<string, string>();
+  const chains = new Map<string, Array<string | null>>();
+  let duplicates = 0;
+  for (const e of changes) {
+    const body = JSON.stringify(e.data);
+    const prior = seen.get(e.id);
+    if (prior !== undefined) {
+      expect(body).toBe(prior);
+      duplicates++;
+      continue;
+    }
+    seen.set(e.id, body);
+    const chainKey = `${e.subject}\u0000${e.data.dimension}\u0000${e.data.segment ?? ''}`;
+    const chain = chains.get(chainKey) ?? [null];
+    expect(e.data.from, `${chainKey} ${JSON.stringify(chain)}`).toBe(chain[chain.length - 1]);
+    chain.push(e.data.to);
+    chains.set(chainKey, chain);
+  }
+  const partitionOf = new Map<string, number>();
+  for (let p = 0; p < partitions; p++) for (const id of await redis.hkeys(partitionKeys(config.keyPrefix, p).state)) partitionOf.set(id, p);
+  for (const [chainKey, chain] of chains) {
+    const [customer, dimension, segment] = chainKey.split('\u0000') as [string, string, string];
+    const last = chain[chain.length - 1];
+    if (last === null || last === undefined) continue;
+    const keys = partitionKeys(config.keyPrefix, partitionOf.get(customer) as number);
+    expect(await redis.sismember(keys.members(dimension, dimension === 'custom' ? segment : last), customer), chainKey).toBe(1);
+  }
+  return { chains: chains.size, unique: seen.size, duplicates };
 }
