@@ -1,6 +1,7 @@
 /** The packed recent-change history: what goes in comes out, newest first, trimmed, with its ids. */
-import { DIMENSIONS } from '@crm/contracts';
-import { changeId } from '@crm/domain';
+import { DIMENSIONS, INPUT_TOPICS } from '@crm/contracts';
+import { type CustomerState, apply, changeId, defaultDomainConfig, evaluate } from '@crm/domain';
+import { generateEvents } from '@crm/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type HistoryEntry, prependHistory, unpackHistory } from './history.ts';
@@ -53,24 +54,105 @@ describe('packed history', () => {
     expect(unpackHistory('c1', null)).toEqual([]);
   });
 
-  it('packs the two changes of a typical order in well under the 380 bytes of one JSON CloudEvent each', () => {
-    const packed = prependHistory(null, order('2026-01-02T10:00:00.000Z', '29389').slice(0, 2), 5) ?? '';
-    expect(packed.length).toBeLessThan(140);
+  it('packs the two changes of a typical order in a few dozen bytes', () => {
+    const cause = {
+      kind: 'event' as const,
+      topic: 'commerce.orders.v1',
+      partition: 0,
+      offset: '1234567',
+      eventId: '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+      dueAt: null,
+    };
+    const changes: Change[] = [
+      { time: '2026-01-02T10:00:00.000Z', dimension: 'stage', segment: null, from: 'new', to: 'repeat', reason: 'lifetime_orders>=2', cause },
+      { time: '2026-01-02T10:00:00.000Z', dimension: 'rfm_segment', segment: null, from: 'promising', to: 'champions', reason: 'rule:champions', cause },
+    ];
+    const packed = prependHistory(null, changes, 5) ?? '';
+    expect(packed.length).toBeLessThan(55);
+    expect(unpackHistory('c1', packed)).toEqual(withIds('c1', [...changes].reverse()));
   });
 
-  it('round-trips any changes, unknown values and odd times included', () => {
+  it('writes the partition and the topic suffix once per history', () => {
+    const event = (offset: string, topic: string, partition: number): Change => ({
+      time: '2026-01-02T10:00:00.000Z',
+      dimension: 'stage',
+      segment: null,
+      from: null,
+      to: 'new',
+      reason: 'lifetime_orders=1',
+      cause: { kind: 'event', topic, partition, offset, eventId: null, dueAt: null },
+    });
+    const suffix = '.bench-tput-mwtjdirp-77918f';
+    const changes = [event('1', `service.interactions.v1${suffix}`, 4), event('2', `commerce.orders.v1${suffix}`, 4), event('3', 'other.topic', 4)];
+    const packed = prependHistory(null, changes, 5) ?? '';
+    expect(packed.split(suffix).length - 1).toBe(1);
+    // The header says partition 4 for every group.
+    expect(packed.startsWith(`4,'${suffix}`)).toBe(true);
+    expect(packed.split(';').filter((group) => group.split('/')[0]?.split(',')[5] !== undefined)).toEqual([]);
+    expect(unpackHistory('c1', packed)).toEqual(withIds('c1', [...changes].reverse()));
+  });
+
+  it('codes every reason the rules give under the default configuration', () => {
+    const events = generateEvents({ seed: 11, customers: 300, events: 6_000, start: Date.UTC(2024, 0, 1), end: Date.UTC(2025, 11, 31) });
+    const states = new Map<string, CustomerState | null>();
+    // One change per reason, each as the rules gave it.
+    const reasons = new Map<string, Change>();
+    const keep = (changes: readonly Change[]) => {
+      for (const c of changes) if (!reasons.has(c.reason)) reasons.set(c.reason, c);
+    };
+    for (const e of events) {
+      const res = apply(states.get(e.subject) ?? null, e, defaultDomainConfig, { topic: 'commerce.orders.v1', partition: 0, offset: '1' });
+      states.set(e.subject, res.state);
+      keep(res.changes);
+    }
+    // Then time alone: recency thresholds, window expiries.
+    for (const days of [30, 90, 180, 365, 730, 1100]) {
+      for (const [id, state] of states) {
+        if (state === null) continue;
+        const res = evaluate(state, Date.UTC(2026, 0, 1) + days * 86_400_000, defaultDomainConfig);
+        states.set(id, res.state);
+        keep(res.changes);
+      }
+    }
+    expect(reasons.size).toBeGreaterThan(20);
+    // With a timer cause every other field is a code: text (') can only be the reason.
+    const coded = (c: Change) => !(prependHistory(null, [{ ...c, cause: timer(c.time, 'lost').cause }], 1) ?? "'").includes("'");
+    const uncoded = [...reasons.values()].filter((c) => !coded(c)).map((c) => c.reason);
+    expect(uncoded).toEqual([]);
+  });
+
+  it('round-trips any changes, unknown values, separators and odd times included', () => {
     const text = fc.string({ maxLength: 12 });
+    const odd = fc.constantFrom('%', ',', '/', ';', '|', "'", '!', '%2C', "'x", '');
+    const string = fc.oneof(
+      text,
+      odd,
+      fc.array(fc.oneof(text, odd), { maxLength: 4 }).map((xs) => xs.join('')),
+    );
     const time = fc.oneof(
-      fc.integer({ min: 0, max: 4_102_444_800 }).map((s) => new Date(s * 1000).toISOString()),
-      fc.constant('2026-01-02T10:00:00.5Z'),
+      fc.integer({ min: -2_000_000_000, max: 4_102_444_800 }).map((s) => new Date(s * 1000).toISOString()),
+      fc.integer({ min: -2_000_000_000_000, max: 4_102_444_800_000 }).map((ms) => new Date(ms).toISOString()),
+      fc.constantFrom('2026-01-02T10:00:00.5Z', '2026-01-02T10:00:00Z', '+275760-09-13T00:00:00.000Z', 'not a time'),
+    );
+    const topic = fc.oneof(
+      fc.constantFrom(...INPUT_TOPICS, 'crm.segment-changes.v1'),
+      fc.tuple(fc.constantFrom(...INPUT_TOPICS), fc.constantFrom('', '.staging', '.bench-tput-x|y')).map(([t, s]) => t + s),
+      string,
     );
     const cause = fc.oneof(
       fc.record({
         kind: fc.constant('event' as const),
-        topic: text,
-        partition: fc.nat(1000),
-        offset: fc.nat().map(String),
-        eventId: text,
+        topic: fc.option(topic, { nil: null }),
+        partition: fc.option(fc.oneof(fc.nat(6), fc.nat(100_000)), { nil: null }),
+        offset: fc.option(fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String), fc.nat().map(String), fc.constant('007'), string), { nil: null }),
+        eventId: fc.option(
+          fc.oneof(
+            fc.uuid(),
+            fc.uuid().map((u) => u.toUpperCase()),
+            string,
+          ),
+          { nil: null },
+        ),
         dueAt: fc.constant(null),
       }),
       fc.record({
@@ -79,27 +161,46 @@ describe('packed history', () => {
         partition: fc.constant(null),
         offset: fc.constant(null),
         eventId: fc.constant(null),
-        dueAt: time,
+        dueAt: fc.option(time, { nil: null }),
       }),
     );
-    const value = fc.oneof(fc.constantFrom('champions', 'at_risk', 'gold', 'member', 'apostle'), text);
+    const value = fc.oneof(fc.constantFrom('champions', 'at_risk', 'gold', 'member', 'apostle', 'detractor'), string);
     const change: fc.Arbitrary<Change> = fc.record({
       time,
       dimension: fc.constantFrom(...DIMENSIONS),
-      segment: fc.option(text, { nil: null }),
+      segment: fc.option(string, { nil: null }),
       from: fc.option(value, { nil: null }),
       to: fc.option(value, { nil: null }),
-      reason: fc.oneof(text, fc.constant('rule:champions')),
+      reason: fc.oneof(string, fc.constantFrom('rule:champions', 'rule:x', 'rule_not_met:x', 'window_spend<10000', 'erased')),
       cause,
     });
+    // A timer's dueAt is its time, as the domain builds it, or anything else.
+    const applied = fc
+      .array(change, { maxLength: 4 })
+      .chain((cs) =>
+        fc
+          .boolean()
+          .map((sameWhen) =>
+            sameWhen && cs[0] !== undefined ? cs.map((c) => ({ ...c, time: cs[0]?.time as string, cause: cs[0]?.cause as Change['cause'] })) : cs,
+          ),
+      );
     fc.assert(
-      fc.property(fc.array(fc.array(change, { maxLength: 4 }), { maxLength: 4 }), fc.integer({ min: 1, max: 8 }), (batches, length) => {
+      fc.property(fc.array(applied, { maxLength: 4 }), fc.integer({ min: 1, max: 8 }), (batches, length) => {
         let packed: string | null = null;
-        for (const b of batches) packed = prependHistory(packed, b, length);
+        for (const b of batches) {
+          packed = prependHistory(packed, b, length);
+          expect(packed ?? '').not.toContain('|');
+        }
         const expected = withIds('c-1', batches.flat().reverse().slice(0, length));
         expect(unpackHistory('c-1', packed)).toEqual(expected);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
+  });
+
+  it('refuses a corrupt history', () => {
+    expect(() => unpackHistory('c1', 'x')).toThrow(/corrupt packed history/);
+    expect(() => unpackHistory('c1', 'abc,e')).toThrow(/corrupt packed history/);
+    expect(() => unpackHistory('c1', 'abc,t/9')).toThrow(/corrupt packed history/);
   });
 });

@@ -1,28 +1,49 @@
 /**
- * A customer's recent segment changes for the read API, kept in one field per customer of the
- * partition's history hash (most recently committed first, at most CRM_HISTORY_LENGTH
- * changes). One field, not a list key per customer: a key costs about 150 bytes of overhead
- * before its first entry, which alone would break the 512-byte budget of a typical customer.
+ * A customer's recent segment changes for the read API: the last CRM_HISTORY_LENGTH changes,
+ * most recently committed first, packed into the customer's own record of the state hash
+ * (`<version>|<history>|<state>`, record.ts). Neither a key nor a field of its own: a list key
+ * per customer cost about 150 bytes before its first entry, and a field of a separate hash
+ * about 55 (hash entry, field name, bucket) besides its value.
  *
- * The field is packed, one change per line, each line a small JSON array:
+ * The changes of one apply share their time and cause: they form a group that carries both
+ * once, at its head, so trimming the oldest changes never orphans one. A header holds what
+ * the event causes of one customer share: the partition and the deployment's topic suffix.
  *
- *   [dimension, from, to, reason, segment, time, cause...]    first change of an apply
- *   [dimension, from, to, reason, segment]                     same time and cause as the line above
+ *   history := header (';' group)+                     groups newest first
+ *   header  := partition ',' suffix
+ *   group   := when ('/' change)+
+ *   when    := time ',e,' topic ',' offset ',' eventId ',' partition ',' suffix     an input event
+ *            | time ',t,' dueAt  |  time ',r,' dueAt                              a timer, a rescore
+ *   change  := dimension from to ',' reason ',' segment      one character each ('-' for null)
+ *            | dimension ',' from ',' to ',' reason ',' segment   when one has no one-character code
  *
- * - dimension, from and to are codes (their index in TOKENS) when known, else the string;
- * - reason is 0 when it is `rule:<to>` (the RFM segment rules' reason);
- * - time is in epoch seconds when it is a whole second (domain times are), else the string;
- * - the cause is `"e", topic, partition, offset, eventId` (event), `"t", dueAt` (timer) or
- *   `"r", dueAt` (rescore), dueAt encoded like time;
- * - the id is not stored: it is the deterministic changeId of the other fields.
+ * Trailing empty fields are left out. A field that starts with `'` is text: the rest, with
+ * `%` `,` `/` `;` `|` written as %XX (so a history never holds `|`). Otherwise:
  *
- * Lines of one apply are adjacent and only the newest carries the time and cause, so trimming
- * the oldest lines never orphans one. Prepending and trimming work on lines, without parsing.
+ * - partition: base 36, '!' null; suffix: text. In the header '' is 0 and ''; in a group,
+ *   the header's;
+ * - time: epoch seconds in base 36, or '.' and epoch milliseconds in base 36, when it reads as
+ *   toISOString writes it (the domain's times do), else text;
+ * - topic: index in TOPIC_CODES (to which the suffix is appended), else text, '' null;
+ * - offset: the decimal offset in base 36, else text, '' null;
+ * - eventId: a lowercase UUID as its 16 bytes in base64url (22 characters), else text, '' null;
+ * - dueAt: '' the group's time (as the domain's timers have it), a time, or '!' for null;
+ * - dimension: index in DIMENSIONS; from, to: index in the dimension's values, text, '' null;
+ * - reason: '' the rule's own (`rule:<to>`; custom `rule:<name>`, `rule_not_met:<name>`), else
+ *   index in REASONS, else text;
+ * - segment: text, '' null.
+ *
+ * Codes are indexes into fixed lists: append only, never reorder. The id is not stored: it is
+ * the deterministic changeId of the other fields. An event cause keeps topic, partition, offset
+ * and eventId, a timer or rescore cause its dueAt: the other fields are null, as the domain
+ * builds them. prependHistory encodes only the new changes and keeps the stored groups as
+ * they are, cut after the last change kept.
  */
-import { DIMENSIONS, type Dimension } from '@crm/contracts';
-import { EXPECTATION_GAPS, MEMBER, NPS_CLASSES, QUADRANTS, RFM_SEGMENTS, SATISFACTION_LEVELS, STAGES, TIERS, changeId } from '@crm/domain';
+import { DIMENSIONS, type Dimension, TOPICS } from '@crm/contracts';
+import { EXPECTATION_GAPS, MEMBER, QUADRANTS, RFM_SEGMENTS, SATISFACTION_LEVELS, STAGES, TIERS, changeId } from '@crm/domain';
 import type { Redis } from 'ioredis';
 import type { PartitionKeys } from './keys.ts';
+import { parseCustomerRecord } from './record.ts';
 
 export interface HistoryCause {
   kind: 'event' | 'timer' | 'rescore';
@@ -45,108 +66,336 @@ export interface HistoryEntry {
   cause: HistoryCause;
 }
 
-/** The codes of the packed lines: append only, never reorder (stored histories use them). */
-const TOKENS: readonly string[] = [
-  ...DIMENSIONS,
-  ...RFM_SEGMENTS,
-  ...STAGES,
-  ...TIERS,
-  ...SATISFACTION_LEVELS,
-  ...EXPECTATION_GAPS,
-  ...QUADRANTS,
-  ...NPS_CLASSES,
-  MEMBER,
-];
-const CODE = new Map<string, number>();
-for (const [i, t] of TOKENS.entries()) if (!CODE.has(t)) CODE.set(t, i);
-
-type Token = number | string | null;
-const token = (s: string | null): Token => (s === null ? null : (CODE.get(s) ?? s));
-const untoken = (t: Token): string | null => (typeof t === 'number' ? (TOKENS[t] ?? String(t)) : t);
-
-type Instant = number | string | null;
-const instant = (iso: string | null): Instant => {
-  if (iso === null) return null;
-  const ms = Date.parse(iso);
-  return ms % 1000 === 0 && new Date(ms).toISOString() === iso ? ms / 1000 : iso;
-};
-const uninstant = (t: Instant): string | null => (typeof t === 'number' ? new Date(t * 1000).toISOString() : t);
-
-const CAUSE_KIND = { event: 'e', timer: 't', rescore: 'r' } as const;
-const KIND_OF = { e: 'event', t: 'timer', r: 'rescore' } as const;
-
-function packCause(c: HistoryCause): unknown[] {
-  return c.kind === 'event' ? ['e', c.topic, c.partition, c.offset, c.eventId] : [CAUSE_KIND[c.kind], instant(c.dueAt)];
-}
-
-function unpackCause(packed: unknown[]): HistoryCause {
-  const kind = KIND_OF[packed[0] as keyof typeof KIND_OF];
-  if (kind === 'event') {
-    const [, topic, partition, offset, eventId] = packed as [string, string, number, string, string];
-    return { kind, topic, partition, offset, eventId, dueAt: null };
-  }
-  return { kind, topic: null, partition: null, offset: null, eventId: null, dueAt: uninstant(packed[1] as Instant) };
-}
-
-const sameCause = (a: HistoryCause, b: HistoryCause): boolean =>
-  a.kind === b.kind && a.topic === b.topic && a.partition === b.partition && a.offset === b.offset && a.eventId === b.eventId && a.dueAt === b.dueAt;
-
 type Change = Omit<HistoryEntry, 'id'>;
 
-function packLine(c: Change, newer: Change | undefined): string {
-  const reason = c.to !== null && c.reason === `rule:${c.to}` ? 0 : c.reason;
-  const head = [token(c.dimension), token(c.from), token(c.to), reason, c.segment];
-  const follows = newer !== undefined && newer.time === c.time && sameCause(newer.cause, c.cause);
-  return JSON.stringify(follows ? head : [...head, instant(c.time), ...packCause(c.cause)]);
-}
+/** The input topics a cause can name. */
+const TOPIC_CODES: readonly string[] = [TOPICS.orders, TOPICS.interactions, TOPICS.profiles];
+
+/** Each dimension's values, as the domain's vocabularies order them. */
+const VALUES: Readonly<Record<Dimension, readonly string[]>> = {
+  rfm_segment: RFM_SEGMENTS,
+  stage: STAGES,
+  tier: TIERS,
+  satisfaction: SATISFACTION_LEVELS,
+  expectation_gap: EXPECTATION_GAPS,
+  quadrant: QUADRANTS,
+  custom: [MEMBER],
+};
 
 /**
- * The customer's packed history after `changes` (oldest first) were committed on top of
- * `packed` (the stored field, or null), trimmed to `length` changes; null when none remains.
+ * The reasons the rules give under the default configuration (docs/segmentation.md), the
+ * most frequent first (a one-character code each); other thresholds are stored as text.
  */
-export function prependHistory(packed: string | null, changes: readonly Change[], length: number): string | null {
-  const lines: string[] = [];
-  for (let i = changes.length - 1; i >= 0 && lines.length < length; i--) {
-    lines.push(packLine(changes[i] as Change, changes[i + 1]));
+const REASONS: readonly string[] = [
+  'no_purchase',
+  'window_spend<10000',
+  'lifetime_orders=1',
+  'lifetime_orders>=2',
+  'window_spend>=10000',
+  'recency_days>=180',
+  'recency_days>=90',
+  'satisfaction:very_high',
+  'loyalty:low,satisfaction:high',
+  'satisfaction:high',
+  'loyalty:low,satisfaction:very_high',
+  'frequency>=5,tenure_days>=180',
+  'loyalty:high,satisfaction:high',
+  'loyalty:high,satisfaction:very_high',
+  'csat_avg>=4.5',
+  'loyalty:low,satisfaction:neutral',
+  'satisfaction:neutral',
+  'loyalty:high,satisfaction:neutral',
+  'csat_avg>=4',
+  'gap_days>=365',
+  'no_signal',
+  'recency_days>=365',
+  'nps:detractor',
+  'loyalty:low,satisfaction:low',
+  'loyalty:high,satisfaction:low',
+  'csat_avg<4',
+  'frequency>=5,tenure_days>=180,high_satisfaction',
+  'window_spend>=50000',
+  'nps:passive',
+  'open_complaint',
+  'csat_avg<3',
+  'nps:promoter',
+  'satisfaction:low',
+  'loyalty:low,satisfaction:very_low,open_complaint',
+  'loyalty:high,satisfaction:very_low',
+  'loyalty:low,satisfaction:very_low',
+  'csat_avg<3,open_complaint',
+  'satisfaction:very_low',
+  'csat_avg<2',
+  'window_spend>=150000',
+  'window_spend>=500000',
+  'erased',
+  'no_data',
+  'no_rating',
+  'csat_avg<2,open_complaint',
+  'csat_avg<4,open_complaint',
+  'csat_avg>=4,open_complaint',
+  'csat_avg>=4.5,open_complaint',
+  'nps:detractor,open_complaint',
+  'nps:passive,open_complaint',
+  'nps:promoter,open_complaint',
+  'no_rating,open_complaint',
+];
+
+const codes = (list: readonly string[]): ReadonlyMap<string, string> => new Map(list.map((s, i) => [s, i.toString(36)]));
+const DIMENSION_CODE = codes(DIMENSIONS);
+const VALUE_CODE = Object.fromEntries(DIMENSIONS.map((d) => [d, codes(VALUES[d])])) as Record<Dimension, ReadonlyMap<string, string>>;
+const REASON_CODE = codes(REASONS);
+
+class CorruptHistoryError extends Error {
+  constructor(packed: string, why: string) {
+    super(`corrupt packed history (${why}): ${packed.slice(0, 80)}`);
+    this.name = 'CorruptHistoryError';
   }
-  if (packed !== null && packed !== '' && lines.length < length) {
-    const older = packed.split('\n');
-    for (let i = 0; i < older.length && lines.length < length; i++) lines.push(older[i] as string);
-  }
-  return lines.length === 0 ? null : lines.join('\n');
 }
 
-/** The changes of a packed history, newest first. */
-export function unpackHistory(customerId: string, packed: string | null): HistoryEntry[] {
-  if (packed === null || packed === '') return [];
-  const out: HistoryEntry[] = [];
-  let time = '';
-  let cause: HistoryCause | undefined;
-  for (const line of packed.split('\n')) {
-    const [dimension, from, to, reason, segment, at, ...rest] = JSON.parse(line) as [Token, Token, Token, string | 0, string | null, Instant, ...unknown[]];
-    if (at !== undefined) {
-      time = uninstant(at) as string;
-      cause = unpackCause(rest);
-    }
-    if (cause === undefined) throw new Error(`corrupt history of ${customerId}: its newest line carries no cause`);
-    const d = untoken(dimension) as string;
-    const f = untoken(from);
-    const t = untoken(to);
-    out.push({
-      id: changeId(customerId, d as Dimension, segment, f, t, time),
-      time,
-      dimension: d,
-      segment,
-      from: f,
-      to: t,
-      reason: reason === 0 ? `rule:${t}` : reason,
-      cause,
-    });
+// ------------------------------------------------------------------ fields
+
+const ESCAPED = /[%,/;|]/g;
+const ESCAPES = /%(25|2C|2F|3B|7C)/g;
+const text = (s: string): string => `'${s.replace(ESCAPED, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+const untext = (f: string): string => f.slice(1).replace(ESCAPES, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+const isText = (f: string): boolean => f.charCodeAt(0) === 39; // '
+
+/** An index field (base 36) into `list`. */
+function lookup(list: readonly string[], f: string, packed: string): string {
+  const v = list[Number.parseInt(f, 36)];
+  if (v === undefined) throw new CorruptHistoryError(packed, `no code ${f}`);
+  return v;
+}
+
+/** Epoch seconds in base 36, or '.' and epoch ms in base 36, when `iso` is what toISOString gives; else text. */
+function time(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms) || new Date(ms).toISOString() !== iso) return text(iso);
+  return ms % 1000 === 0 ? (ms / 1000).toString(36) : `.${ms.toString(36)}`;
+}
+function untime(f: string): string {
+  if (isText(f)) return untext(f);
+  return new Date(f.charCodeAt(0) === 46 ? Number.parseInt(f.slice(1), 36) : Number.parseInt(f, 36) * 1000).toISOString();
+}
+
+const CANONICAL_OFFSET = /^(0|[1-9][0-9]{0,14})$/;
+const offset = (o: string | null): string => (o === null ? '' : CANONICAL_OFFSET.test(o) ? Number(o).toString(36) : text(o));
+const unoffset = (f: string): string | null => (f === '' ? null : isText(f) ? untext(f) : String(Number.parseInt(f, 36)));
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const eventId = (id: string | null): string => (id === null ? '' : UUID.test(id) ? Buffer.from(id.replaceAll('-', ''), 'hex').toString('base64url') : text(id));
+function uneventId(f: string, packed: string): string | null {
+  if (f === '') return null;
+  if (isText(f)) return untext(f);
+  if (f.length !== 22) throw new CorruptHistoryError(packed, `bad event id ${f}`);
+  const h = Buffer.from(f, 'base64url').toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The reason a change gets from its own rule, stored as ''. */
+function ruleReason(c: Pick<Change, 'dimension' | 'segment' | 'to'>): string | null {
+  if (c.dimension === 'custom') return c.segment === null ? null : c.to === null ? `rule_not_met:${c.segment}` : `rule:${c.segment}`;
+  return c.to === null ? null : `rule:${c.to}`;
+}
+
+/** Joins fields with ',', leaving out trailing empty ones. */
+function join(fields: string[]): string {
+  let n = fields.length;
+  while (n > 0 && fields[n - 1] === '') n--;
+  return (n === fields.length ? fields : fields.slice(0, n)).join(',');
+}
+
+// ------------------------------------------------------------------ header and groups
+
+/** What the event causes of one history share (written in its groups only when they differ). */
+interface Header {
+  partition: number | null;
+  suffix: string;
+}
+
+const partitionField = (p: number | null): string => (p === null ? '!' : p.toString(36));
+const unpartition = (f: string): number | null => (f === '!' ? null : Number.parseInt(f, 36));
+
+/** The contract topic a topic name starts with, and the rest (the suffix); null when none. */
+function contractTopic(topic: string): { code: string; suffix: string } | null {
+  for (const [i, name] of TOPIC_CODES.entries()) if (topic.startsWith(name)) return { code: i.toString(36), suffix: topic.slice(name.length) };
+  return null;
+}
+
+/** The header of a new history: the newest event cause's partition and the newest contract topic's suffix. */
+function headerOf(changes: readonly Change[]): Header {
+  let partition: number | null | undefined;
+  for (const { cause } of changes) {
+    if (cause.kind !== 'event') continue;
+    if (partition === undefined) partition = cause.partition;
+    const contract = cause.topic === null ? null : contractTopic(cause.topic);
+    if (contract !== null) return { partition, suffix: contract.suffix };
+  }
+  return { partition: partition === undefined ? 0 : partition, suffix: '' };
+}
+
+const packHeader = (h: Header): string => join([h.partition === 0 ? '' : partitionField(h.partition), h.suffix === '' ? '' : text(h.suffix)]);
+
+function unpackHeader(f: string): Header {
+  const [partition = '', suffix = ''] = f.split(',');
+  return { partition: partition === '' ? 0 : unpartition(partition), suffix: suffix === '' ? '' : untext(suffix) };
+}
+
+const sameWhen = (a: Change, b: Change): boolean =>
+  a.time === b.time &&
+  a.cause.kind === b.cause.kind &&
+  a.cause.topic === b.cause.topic &&
+  a.cause.partition === b.cause.partition &&
+  a.cause.offset === b.cause.offset &&
+  a.cause.eventId === b.cause.eventId &&
+  a.cause.dueAt === b.cause.dueAt;
+
+function packWhen(c: Change, header: Header): string {
+  const { cause } = c;
+  const t = time(c.time);
+  if (cause.kind !== 'event') {
+    const kind = cause.kind === 'timer' ? 't' : 'r';
+    return cause.dueAt === c.time ? `${t},${kind}` : `${t},${kind},${cause.dueAt === null ? '!' : time(cause.dueAt)}`;
+  }
+  let topic = '';
+  let suffix = '';
+  if (cause.topic !== null) {
+    const contract = contractTopic(cause.topic);
+    topic = contract?.code ?? text(cause.topic);
+    if (contract !== null && contract.suffix !== header.suffix) suffix = text(contract.suffix);
+  }
+  const partition = cause.partition === header.partition ? '' : partitionField(cause.partition);
+  return join([t, 'e', topic, offset(cause.offset), eventId(cause.eventId), partition, suffix]);
+}
+
+function unpackWhen(f: string[], packed: string, header: Header): { time: string; cause: HistoryCause } {
+  const t = untime(f[0] ?? '');
+  const kind = f[1];
+  if (kind === 't' || kind === 'r') {
+    const d = f[2] ?? '';
+    const dueAt = d === '' ? t : d === '!' ? null : untime(d);
+    return { time: t, cause: { kind: kind === 't' ? 'timer' : 'rescore', topic: null, partition: null, offset: null, eventId: null, dueAt } };
+  }
+  if (kind !== 'e') throw new CorruptHistoryError(packed, `no cause kind ${kind}`);
+  const [, , topic = '', off = '', id = '', partition = '', suffix = ''] = f;
+  const name = topic === '' ? null : isText(topic) ? untext(topic) : lookup(TOPIC_CODES, topic, packed) + (suffix === '' ? header.suffix : untext(suffix));
+  return {
+    time: t,
+    cause: {
+      kind: 'event',
+      topic: name,
+      partition: partition === '' ? header.partition : unpartition(partition),
+      offset: unoffset(off),
+      eventId: uneventId(id, packed),
+      dueAt: null,
+    },
+  };
+}
+
+function packChange(c: Change): string {
+  const known = DIMENSION_CODE.get(c.dimension);
+  const values = known === undefined ? undefined : VALUE_CODE[c.dimension as Dimension];
+  const from = c.from === null ? '' : values?.get(c.from);
+  const to = c.to === null ? '' : values?.get(c.to);
+  const reason = c.reason === ruleReason(c) ? '' : (REASON_CODE.get(c.reason) ?? text(c.reason));
+  const segment = c.segment === null ? '' : text(c.segment);
+  // One character each (the usual case): dimension, from and to as one field.
+  if (known !== undefined && known.length === 1 && from !== undefined && from.length < 2 && to !== undefined && to.length < 2)
+    return join([known + (from || '-') + (to || '-'), reason, segment]);
+  const value = (v: string | null, code: string | undefined): string => (v === null ? '' : (code ?? text(v)));
+  return join([known ?? text(c.dimension), value(c.from, from), value(c.to, to), reason, segment]);
+}
+
+function unpackChange(f: string[], when: { time: string; cause: HistoryCause }, packed: string): Change {
+  const head = f[0] ?? '';
+  const [d = '', from = '', to = '', reason = '', segment = ''] = head.length === 3 && !isText(head) ? [head[0], head[1], head[2], f[1], f[2]] : f;
+  const dimension = isText(d) ? untext(d) : lookup(DIMENSIONS, d, packed);
+  const values = isText(d) ? [] : VALUES[dimension as Dimension];
+  const value = (v: string): string | null => (v === '' || v === '-' ? null : isText(v) ? untext(v) : lookup(values, v, packed));
+  const c = { time: when.time, dimension, segment: segment === '' ? null : untext(segment), from: value(from), to: value(to), reason: '', cause: when.cause };
+  const own = reason === '' ? ruleReason(c) : isText(reason) ? untext(reason) : lookup(REASONS, reason, packed);
+  if (own === null) throw new CorruptHistoryError(packed, 'no reason');
+  c.reason = own;
+  return c;
+}
+
+/** The groups of changes given newest first, each starting with ';'. */
+function packGroups(changes: readonly Change[], header: Header): string {
+  let out = '';
+  let newer: Change | undefined;
+  for (const c of changes) {
+    if (newer === undefined || !sameWhen(newer, c)) out += `;${packWhen(c, header)}`;
+    out += `/${packChange(c)}`;
+    newer = c;
   }
   return out;
 }
 
+const SEMICOLON = 59;
+const SLASH = 47;
+
+/** The stored groups (each starting with ';') cut after their first `n` changes. */
+function firstChanges(groups: string, n: number): string {
+  let seen = 0;
+  let group = 0; // where the current group starts
+  let inGroup = 0;
+  for (let i = 0; i < groups.length; i++) {
+    const c = groups.charCodeAt(i);
+    if (c === SEMICOLON) {
+      group = i;
+      inGroup = 0;
+    } else if (c === SLASH) {
+      if (seen === n) return groups.slice(0, inGroup === 0 ? group : i);
+      seen++;
+      inGroup++;
+    }
+  }
+  return groups;
+}
+
+/** The changes of a packed history, newest first, without their ids. */
+function unpack(packed: string | null): Change[] {
+  if (packed === null || packed === '') return [];
+  const out: Change[] = [];
+  const [head, ...groups] = packed.split(';');
+  if (groups.length === 0) throw new CorruptHistoryError(packed, 'no group');
+  const header = unpackHeader(head as string);
+  for (const group of groups) {
+    const [when, ...changes] = group.split('/');
+    if (changes.length === 0) throw new CorruptHistoryError(packed, 'a group without changes');
+    const w = unpackWhen((when as string).split(','), packed, header);
+    for (const c of changes) out.push(unpackChange(c.split(','), w, packed));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ public
+
+/**
+ * The customer's packed history after `changes` (oldest first) were committed on top of
+ * `packed` (the stored history, or null), trimmed to `length` changes; null when none remains.
+ */
+export function prependHistory(packed: string | null, changes: readonly Change[], length: number): string | null {
+  const fresh: Change[] = [];
+  for (let i = changes.length - 1; i >= 0 && fresh.length < length; i--) fresh.push(changes[i] as Change);
+  const stored = packed === null || packed === '' || fresh.length === length ? -1 : packed.indexOf(';');
+  if (stored < 0) {
+    if (fresh.length === 0) return null;
+    const header = headerOf(fresh);
+    return packHeader(header) + packGroups(fresh, header);
+  }
+  const head = (packed as string).slice(0, stored);
+  return head + packGroups(fresh, unpackHeader(head)) + firstChanges((packed as string).slice(stored), length - fresh.length);
+}
+
+/** The changes of a packed history, newest first, with their ids. */
+export function unpackHistory(customerId: string, packed: string | null): HistoryEntry[] {
+  return unpack(packed).map((c) => ({ id: changeId(customerId, c.dimension as Dimension, c.segment, c.from, c.to, c.time), ...c }));
+}
+
 /** The customer's latest changes, most recently committed first. */
 export async function recentChanges(redis: Redis, keys: PartitionKeys, customerId: string, limit: number): Promise<HistoryEntry[]> {
-  return unpackHistory(customerId, await redis.hget(keys.history, customerId)).slice(0, limit);
+  const { history } = parseCustomerRecord(await redis.hget(keys.state, customerId));
+  return unpackHistory(customerId, history).slice(0, limit);
 }

@@ -11,17 +11,16 @@ export {
   type IndexMove,
   type OutboxEntry,
   type OutboxRecord,
-  type StoredCustomer,
   ackOutbox,
   nextStreamId,
   commitBatch,
   countField,
   dueCustomers,
   outboxLength,
-  parseStateRecord,
   readBatchContext,
   readOutbox,
   segmentCounts,
 } from './partition-store.ts';
+export { type CustomerRecord, type StoredCustomer, parseCustomerRecord, parseStateRecord } from './record.ts';
 export { type HistoryCause, type HistoryEntry, prependHistory, recentChanges, unpackHistory } from './history.ts';
 export { keyedPartitioner, murmur2, partitionFor } from './partitioner.ts';

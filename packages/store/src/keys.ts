@@ -6,7 +6,7 @@
 export interface PartitionKeys {
   /** Hash: input topic -> next offset to apply (the offset fence). */
   fence: string;
-  /** Hash: customer id -> encoded state. */
+  /** Hash: customer id -> the customer's record `<version>|<packed history>|<encoded state>` (record.ts). */
   state: string;
   /** Stream: segment changes waiting for the relay. */
   outbox: string;
@@ -16,8 +16,6 @@ export interface PartitionKeys {
   counts: string;
   /** String: JSON RfmSummary of the partition's customers (quantile scoring mode). */
   rfmSummary: string;
-  /** Hash: customer id -> the customer's latest changes, packed (history.ts). */
-  history: string;
   /** Set of the members of one segment value. */
   members(dimension: string, value: string): string;
 }
@@ -31,7 +29,6 @@ export function partitionKeys(prefix: string, partition: number): PartitionKeys 
     timers: `${base}:timers`,
     counts: `${base}:counts`,
     rfmSummary: `${base}:rfm-summary`,
-    history: `${base}:history`,
     members: (dimension, value) => `${base}:seg:${dimension}:${value}`,
   };
 }

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ScriptRejectedError } from './errors.ts';
 import { prependHistory, recentChanges } from './history.ts';
 import { partitionKeys } from './keys.ts';
+import { parseStateRecord } from './record.ts';
 import {
   type BatchCommit,
   type OutboxEntry,
@@ -155,29 +156,54 @@ describe('recent-change history', () => {
     cause: { kind: 'event' as const, topic: 't', partition: 0, offset: String(n), eventId: `e${n}`, dueAt: null },
   });
 
-  it("replaces the customer's packed history and deletes it on request", async () => {
+  it("keeps the history in the customer's record: replaced with the state, kept without a new one, gone with the record", async () => {
     const keys = partitionKeys(uniqueName('t'), 5);
-    const batch = (packed: string | null): BatchCommit => ({
+    const batch = (version: number, history?: Array<[string, string | null]>, state: string | null = `S-${version + 1}`): BatchCommit => ({
       fence: { expected: {}, next: {} },
-      customers: [],
+      customers: [
+        { id: 'alice', version, state, dueAt: null },
+        { id: 'bob', version, state: `B-${version + 1}`, dueAt: null },
+      ],
       records: [],
       moves: [],
-      history: [{ customerId: 'alice', packed }],
+      ...(history === undefined ? {} : { history: history.map(([customerId, packed]) => ({ customerId, packed })) }),
     });
     const first = prependHistory(null, [change(1), change(2)], 3);
-    await commitBatch(redis, keys, batch(first));
-    const ctx = await readBatchContext(redis, keys, ['alice', 'bob'], true);
+    await commitBatch(redis, keys, batch(0, [['alice', first]]));
+    expect(await redis.hgetall(keys.state)).toEqual({ alice: `1|${first}|S-1`, bob: '1||B-1' });
+    const ctx = await readBatchContext(redis, keys, ['alice', 'bob', 'carol'], true);
+    expect(ctx.customers.get('alice')).toEqual({ version: 1, state: 'S-1' });
     expect(ctx.histories).toEqual(
       new Map([
         ['alice', first],
         ['bob', null],
+        ['carol', null],
       ]),
     );
-    await commitBatch(redis, keys, batch(prependHistory(first, [change(3), change(4)], 3)));
+    expect((await readBatchContext(redis, keys, ['alice'])).histories).toEqual(new Map());
+
+    // A commit without her history keeps it; a new one replaces it.
+    await commitBatch(redis, keys, batch(1));
+    expect(await redis.hget(keys.state, 'alice')).toBe(`2|${first}|S-2`);
+    await commitBatch(redis, keys, batch(2, [['alice', prependHistory(first, [change(3), change(4)], 3)]]));
     expect((await recentChanges(redis, keys, 'alice', 10)).map((e) => e.cause.offset)).toEqual(['4', '3', '2']);
     expect((await recentChanges(redis, keys, 'alice', 1))[0]).toMatchObject({ dimension: 'stage', to: 'new', cause: { offset: '4', eventId: 'e4' } });
-    await commitBatch(redis, keys, batch(null));
+    expect(parseStateRecord(await redis.hget(keys.state, 'alice'))).toEqual({ version: 3, state: 'S-3' });
+
+    // null clears it; a deleted record takes its history along.
+    await commitBatch(redis, keys, batch(3, [['alice', null]]));
+    expect(await redis.hget(keys.state, 'alice')).toBe('4||S-4');
+    await commitBatch(redis, keys, batch(4, [['alice', first]], null));
+    expect(await redis.hexists(keys.state, 'alice')).toBe(0);
     expect(await recentChanges(redis, keys, 'alice', 10)).toEqual([]);
-    expect(await redis.exists(keys.history)).toBe(0);
+  });
+
+  it('refuses, before writing anything, a history for a customer the batch does not write, or one that is not packed', async () => {
+    const keys = partitionKeys(uniqueName('t'), 6);
+    const orphan: BatchCommit = { ...firstBatch(), history: [{ customerId: 'carol', packed: prependHistory(null, [change(1)], 3) }] };
+    await expect(commitBatch(redis, keys, orphan)).rejects.toThrow(/history for carol/);
+    const forged: BatchCommit = { ...firstBatch(), history: [{ customerId: 'alice', packed: 'a|b' }] };
+    await expect(commitBatch(redis, keys, forged)).rejects.toThrow(/holds a '\|'/);
+    expect(await redis.exists(keys.state, keys.fence, keys.outbox)).toBe(0);
   });
 });

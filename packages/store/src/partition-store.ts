@@ -6,14 +6,8 @@ import type { Redis } from 'ioredis';
 import { checkReply } from './errors.ts';
 import type { Fence } from './fence.ts';
 import type { PartitionKeys } from './keys.ts';
+import { type StoredCustomer, parseCustomerRecord } from './record.ts';
 import { callScript } from './scripts.ts';
-
-export interface StoredCustomer {
-  /** 0 when the customer has no state yet. */
-  version: number;
-  /** The encoded state, or null. */
-  state: string | null;
-}
 
 export interface BatchContext {
   fence: Fence;
@@ -23,33 +17,22 @@ export interface BatchContext {
 }
 
 /**
- * A customer's record as commitBatch.lua writes it, `<version>|<encoded state>` (the version is
- * the compare-and-set guard); null (no record) is version 0 and no state.
+ * The fence and the records of `customerIds` (their states and, with `withHistory`, their
+ * histories: one field holds both), in one pipelined round trip.
  */
-export function parseStateRecord(raw: string | null): StoredCustomer {
-  if (raw === null) return { version: 0, state: null };
-  const bar = raw.indexOf('|');
-  const version = Number(raw.slice(0, bar));
-  if (bar < 1 || !Number.isInteger(version)) throw new Error(`corrupt customer state record (no version prefix): ${raw.slice(0, 40)}`);
-  return { version, state: raw.slice(bar + 1) };
-}
-
-/** The fence, the states of `customerIds` and (`withHistory`) their histories, in one pipelined round trip. */
 export async function readBatchContext(redis: Redis, keys: PartitionKeys, customerIds: readonly string[], withHistory = false): Promise<BatchContext> {
   const pipeline = redis.pipeline().hgetall(keys.fence);
-  const ask = customerIds.length > 0;
-  if (ask) pipeline.hmget(keys.state, ...customerIds);
-  if (ask && withHistory) pipeline.hmget(keys.history, ...customerIds);
+  if (customerIds.length > 0) pipeline.hmget(keys.state, ...customerIds);
   const replies = (await pipeline.exec()) ?? [];
   for (const [err] of replies) if (err) throw err;
   const fence = (replies[0]?.[1] ?? {}) as Fence;
   const raw = (replies[1]?.[1] ?? []) as Array<string | null>;
-  const packed = (replies[2]?.[1] ?? []) as Array<string | null>;
   const customers = new Map<string, StoredCustomer>();
   const histories = new Map<string, string | null>();
   customerIds.forEach((id, i) => {
-    customers.set(id, parseStateRecord(raw[i] ?? null));
-    if (withHistory) histories.set(id, packed[i] ?? null);
+    const { version, state, history } = parseCustomerRecord(raw[i] ?? null);
+    customers.set(id, { version, state });
+    if (withHistory) histories.set(id, history);
   });
   return { fence, customers, histories };
 }
@@ -73,7 +56,11 @@ export interface CustomerWrite {
   dueAt: number | null;
 }
 
-/** One customer's new packed history (history.ts prependHistory), or null to delete it. */
+/**
+ * One customer's new packed history (history.ts prependHistory), or null for none. It is kept
+ * in the customer's record, so the customer is one of the commit's `customers`; a customer
+ * whose state is deleted loses its history with it.
+ */
 export interface HistoryWrite {
   customerId: string;
   packed: string | null;
@@ -91,7 +78,7 @@ export interface BatchCommit {
   /** The encoded segment changes, appended to the outbox in this order. */
   records: OutboxRecord[];
   moves: IndexMove[];
-  /** Recent-change histories to replace (history.ts). */
+  /** Recent-change histories to replace (history.ts); the other customers keep theirs. */
   history?: HistoryWrite[];
 }
 
@@ -107,8 +94,28 @@ export interface CommitResult {
 export const countField = (dimension: string, value: string): string => `${dimension}:${value}`;
 
 /**
+ * The batch's customers as commitBatch.lua reads them, each with its new history (`h`) when the
+ * batch has one; without `h` the record keeps its own. Throws for a history of a customer the
+ * batch does not write, or one holding the record's delimiter '|' (prependHistory never does).
+ */
+function customerArgs(batch: BatchCommit): Array<{ id: string; v: number; s: string | null; due: string | null; h?: string | null }> {
+  const histories = new Map((batch.history ?? []).map((h) => [h.customerId, h.packed]));
+  const customers = batch.customers.map((c) => {
+    const due = c.dueAt === null ? null : String(c.dueAt);
+    const h = histories.get(c.id);
+    histories.delete(c.id);
+    if (h?.includes('|')) throw new Error(`commitBatch: the history of ${c.id} holds a '|': not one prependHistory packed`);
+    return h === undefined ? { id: c.id, v: c.version, s: c.state, due } : { id: c.id, v: c.version, s: c.state, due, h };
+  });
+  const [orphan] = histories.keys();
+  if (orphan !== undefined) throw new Error(`commitBatch: a history for ${orphan}, whose record the batch does not write`);
+  return customers;
+}
+
+/**
  * Commits a batch atomically. Throws ScriptRejectedError (STALE_FENCE, FENCE_REGRESSION,
  * STATE_CONFLICT) when the partition moved since it was read; then nothing was written.
+ * Throws a plain Error, before any I/O, for a history the batch cannot keep (customerArgs).
  */
 export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: BatchCommit): Promise<CommitResult> {
   const memberKeys: string[] = [];
@@ -117,7 +124,7 @@ export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: Batc
     let i = index.get(key);
     if (i === undefined) {
       memberKeys.push(key);
-      i = 6 + memberKeys.length; // KEYS[7..]
+      i = 5 + memberKeys.length; // KEYS[6..]
       index.set(key, i);
     }
     return i;
@@ -128,21 +135,10 @@ export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: Batc
     if (m.from !== null) members.push([keyIndex(m.dimension, m.from), 'rem', m.customerId, countField(m.dimension, m.from)]);
     if (m.to !== null) members.push([keyIndex(m.dimension, m.to), 'add', m.customerId, countField(m.dimension, m.to)]);
   }
-  const arg = {
-    fence: batch.fence,
-    customers: batch.customers.map((c) => ({ id: c.id, v: c.version, s: c.state, due: c.dueAt === null ? null : String(c.dueAt) })),
-    members,
-    history: (batch.history ?? []).map((h) => [h.customerId, h.packed]),
-  };
+  const arg = { fence: batch.fence, customers: customerArgs(batch), members };
   const args: Array<string | Buffer> = [JSON.stringify(arg)];
   for (const r of batch.records) args.push(r.key, r.value);
-  const reply = await callScript(
-    redis,
-    'commitBatch',
-    [keys.fence, keys.state, keys.outbox, keys.timers, keys.counts, keys.history, ...memberKeys],
-    args,
-    false,
-  );
+  const reply = await callScript(redis, 'commitBatch', [keys.fence, keys.state, keys.outbox, keys.timers, keys.counts, ...memberKeys], args, false);
   const [appended, backlog, lastId] = checkReply('commitBatch', reply, keys.state) as [number, number, string | null];
   return { appended, backlog, lastId: lastId ?? null };
 }

@@ -5,7 +5,6 @@
  */
 import { DIMENSIONS, type Dimension } from '@crm/contracts';
 import { EXPECTATION_GAPS, QUADRANTS, RFM_SEGMENTS, SATISFACTION_LEVELS, STAGES, TIERS } from '@crm/domain';
-import { partitionKeys } from '@crm/store';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -106,8 +105,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const { id } = parse(CustomerParams, request.params, 'path');
       const stored = await readCustomer(redis, prefix, partitions, id);
       if (stored === null) throw new ApiError('not_found', 'no such customer');
-      const history = await recentChanges(redis, partitionKeys(prefix, stored.partition), id);
-      return customerView(stored, config.domain, history);
+      return customerView(stored, config.domain, recentChanges(id, stored.history));
     },
 
     async getSegmentCounts(): Promise<SegmentCounts> {

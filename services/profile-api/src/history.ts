@@ -1,23 +1,19 @@
 /**
  * A customer's recent segment changes, newest first, as the segmenter keeps them in the
- * partition's history hash (CRM_HISTORY_LENGTH changes, see packages/store/src/history.ts).
- * An empty list means no change is kept for the customer (none yet, an erasure, or history
- * turned off with CRM_HISTORY_LENGTH=0).
+ * customer's record (CRM_HISTORY_LENGTH changes, see packages/store/src/history.ts). An empty
+ * list means no change is kept for the customer (none yet, an erasure, or history turned off
+ * with CRM_HISTORY_LENGTH=0).
  */
-import { type PartitionKeys, recentChanges as readHistory } from '@crm/store';
-import type { Redis } from 'ioredis';
+import { unpackHistory } from '@crm/store';
 import type { z } from 'zod';
 import type { RecentChange } from './schemas.ts';
 
 /** Most changes returned per customer. */
 export const RECENT_CHANGES = 20;
 
-export async function recentChanges(
-  redis: Redis,
-  keys: PartitionKeys,
-  customerId: string,
-  limit: number = RECENT_CHANGES,
-): Promise<Array<z.infer<typeof RecentChange>>> {
-  const entries = await readHistory(redis, keys, customerId, limit);
-  return entries.map((e) => e as z.infer<typeof RecentChange>);
+/** The changes of `packed` (readCustomer's history), at most `limit`. */
+export function recentChanges(customerId: string, packed: string | null, limit: number = RECENT_CHANGES): Array<z.infer<typeof RecentChange>> {
+  return unpackHistory(customerId, packed)
+    .slice(0, limit)
+    .map((e) => e as z.infer<typeof RecentChange>);
 }

@@ -5,7 +5,7 @@
  */
 import { DIMENSIONS, type Dimension } from '@crm/contracts';
 import { type CustomerState, type RfmCuts, decodeState } from '@crm/domain';
-import { globalKeys, partitionKeys, parseStateRecord, partitionFor } from '@crm/store';
+import { globalKeys, parseCustomerRecord, partitionFor, partitionKeys } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { type MemberCursor, START } from './cursor.ts';
 
@@ -15,6 +15,8 @@ export interface StoredCustomer {
   state: CustomerState;
   /** The quantile RFM cuts in force (quantile scoring mode), or null for the configured ones. */
   cuts: RfmCuts | null;
+  /** The customer's packed recent changes (kept in the same record as the state), or null. */
+  history: string | null;
 }
 
 /** Throws when a reply of a pipeline failed. */
@@ -26,17 +28,17 @@ function replies(raw: Array<[Error | null, unknown]> | null): unknown[] {
 }
 
 /**
- * The customer's stored state, or null when the customer is unknown. Throws StateDecodeError
- * when the stored record is corrupt.
+ * The customer's stored state and recent changes (one record), or null when the customer is
+ * unknown. Throws StateDecodeError when the stored state is corrupt.
  */
 export async function readCustomer(redis: Redis, prefix: string, partitions: number, customerId: string): Promise<StoredCustomer | null> {
   const partition = partitionFor(customerId, partitions);
   const keys = partitionKeys(prefix, partition);
   const [raw, cutsRaw] = replies(await redis.pipeline().hget(keys.state, customerId).get(globalKeys(prefix).rfmCuts).exec()) as [string | null, string | null];
   if (raw === null) return null;
-  const { version, state } = parseStateRecord(raw);
+  const { version, state, history } = parseCustomerRecord(raw);
   const cuts = cutsRaw === null ? null : (JSON.parse(cutsRaw) as { cuts: RfmCuts }).cuts;
-  return { partition, version, state: decodeState(state as string), cuts };
+  return { partition, version, state: decodeState(state as string), cuts, history };
 }
 
 /** Member counts per `<dimension>:<value>` field, summed over every partition's counts hash. */

@@ -4,7 +4,7 @@
  */
 import type { InputEvent } from '@crm/contracts';
 import { DAY_MS, decodeState, describe as describeState, evaluate, mergeRfmSummaries, quantileCuts, rescore, summarizeRfm } from '@crm/domain';
-import { globalKeys, partitionKeys } from '@crm/store';
+import { globalKeys, parseStateRecord, partitionKeys } from '@crm/store';
 import { waitFor } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixture, readChanges } from './testing/harness.ts';
@@ -66,7 +66,7 @@ describe('quantile scoring mode', () => {
     // Merging partition summaries equals summarizing everyone at once.
     const states = (await Promise.all([0, 1].map((p) => redis.hvals(partitionKeys(config.keyPrefix, p).state))))
       .flat()
-      .map((raw) => decodeState(raw.slice(raw.indexOf('|') + 1)));
+      .map((raw) => decodeState(parseStateRecord(raw).state as string));
     expect(states).toHaveLength(40);
     const domain = { ...config.domain, rfm: { ...config.domain.rfm, cuts: segmenter.cuts() } };
     // (The service summarizes each customer as of now, as this does: recency counts from now.)
@@ -76,7 +76,7 @@ describe('quantile scoring mode', () => {
     // Every customer is settled under the new cuts: re-scoring again would change nothing.
     const fresh = (await Promise.all([0, 1].map((p) => redis.hvals(partitionKeys(config.keyPrefix, p).state))))
       .flat()
-      .map((raw) => decodeState(raw.slice(raw.indexOf('|') + 1)));
+      .map((raw) => decodeState(parseStateRecord(raw).state as string));
     for (const s of fresh) expect(rescore(s, domain).changes, s.customerId).toEqual([]);
     const scores = new Set(fresh.map((s) => describeState(s, domain).f));
     expect(scores.size).toBeGreaterThanOrEqual(4);

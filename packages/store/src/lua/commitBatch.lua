@@ -6,18 +6,18 @@
   partition exactly as it was.
 
   KEYS[1]  fence hash     topic -> next offset to apply         e.g. crm:{3}:fence
-  KEYS[2]  state hash     customer id -> "<version>|<state>"    e.g. crm:{3}:state
+  KEYS[2]  state hash     customer id -> "<version>|<packed history>|<state>" (record.ts; the
+                          history holds no '|')                 e.g. crm:{3}:state
   KEYS[3]  outbox stream  one entry per commit (per RECORDS_PER_ENTRY records): fields k (record key,
                           the customer id) and v (record value), repeated, in emission order
   KEYS[4]  timers zset    customer id scored by next due instant (ms)
   KEYS[5]  counts hash    "<dimension>:<value>" -> members
-  KEYS[6]  history hash   customer id -> packed recent changes (history.ts)
-  KEYS[7..] member sets, referenced by position from ARGV's "members"
+  KEYS[6..] member sets, referenced by position from ARGV's "members"
   ARGV[1]  JSON {
              "fence":     {"expected": {topic: offset|null}, "next": {topic: offset}},
-             "customers": [{"id": id, "v": version read (0 = absent), "s": new state | null (delete), "due": ms-string | null}],
-             "members":   [[key index (7..), "add" | "rem", customer id, counts field], ...],
-             "history":   [[customer id, packed history | null (delete)], ...]
+             "customers": [{"id": id, "v": version read (0 = absent), "s": new state | null (delete the record),
+                            "due": ms-string | null, "h": new packed history | null (none); absent: keep the stored one}],
+             "members":   [[key index (6..), "add" | "rem", customer id, counts field], ...]
            }
            A member set's count moves only when the set really changed, so counts always
            equal the sets' cardinalities; each count field is written once per commit.
@@ -30,7 +30,7 @@
           -2   FENCE_REGRESSION: a next offset is not beyond the expected one
           -3   STATE_CONFLICT: a customer's version is not the one the caller read
 ]]
-local fenceKey, stateKey, outboxKey, timersKey, countsKey, historyKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local fenceKey, stateKey, outboxKey, timersKey, countsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local arg = cjson.decode(ARGV[1])
 
 --- @include "checkFence"
@@ -41,17 +41,19 @@ for topic, nextOffset in pairs(arg.fence.next) do
   if expected ~= nil and expected ~= cjson.null and tonumber(nextOffset) < tonumber(expected) then return -2 end
 end
 
-local function versionOf(value)
-  if not value then return 0 end
-  return tonumber(string.match(value, '^(%d+)|'))
+-- A record's version and packed history ('' when none, or no record).
+local function parseRecord(value)
+  if not value then return 0, '' end
+  local version, history = string.match(value, '^(%d+)|([^|]*)|')
+  return tonumber(version), history
 end
 
 local customers = arg.customers
-local current = {}
+local versions, histories = {}, {}
 for i, c in ipairs(customers) do
-  local v = versionOf(redis.call('HGET', stateKey, c.id))
+  local v, h = parseRecord(redis.call('HGET', stateKey, c.id))
   if v ~= c.v then return -3 end
-  current[i] = v
+  versions[i], histories[i] = v, h
 end
 
 for topic, nextOffset in pairs(arg.fence.next) do
@@ -61,7 +63,9 @@ for i, c in ipairs(customers) do
   if c.s == cjson.null then
     redis.call('HDEL', stateKey, c.id)
   else
-    redis.call('HSET', stateKey, c.id, (current[i] + 1) .. '|' .. c.s)
+    local h = histories[i]
+    if c.h == cjson.null then h = '' elseif c.h ~= nil then h = c.h end
+    redis.call('HSET', stateKey, c.id, (versions[i] + 1) .. '|' .. h .. '|' .. c.s)
   end
   if c.due == cjson.null then
     redis.call('ZREM', timersKey, c.id)
@@ -100,12 +104,5 @@ for _, m in ipairs(arg.members) do
 end
 for _, field in ipairs(touched) do
   if delta[field] ~= 0 and redis.call('HINCRBY', countsKey, field, delta[field]) <= 0 then redis.call('HDEL', countsKey, field) end
-end
-for _, h in ipairs(arg.history) do
-  if h[2] == cjson.null then
-    redis.call('HDEL', historyKey, h[1])
-  else
-    redis.call('HSET', historyKey, h[1], h[2])
-  end
 end
 return {(#ARGV - 1) / 2, backlog, lastId}
