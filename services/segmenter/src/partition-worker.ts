@@ -97,6 +97,22 @@ interface Decoded {
   event: InputEvent;
 }
 
+interface Invalid {
+  message: KafkaMessage;
+  error: DecodeError;
+}
+
+/** Consumed records of one input topic of the partition, in offset order. */
+export interface BatchPart {
+  topic: string;
+  messages: readonly KafkaMessage[];
+}
+
+interface DecodedPart extends BatchPart {
+  valid: Decoded[];
+  invalid: Invalid[];
+}
+
 /** A commit's outcome and the records it appended to the outbox, for the relay to produce from memory. */
 interface Committed {
   result: CommitResult;
@@ -171,28 +187,32 @@ export class PartitionWorker {
   }
 
   /**
-   * Applies one consumed batch of `topic` (partition p). Returns once state, changes and
-   * timers are durable in Redis and the outbox is relayed; the caller then resolves offsets.
+   * Applies consumed records of partition p, of one or more input topics (each part in offset
+   * order), in one read and one atomic commit. Returns once state, changes and timers are
+   * durable in Redis and the outbox is relayed; the caller then commits the offsets.
    */
-  processBatch(topic: string, messages: readonly KafkaMessage[]): Promise<void> {
+  processBatch(parts: readonly BatchPart[]): Promise<void> {
     return this.lock.run(async () => {
-      if (messages.length === 0) return;
       const started = performance.now();
-      const decoded = await this.decode(topic, messages);
-      const committed = await this.applyAndCommit(topic, messages, decoded);
+      const decoded: DecodedPart[] = [];
+      let records = 0;
+      for (const part of parts) {
+        if (part.messages.length === 0) continue;
+        decoded.push({ ...part, ...(await this.decode(part.topic, part.messages)) });
+        records += part.messages.length;
+      }
+      if (records === 0) return;
+      const committed = await this.applyAndCommit(decoded);
       await this.relayCommitted(committed);
-      this.deps.metrics.batchSize.observe(messages.length);
+      this.deps.metrics.batchSize.observe(records);
       this.deps.metrics.batchDuration.observe((performance.now() - started) / 1000);
     });
   }
 
-  private async decode(
-    topic: string,
-    messages: readonly KafkaMessage[],
-  ): Promise<{ valid: Decoded[]; invalid: Array<{ message: KafkaMessage; error: DecodeError }> }> {
+  private async decode(topic: string, messages: readonly KafkaMessage[]): Promise<{ valid: Decoded[]; invalid: Invalid[] }> {
     const canonical = this.deps.canonical(topic);
     const valid: Decoded[] = [];
-    const invalid: Array<{ message: KafkaMessage; error: DecodeError }> = [];
+    const invalid: Invalid[] = [];
     for (const message of messages) {
       const res = await decodeInput(canonical, message.value, this.deps.registry);
       if (!res.ok) {
@@ -217,41 +237,48 @@ export class PartitionWorker {
     return { valid, invalid };
   }
 
-  private async applyAndCommit(
-    topic: string,
-    messages: readonly KafkaMessage[],
-    { valid, invalid }: { valid: Decoded[]; invalid: Array<{ message: KafkaMessage; error: DecodeError }> },
-  ): Promise<Committed | null> {
+  private async applyAndCommit(parts: readonly DecodedPart[]): Promise<Committed | null> {
     const { metrics } = this.deps;
-    const lastOffset = (messages[messages.length - 1] as KafkaMessage).offset;
-    const nextOffset = (BigInt(lastOffset) + 1n).toString();
-    const customerIds = [...new Set(valid.map((d) => d.event.subject))];
+    const customerIds = [...new Set(parts.flatMap((p) => p.valid.map((d) => d.event.subject)))];
     let deadLettered = false;
 
-    return this.retryingConflicts(topic, async () => {
+    return this.retryingConflicts(parts.map((p) => p.topic).join(','), async () => {
       const ctx = await readBatchContext(this.deps.redis, this.keys, customerIds, this.keepsHistory);
-      const fence = ctx.fence[topic];
-      const fresh = (offset: string) => fence === undefined || BigInt(offset) >= BigInt(fence);
-      if (fence !== undefined && BigInt(fence) >= BigInt(nextOffset)) {
-        // Redelivery of a batch already applied (crash before the offset commit, rebalance).
-        metrics.eventsConsumed.inc({ topic, outcome: 'already_applied' }, messages.length);
-        return null;
+      const expected: Record<string, string | null> = {};
+      const next: Record<string, string> = {};
+      const toApply: Array<{ topic: string; events: Decoded[] }> = [];
+      const dead: Array<{ topic: string; failures: Invalid[] }> = [];
+      for (const { topic, messages, valid, invalid } of parts) {
+        const fence = ctx.fence[topic];
+        const nextOffset = (BigInt((messages[messages.length - 1] as KafkaMessage).offset) + 1n).toString();
+        if (fence !== undefined && BigInt(fence) >= BigInt(nextOffset)) {
+          // Redelivery of records already applied (crash before the offset commit, rebalance).
+          metrics.eventsConsumed.inc({ topic, outcome: 'already_applied' }, messages.length);
+          continue;
+        }
+        const fresh = (offset: string) => fence === undefined || BigInt(offset) >= BigInt(fence);
+        expected[topic] = fence ?? null;
+        next[topic] = nextOffset;
+        toApply.push({ topic, events: valid.filter((d) => fresh(d.offset)) });
+        dead.push({ topic, failures: invalid.filter((i) => fresh(i.message.offset)) });
       }
+      if (toApply.length === 0) return null;
       if (!deadLettered) {
-        await this.deadLetter(
-          topic,
-          invalid.filter((i) => fresh(i.message.offset)),
-        );
+        for (const { topic, failures } of dead) await this.deadLetter(topic, failures);
         deadLettered = true;
       }
-      const toApply = valid.filter((d) => fresh(d.offset));
-      const { writes, changes, outcomes, erased } = this.applyEvents(topic, ctx, toApply);
-      const committed = await this.commit({ expected: { [topic]: fence ?? null }, next: { [topic]: nextOffset } }, ctx, writes, changes, erased);
+      const { writes, changes, outcomes, erased } = this.applyEvents(ctx, toApply);
+      const committed = await this.commit({ expected, next }, ctx, writes, changes, erased);
       // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
-      for (const [outcome, n] of outcomes) metrics.eventsConsumed.inc({ topic, outcome }, n);
-      for (const d of toApply) {
-        const t = Date.parse(d.event.time);
-        if (t > this.streamTime) this.streamTime = t;
+      for (const [key, n] of outcomes) {
+        const [topic, outcome] = key.split('\u0000') as [string, ApplyOutcome];
+        metrics.eventsConsumed.inc({ topic, outcome }, n);
+      }
+      for (const { events } of toApply) {
+        for (const d of events) {
+          const t = Date.parse(d.event.time);
+          if (t > this.streamTime) this.streamTime = t;
+        }
       }
       return committed;
     });
@@ -262,14 +289,14 @@ export class PartitionWorker {
    * because the partition moved since it was read (STALE_FENCE, STATE_CONFLICT); gives up after
    * MAX_COMMIT_ATTEMPTS and lets the caller's batch be redelivered.
    */
-  private async retryingConflicts<T>(topic: string | null, attempt: () => Promise<T>): Promise<T> {
+  private async retryingConflicts<T>(topics: string | null, attempt: () => Promise<T>): Promise<T> {
     for (let n = 1; ; n++) {
       try {
         return await attempt();
       } catch (err) {
         if (!(err instanceof ScriptRejectedError) || n >= MAX_COMMIT_ATTEMPTS) throw err;
         this.deps.metrics.commitConflicts.inc({ code: err.code });
-        this.log.warn({ err, attempt: n, topic }, 'commit refused; re-reading the partition');
+        this.log.warn({ err, attempt: n, topics }, 'commit refused; re-reading the partition');
       }
     }
   }
@@ -301,28 +328,31 @@ export class PartitionWorker {
     return { result, records };
   }
 
-  /** Pure part of a batch: fold the events into the customers' states. */
+  /** Pure part of a batch: fold the events into the customers' states (topics in turn: the domain is order-independent). */
   private applyEvents(
-    topic: string,
     ctx: BatchContext,
-    events: readonly Decoded[],
-  ): { writes: CustomerWrite[]; changes: SegmentChange[]; outcomes: Map<ApplyOutcome, number>; erased: Map<string, number> } {
+    parts: ReadonlyArray<{ topic: string; events: readonly Decoded[] }>,
+  ): { writes: CustomerWrite[]; changes: SegmentChange[]; outcomes: Map<string, number>; erased: Map<string, number> } {
     const domain = this.deps.domain();
     const states = new Map<string, CustomerState | null>();
     const changes: SegmentChange[] = [];
-    const outcomes = new Map<ApplyOutcome, number>();
+    /** "<topic>\0<outcome>" -> events. */
+    const outcomes = new Map<string, number>();
     /** Customer -> how many of `changes` came before (and with) their applied erasure. */
     const erased = new Map<string, number>();
-    for (const { offset, event } of events) {
-      const id = event.subject;
-      if (!states.has(id)) states.set(id, decodeStored(ctx, id));
-      const res = apply(states.get(id) ?? null, event, domain, { topic, partition: this.partition, offset });
-      states.set(id, res.state);
-      for (const c of res.changes) changes.push(c);
-      // The customer's recent history goes with the erasure (its exits included); what
-      // follows it starts a new history. The changes themselves are all emitted.
-      if (event.type === 'customer.erasure.requested' && res.outcome === 'applied') erased.set(id, changes.length);
-      outcomes.set(res.outcome, (outcomes.get(res.outcome) ?? 0) + 1);
+    for (const { topic, events } of parts) {
+      for (const { offset, event } of events) {
+        const id = event.subject;
+        if (!states.has(id)) states.set(id, decodeStored(ctx, id));
+        const res = apply(states.get(id) ?? null, event, domain, { topic, partition: this.partition, offset });
+        states.set(id, res.state);
+        for (const c of res.changes) changes.push(c);
+        // The customer's recent history goes with the erasure (its exits included); what
+        // follows it starts a new history. The changes themselves are all emitted.
+        if (event.type === 'customer.erasure.requested' && res.outcome === 'applied') erased.set(id, changes.length);
+        const key = `${topic}\u0000${res.outcome}`;
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+      }
     }
     const writes = [...states].map(([id, state]) => this.write(ctx, id, state));
     return { writes, changes, outcomes, erased };
@@ -335,7 +365,7 @@ export class PartitionWorker {
     return { id, version, state: encodeState(state), dueAt: due };
   }
 
-  private async deadLetter(topic: string, failures: Array<{ message: KafkaMessage; error: DecodeError }>): Promise<void> {
+  private async deadLetter(topic: string, failures: readonly Invalid[]): Promise<void> {
     if (failures.length === 0) return;
     const time = new Date().toISOString();
     const messages = await Promise.all(
@@ -460,7 +490,10 @@ export class PartitionWorker {
     const { lastId } = committed.result;
     if (lastId === null) return;
     await this.send(committed.records);
-    await ackOutbox(this.deps.redis, this.keys, lastId);
+    // Not awaited: the trim goes out on the same connection ahead of this partition's next
+    // command, so the next commit already counts the outbox without these records. Should it
+    // fail, they stay and are relayed again (same ids).
+    ackOutbox(this.deps.redis, this.keys, lastId).catch((err: unknown) => this.log.warn({ err }, 'outbox trim failed; relayed again later'));
     this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
   }
 

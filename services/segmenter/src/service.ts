@@ -67,7 +67,7 @@ export class Segmenter {
       consumer: this.consumer,
       metrics: this.metrics,
       log,
-      process: (p, topic, messages) => this.worker(p).processBatch(topic, messages),
+      process: (p, parts) => this.worker(p).processBatch(parts),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
     });
     this.inputTopics = [config.topics.orders, config.topics.interactions, config.topics.profiles];
