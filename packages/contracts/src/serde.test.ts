@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avsc from 'avsc';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { avroType, SCHEMA_DIR } from './avro.ts';
 import { DecodeError, EncodeError, RegistryError } from './errors.ts';
-import type { OrderEvent, SegmentChangeEvent } from './events.ts';
+import type { DeadLetterEvent, OrderEvent, SegmentChangeEvent } from './events.ts';
 import { registerSchemas, type RegistryClient } from './registry.ts';
-import { decodeInput, type DecodeResult, encodeOutput } from './serde.ts';
-import { encodeWireFormat, FakeHttpError, MemoryRegistry } from './testing.ts';
+import { decodeInput, type DecodeResult, encodeOutput, encodeOutputs } from './serde.ts';
+import { encodeWireFormat, eventArb, FakeHttpError, MemoryRegistry, topicEventArb } from './testing.ts';
 import type { Topic } from './topics.ts';
 
 const ORDERS = 'commerce.orders.v1';
@@ -346,5 +347,68 @@ describe('encodeOutput', () => {
     const error = await encodeOutput('crm.segment-changes.v1', broken).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EncodeError);
     expect(error).toMatchObject({ field: 'data.reason', retriable: false });
+  });
+});
+
+describe('encodeOutput and encodeOutputs: the bytes of avsc toBuffer behind the wire header', () => {
+  /** What encodeOutput wrote before it encoded into a reused buffer: the reference bytes. */
+  const reference = (topic: Topic, event: unknown): Buffer => encodeWireFormat(ids[topic], avroType(topic).toBuffer(event));
+
+  it('encodes every valid event of every topic to the same bytes, checked or not', async () => {
+    await fc.assert(
+      fc.asyncProperty(topicEventArb, async ({ topic, event }) => {
+        const expected = reference(topic, event);
+        expect(await encodeOutput(topic, event, registry)).toEqual(expected);
+        expect(await encodeOutput(topic, event, registry, { checked: true })).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encodes a batch as one encodeOutput per event, in order, each value its own bytes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(eventArb('crm.segment-changes.v1'), { maxLength: 30 }), fc.boolean(), async (events, checked) => {
+        const values = await encodeOutputs('crm.segment-changes.v1', events, registry, { checked });
+        expect(values).toEqual(events.map((e) => reference('crm.segment-changes.v1', e)));
+        const json = await encodeOutputs('crm.segment-changes.v1', events, undefined, { checked });
+        expect(json).toEqual(await Promise.all(events.map((e) => encodeOutput('crm.segment-changes.v1', e))));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('values larger than the reused buffer come out whole', async () => {
+    const big = Buffer.alloc(100_000, 7).toString('base64');
+    const event: DeadLetterEvent = {
+      specversion: '1.0',
+      id: 'dl-1',
+      source: 'urn:crm:test',
+      type: 'crm.dead-lettered',
+      time: '2026-01-31T12:00:00Z',
+      subject: 'unknown',
+      data: {
+        topic: ORDERS,
+        partition: 0,
+        offset: '1',
+        keyBase64: null,
+        valueBase64: big,
+        headers: [],
+        reason: 'avro_invalid',
+        field: null,
+        message: 'm',
+        recordTimestamp: null,
+      },
+    };
+    const dead = await encodeOutput('crm.dead-letter.v1', event, registry);
+    expect(dead.length).toBeGreaterThan(big.length);
+    expect(await decodeInput('crm.dead-letter.v1', dead, registry)).toMatchObject({ ok: true, event: { data: { valueBase64: big } } });
+    // And the next small value is right after the buffer grew.
+    expect(await encodeOutput('crm.segment-changes.v1', change, registry)).toEqual(reference('crm.segment-changes.v1', change));
+  });
+
+  it('a batch with an event that breaks the contract throws EncodeError, like encodeOutput', async () => {
+    const broken = { ...change, data: { ...change.data, reason: '' } };
+    await expect(encodeOutputs('crm.segment-changes.v1', [change, broken], registry)).rejects.toBeInstanceOf(EncodeError);
+    expect(await encodeOutputs('crm.segment-changes.v1', [], registry)).toEqual([]);
   });
 });

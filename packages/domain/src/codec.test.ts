@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CustomerStateSchema, decodeState, encodeState, satisfiesSchema, splitOn } from './codec.ts';
+import { CustomerStateSchema, decodeQuickly, decodeState, decodeStateSlowly, encodeState, satisfiesSchema, splitOn } from './codec.ts';
 import { parseDomainConfig } from './config.ts';
 import { apply, evaluate } from './engine.ts';
 import { StateDecodeError } from './errors.ts';
@@ -166,6 +166,115 @@ describe('state codec internals', () => {
       return change === null ? s : { ...s, ...change };
     })
     .filter((s): s is CustomerState => s !== null);
+
+  /** What decodeStateSlowly makes of `encoded`: the state, or the message it throws. */
+  const slowly = (encoded: string): CustomerState | string => {
+    try {
+      return decodeStateSlowly(encoded);
+    } catch (err) {
+      expect(err).toBeInstanceOf(StateDecodeError);
+      return (err as Error).message;
+    }
+  };
+
+  /** Encodings of the states apply and evaluate build, and of states with values at (or past) their edges. */
+  const encodedArb = fc.oneof(
+    logArb.chain((log) =>
+      fc.integer({ min: 0, max: 400 * 86_400_000 }).map((later) => {
+        let s: CustomerState | null = null;
+        for (const e of log) s = apply(s, e, config).state;
+        return s === null ? '1|0|------||||||x' : encodeState(evaluate(s, s.asOf + later, config).state);
+      }),
+    ),
+    nearValid.map(encodeState),
+  );
+
+  it('decodes every encoding in one pass, to the state decodeStateSlowly gives', () => {
+    fc.assert(
+      fc.property(encodedArb, (encoded) => {
+        const expected = slowly(encoded);
+        const quick = decodeQuickly(encoded);
+        // The one pass reads all that encodeState writes; what the schema refuses it leaves to decodeStateSlowly.
+        if (typeof expected === 'string') expect(quick).toBeNull();
+        else expect(quick).toStrictEqual(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  /**
+   * Field-level edits of encodings: a field emptied or given another value, or a field
+   * added after one (numbers of any length, a char no field has), so that a field is present
+   * without the one it goes with, or missing where it is required.
+   */
+  const editedArb = fc
+    .tuple(
+      encodedArb,
+      fc.array(
+        fc.record({
+          at: fc.nat(),
+          add: fc.boolean(),
+          value: fc.constantFrom('', '0', '1', '2', '00', '01', 'zz', 'zzzzzzzzzz', '2gosa7pa2gv', 'zzzzzzzzzzz', 'abcdefg', 'A'),
+        }),
+        { minLength: 1, maxLength: 2 },
+      ),
+    )
+    .map(([encoded, edits]) => {
+      // Fields and the separators between them, alternating (the version and asOf stay).
+      const parts = encoded.split(/([,;:|])/);
+      for (const e of edits) {
+        const i = 4 + 2 * (e.at % Math.max(1, Math.floor((parts.length - 4) / 2)));
+        if (i >= parts.length) continue;
+        if (e.add) parts.splice(i + 1, 0, ',', e.value);
+        else parts[i] = e.value;
+      }
+      return parts.join('');
+    });
+
+  it('leaves to decodeStateSlowly whatever it would decode differently: edited fields', () => {
+    let quick = 0;
+    fc.assert(
+      fc.property(editedArb, (s) => {
+        const expected = slowly(s);
+        const state = decodeQuickly(s);
+        if (state !== null) {
+          quick++;
+          expect(state).toStrictEqual(expected);
+        }
+        if (typeof expected === 'string') expect(() => decodeState(s)).toThrow(expected);
+        else expect(decodeState(s)).toStrictEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
+    // About a tenth of the edits keep a valid state: the one pass must read those.
+    expect(quick).toBeGreaterThan(150);
+  });
+
+  it('leaves to decodeStateSlowly whatever it would decode differently: mutated encodings', () => {
+    const alphabet = [...'0123456789az-,;:|', 'A', ' ', '.', '\u00e9', '\ud83d\ude00'];
+    const mutation = fc.record({ at: fc.nat(), kind: fc.constantFrom('insert', 'delete', 'replace'), char: fc.constantFrom(...alphabet) });
+    let quick = 0;
+    fc.assert(
+      fc.property(encodedArb, fc.array(mutation, { minLength: 1, maxLength: 3 }), (encoded, mutations) => {
+        let s = encoded;
+        for (const m of mutations) {
+          const i = m.at % (s.length + 1);
+          s = m.kind === 'insert' ? s.slice(0, i) + m.char + s.slice(i) : s.slice(0, i) + (m.kind === 'replace' ? m.char : '') + s.slice(i + 1);
+        }
+        const expected = slowly(s);
+        const state = decodeQuickly(s);
+        if (state !== null) {
+          quick++;
+          expect(state).toStrictEqual(expected);
+        }
+        if (typeof expected === 'string') expect(() => decodeState(s)).toThrow(expected);
+        else expect(decodeState(s)).toStrictEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
+    // Many mutations (a changed digit) still decode: the one pass must read them.
+    expect(quick).toBeGreaterThan(300);
+  });
 
   it('checks values exactly like CustomerStateSchema (the decoder trusts it and asks zod only on failure)', () => {
     let accepted = 0;

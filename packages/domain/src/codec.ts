@@ -229,11 +229,221 @@ function opt(s: string | undefined, what: string): number | null {
   return s === undefined || s === '' ? null : num(s, what);
 }
 
+// ------------------------------------------------------------------ decode in one pass
+
+/*
+ * decodeQuickly reads what encodeState writes in one pass, numbers straight from the char
+ * codes, without the splits and substrings of decodeStateSlowly: the timer path decodes
+ * every due customer, and splitting was most of decoding. Whatever it does not expect,
+ * including input decodeStateSlowly accepts by ignoring a part of it, it leaves to
+ * decodeStateSlowly by returning null. So it returns a state only where decodeStateSlowly
+ * returns the same one (codec.test.ts checks it on encodings and their mutations).
+ */
+
+/** The string decodeQuickly reads, and its cursor. Module state: decoding is synchronous. */
+let src = '';
+let at = 0;
+const BAR = 124; // '|'
+const COMMA = 44; // ','
+const SEMICOLON = 59; // ';'
+const COLON = 58; // ':'
+const DASH = 45; // '-'
+const ONE = 49; // '1'
+/** field(): the field is empty (the cursor on what follows it). Numbers are >= 0. */
+const EMPTY = -1;
+/** field(): more digits than a number has (MAX_NUM_DIGITS). */
+const BAIL = -2;
+
+/** The value of a base-36 digit's char code, or -1. */
+function digitOf(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 122 ? c - 87 : -1; // '0'-'9', 'a'-'z'
+}
+
+/** Digits of the last field(). */
+let fieldLength = 0;
+
+/** The base-36 number at the cursor, which moves past its digits, as num reads it: EMPTY without digits, BAIL for too many. */
+function field(): number {
+  const start = at;
+  let n = 0;
+  for (; at < src.length; at++) {
+    const d = digitOf(src.charCodeAt(at));
+    if (d < 0) break;
+    n = n * 36 + d;
+  }
+  fieldLength = at - start;
+  if (fieldLength === 0) return EMPTY;
+  if (fieldLength <= EXACT_NUM_DIGITS) return n;
+  return fieldLength === MAX_NUM_DIGITS ? Number.parseInt(src.slice(start, at), 36) : BAIL;
+}
+
+/** Moves past `c` when the cursor is on it. */
+function skip(c: number): boolean {
+  if (src.charCodeAt(at) !== c) return false;
+  at++;
+  return true;
+}
+
+/** The characters from the cursor up to the next separator (',', ';', ':' or '|') or the end; the cursor moves there. */
+function token(): string {
+  const start = at;
+  for (; at < src.length; at++) {
+    const c = src.charCodeAt(at);
+    if (c === COMMA || c === SEMICOLON || c === COLON || c === BAR) break;
+  }
+  return src.slice(start, at);
+}
+
+/** Fields read by fields(): numbers or EMPTY. */
+const got = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+/** Digits of the fourth field fields() read (0 when it read fewer): the profile's consent value is one char. */
+let consentValueLength = 0;
+
+/**
+ * Reads up to `n` comma-separated numbers into `got` (the missing ones EMPTY), leaving the
+ * cursor after the last one read (on whatever follows: the caller checks it). False for a
+ * number decodeQuickly does not read.
+ */
+function fields(n: number): boolean {
+  for (let i = 0; i < n; i++) got[i] = EMPTY;
+  consentValueLength = 0;
+  for (let i = 0; i < n; i++) {
+    const f = field();
+    if (f === BAIL) return false;
+    got[i] = f;
+    if (i === 3) consentValueLength = fieldLength;
+    if (i + 1 === n || !skip(COMMA)) return true;
+  }
+  return true;
+}
+
+/** The value of a membership code char at the cursor (which moves past it): null for '-', undefined for no value. */
+function membership(vocabulary: readonly string[]): string | null | undefined {
+  const c = src.charCodeAt(at++);
+  if (c === DASH) return null;
+  const d = digitOf(c);
+  return d < 0 ? undefined : vocabulary[d];
+}
+
+/** At the end of a record of a list: ';' (another follows) or '|' (the list's end). */
+const atRecordEnd = (): boolean => src.charCodeAt(at) === SEMICOLON || src.charCodeAt(at) === BAR;
+
+/** decodeState's result for what encodeState writes, or null to leave the input to decodeStateSlowly. */
+export function decodeQuickly(encoded: string): CustomerState | null {
+  src = encoded;
+  at = 0;
+  if (src.charCodeAt(0) !== ONE || src.charCodeAt(1) !== BAR) return null; // version 1
+  at = 2;
+  const asOf = field();
+  if (asOf < 0 || !skip(BAR)) return null;
+  const asOfSec = Math.floor(asOf / SECOND_MS);
+  const abs = (r: number): number | null => (r === EMPTY ? null : (asOfSec - r) * SECOND_MS);
+
+  if (at + MEMBERSHIP_FIELDS.length > src.length) return null;
+  const rfmSegment = membership(RFM_SEGMENTS);
+  const stage = membership(STAGES);
+  const tier = membership(TIERS);
+  const satisfaction = membership(SATISFACTION_LEVELS);
+  const expectationGap = membership(EXPECTATION_GAPS);
+  const quadrant = membership(QUADRANTS);
+  if (rfmSegment === undefined || stage === undefined || tier === undefined) return null;
+  if (satisfaction === undefined || expectationGap === undefined || quadrant === undefined) return null;
+  const custom: string[] = [];
+  if (skip(COLON)) {
+    do custom.push(token());
+    while (skip(COMMA));
+  }
+  if (!skip(BAR)) return null;
+
+  // registeredAt, consent t h value, nps t h value, seenAt, erasedAt.
+  if (!fields(9) || !skip(BAR)) return null;
+  const [registered = EMPTY, ct = EMPTY, ch = EMPTY, cv = EMPTY, nt = EMPTY, nh = EMPTY, nv = EMPTY, seen = EMPTY, erased = EMPTY] = got;
+  // Like decodeStateSlowly, a latest value without its time is none, whatever follows the time.
+  if (ct !== EMPTY && (ch === EMPTY || consentValueLength !== 1 || cv > 1)) return null;
+  if (nt !== EMPTY && (nh === EMPTY || nv === EMPTY)) return null;
+
+  let past: PastOrders | null = null;
+  if (!skip(BAR)) {
+    if (!fields(4) || !skip(BAR)) return null;
+    const [count = EMPTY, netMinor = EMPTY, first = EMPTY, last = EMPTY] = got;
+    if (count === EMPTY || netMinor === EMPTY || first === EMPTY || last === EMPTY) return null;
+    past = { count, netMinor, first: (asOfSec - first) * SECOND_MS, last: (asOfSec - last) * SECOND_MS };
+  }
+
+  const orders: OrderRecord[] = [];
+  if (!skip(BAR)) {
+    do {
+      const key = token();
+      if (skip(COMMA)) {
+        if (!fields(6)) return null;
+      } else for (let i = 0; i < 6; i++) got[i] = EMPTY;
+      if (!atRecordEnd()) return null;
+      const [t = EMPTY, h = EMPTY, amountMinor = EMPTY, rt = EMPTY, refunded = EMPTY, cancelled = EMPTY] = got;
+      if ((t !== EMPTY && (h === EMPTY || amountMinor === EMPTY)) || (rt !== EMPTY && refunded === EMPTY)) return null;
+      orders.push({
+        key,
+        completed: t === EMPTY ? null : { t: (asOfSec - t) * SECOND_MS, h, amountMinor },
+        refund: rt === EMPTY ? null : { t: (asOfSec - rt) * SECOND_MS, amountMinor: refunded },
+        cancelledAt: abs(cancelled),
+      });
+    } while (skip(SEMICOLON));
+    if (!skip(BAR)) return null;
+  }
+
+  const interactions: InteractionRecord[] = [];
+  if (!skip(BAR)) {
+    do {
+      const key = token();
+      if (!skip(COMMA) || !fields(3)) return null;
+      const [t = EMPTY, h = EMPTY, code = EMPTY] = got;
+      if (t === EMPTY || h === EMPTY || code === EMPTY || code > 23) return null;
+      const caseKey = skip(COMMA) ? token() : '';
+      if (!atRecordEnd()) return null;
+      const csat = Math.floor(code / 4);
+      interactions.push({
+        key,
+        t: (asOfSec - t) * SECOND_MS,
+        h,
+        csat: csat === 0 ? null : csat,
+        complaint: (code & 2) !== 0,
+        resolved: (code & 1) !== 0,
+        caseKey: caseKey === '' ? null : caseKey,
+      });
+    } while (skip(SEMICOLON));
+    if (!skip(BAR)) return null;
+  }
+
+  const customerId = src.slice(at);
+  // In the schema's key order, like a state zod parsed (and decodeStateSlowly built).
+  const candidate: CustomerState = {
+    customerId,
+    asOf,
+    registeredAt: abs(registered),
+    consent: ct === EMPTY ? null : { t: (asOfSec - ct) * SECOND_MS, h: ch, value: cv === 1 },
+    nps: nt === EMPTY ? null : { t: (asOfSec - nt) * SECOND_MS, h: nh, value: nv },
+    seenAt: abs(seen),
+    erasedAt: abs(erased),
+    past,
+    orders,
+    interactions,
+    memberships: { rfmSegment, stage, tier, satisfaction, expectationGap, quadrant, custom } as CustomerState['memberships'],
+  };
+  return satisfiesSchema(candidate) ? candidate : null;
+}
+
 /**
  * Decodes a string produced by encodeState. Throws StateDecodeError (never anything else)
  * on corrupt, truncated or unknown-version input.
  */
 export function decodeState(encoded: string): CustomerState {
+  return (typeof encoded === 'string' ? decodeQuickly(encoded) : null) ?? decodeStateSlowly(encoded);
+}
+
+/**
+ * decodeState by splitting the fields: the reference decodeQuickly is tested against, and
+ * the one that finds what is wrong with input decodeQuickly leaves to it.
+ */
+export function decodeStateSlowly(encoded: string): CustomerState {
   if (typeof encoded !== 'string') fail('not a string');
   const parts: string[] = [];
   let from = 0;

@@ -117,16 +117,17 @@ function rescoreAt(at: number): Occasion {
 }
 
 /**
- * derive(s, s.asOf, config) of the states the entry points returned, by state object. States
- * are immutable and derive reads only their facts; the caller usually asks next for that
- * same view (the segmenter calls nextDueAt on every state apply returns).
+ * derive(s, s.asOf, config) of the state an entry point returned last. States are immutable
+ * and derive reads only their facts; the caller usually asks next for that same view (the
+ * segmenter's timers call nextDueAt on the state evaluate just returned). One slot, not a
+ * WeakMap by state: the map's set and its ephemerons cost more (CPU and garbage collection,
+ * measured with scripts/bench-apply.ts) than the derives its extra hits saved.
  */
-const views = new WeakMap<CustomerState, { readonly config: DomainConfig; readonly view: CustomerView }>();
+let lastReturned: { readonly state: CustomerState; readonly config: DomainConfig; readonly view: CustomerView } | null = null;
 
-/** The view of `s` at its asOf if an entry point returned `s` under `c`. */
+/** The view of `s` at its asOf if `s` is the state an entry point returned last, under `c`. */
 function knownView(s: CustomerState, c: DomainConfig): CustomerView | undefined {
-  const known = views.get(s);
-  return known !== undefined && known.config === c ? known.view : undefined;
+  return lastReturned !== null && lastReturned.state === s && lastReturned.config === c ? lastReturned.view : undefined;
 }
 
 function viewOf(s: CustomerState, c: DomainConfig): CustomerView {
@@ -135,7 +136,7 @@ function viewOf(s: CustomerState, c: DomainConfig): CustomerView {
 
 /** The public part of a settled step, its view remembered for whatever the caller asks next. */
 function returned(settled: Settled, c: DomainConfig): Transition {
-  views.set(settled.state, { config: c, view: settled.view });
+  lastReturned = { state: settled.state, config: c, view: settled.view };
   return { state: settled.state, changes: settled.changes };
 }
 
