@@ -1,8 +1,29 @@
 /**
  * Summarizes a V8 .cpuprofile (node --cpu-prof): the top frames by self time, and self time
- * grouped by where the code lives (our packages, kafkajs, ioredis, zod, avsc, node internals).
+ * grouped by where the code lives (our packages, kafkajs, ioredis, zod, avsc, node internals),
+ * over the whole profile or over a window of it (e.g. the timer burst of a long-lived child).
  */
 import { readFileSync } from 'node:fs';
+
+/**
+ * Now on the clock of a profile's sample times, in microseconds: V8 stamps samples with the
+ * monotonic clock process.hrtime reads (CLOCK_MONOTONIC on Linux), the same in every process
+ * of the machine, so a parent can name a window of its child's profile.
+ */
+export function profileClockMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** The profile clock's reading at wall-clock instant `epochMs` (close to now: the clocks drift apart slowly). */
+export function profileClockAt(epochMs: number): number {
+  return profileClockMicros() + (epochMs - Date.now()) * 1000;
+}
+
+/** Samples from `fromMicros` to `toMicros` on the profile clock (profileClockMicros). */
+export interface ProfileWindow {
+  fromMicros: number;
+  toMicros: number;
+}
 
 interface ProfileNode {
   id: number;
@@ -11,10 +32,25 @@ interface ProfileNode {
   children?: number[];
 }
 
+/** Shares are of all sampled time (pct) and of the busy time (busyPct; null for idle). */
 export interface ProfileSummary {
+  /** Sampled time, idle included. */
   totalMs: number;
-  top: Array<{ frame: string; selfMs: number; pct: number }>;
-  byArea: Array<{ area: string; selfMs: number; pct: number }>;
+  /** Sampled time the process was not idle (GC and (program) included). */
+  busyMs: number;
+  top: Array<{ frame: string; selfMs: number; pct: number; busyPct: number | null }>;
+  byArea: Array<{ area: string; selfMs: number; pct: number; busyPct: number | null }>;
+  /** Total (inclusive) time of the functions asked for by name: samples with the function anywhere on the stack. */
+  inclusive: Array<{ fn: string; ms: number; busyPct: number }>;
+}
+
+export interface SummaryOptions {
+  /** Frames listed (default 25). */
+  topN?: number;
+  /** Only the samples of this window. */
+  window?: ProfileWindow;
+  /** Function names whose inclusive time to report, e.g. the stages of a code path. */
+  inclusive?: readonly string[];
 }
 
 function area(url: string, fn: string): string {
@@ -27,14 +63,22 @@ function area(url: string, fn: string): string {
   return url;
 }
 
-export function summarizeProfile(file: string, topN = 25): ProfileSummary {
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+export function summarizeProfile(file: string, options: SummaryOptions = {}): ProfileSummary {
+  const { topN = 25, window, inclusive = [] } = options;
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
   const self = new Map<number, number>();
-  for (let i = 0; i < prof.samples.length; i++)
-    self.set(prof.samples[i] as number, (self.get(prof.samples[i] as number) ?? 0) + (prof.timeDeltas[i] ?? 0) / 1000);
+  // A sample's time is the profile's start plus the deltas up to it.
+  let at = prof.startTime;
+  for (let i = 0; i < prof.samples.length; i++) {
+    const delta = prof.timeDeltas[i] ?? 0;
+    at += delta;
+    if (window !== undefined && (at < window.fromMicros || at > window.toMicros)) continue;
+    self.set(prof.samples[i] as number, (self.get(prof.samples[i] as number) ?? 0) + delta / 1000);
+  }
   const byFrame = new Map<string, number>();
   const byArea = new Map<string, number>();
   let total = 0;
+  let idle = 0;
   for (const n of prof.nodes) {
     const ms = self.get(n.id) ?? 0;
     if (ms === 0) continue;
@@ -45,15 +89,44 @@ export function summarizeProfile(file: string, topN = 25): ProfileSummary {
     byFrame.set(frame, (byFrame.get(frame) ?? 0) + ms);
     byArea.set(a, (byArea.get(a) ?? 0) + ms);
     total += ms;
+    if (functionName === '(idle)') idle += ms;
   }
+  const busy = total - idle;
+  const share = (ms: number, of: number) => (of === 0 ? 0 : Math.round((ms / of) * 1000) / 10);
   const rank = (m: Map<string, number>, n: number) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
-      .map(([k, ms]) => ({ k, ms: Math.round(ms), pct: Math.round((ms / total) * 1000) / 10 }));
+      // Idle time is no share of the busy time.
+      .map(([k, ms]) => ({ k, ms: Math.round(ms), pct: share(ms, total), busyPct: k === '(idle)' ? null : share(ms, busy) }));
   return {
     totalMs: Math.round(total),
-    top: rank(byFrame, topN).map(({ k, ms, pct }) => ({ frame: k, selfMs: ms, pct })),
-    byArea: rank(byArea, 20).map(({ k, ms, pct }) => ({ area: k, selfMs: ms, pct })),
+    busyMs: Math.round(busy),
+    top: rank(byFrame, topN).map(({ k, ms, pct, busyPct }) => ({ frame: k, selfMs: ms, pct, busyPct })),
+    byArea: rank(byArea, 20).map(({ k, ms, pct, busyPct }) => ({ area: k, selfMs: ms, pct, busyPct })),
+    inclusive: inclusiveTimes(prof.nodes, self, inclusive).map(([fn, ms]) => ({ fn, ms: Math.round(ms), busyPct: share(ms, busy) })),
   };
+}
+
+/** Per name, the self time of every node with a frame of that name on its stack (each sample counted once per name). */
+function inclusiveTimes(nodes: readonly ProfileNode[], self: ReadonlyMap<number, number>, names: readonly string[]): Array<[string, number]> {
+  const parent = new Map<number, ProfileNode>();
+  const byId = new Map<number, ProfileNode>();
+  for (const n of nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n);
+  }
+  const wanted = new Set(names);
+  const times = new Map<string, number>(names.map((n) => [n, 0]));
+  for (const [id, ms] of self) {
+    const seen = new Set<string>();
+    for (let n = byId.get(id); n !== undefined; n = parent.get(n.id)) {
+      const fn = n.callFrame.functionName;
+      if (wanted.has(fn) && !seen.has(fn)) {
+        seen.add(fn);
+        times.set(fn, (times.get(fn) ?? 0) + ms);
+      }
+    }
+  }
+  return [...times];
 }

@@ -4,8 +4,10 @@
  * with no input. Their states are seeded straight into Redis through the same atomic commit
  * the segmenter uses (commitBatch.lua: states, timers, segment sets), on the partition Kafka's
  * default partitioner gives each id; then the time from T0 until the last of their changes
- * lands in the changes topic (LogAppendTime) is measured.
+ * lands in the changes topic (LogAppendTime) is measured. With a profile directory the
+ * segmenter runs under --cpu-prof, and its profile is summarized over that burst alone.
  */
+import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InputEvent } from '@crm/contracts';
 import { type CustomerState, DAY_MS, type SegmentChange, apply, encodeState, evaluate, nextDueAt } from '@crm/domain';
@@ -15,6 +17,7 @@ import type { Kafka } from 'kafkajs';
 import { startSegmenter } from './child.ts';
 import type { Phase } from './env.ts';
 import { cpuMeter, round } from './procstat.ts';
+import { type ProfileSummary, type ProfileWindow, profileClockAt, summarizeProfile } from './profile.ts';
 
 export interface TimersResult {
   customers: number;
@@ -26,7 +29,27 @@ export interface TimersResult {
   customers_changed: number;
   seed_seconds: number;
   cpu: Record<string, number | null>;
+  /** The segmenter's CPU profile from T0 to the last change (when profiled). */
+  profile: ProfileSummary | null;
 }
+
+/** The timer path's stages (services/segmenter partition-worker, @crm/store, @crm/domain, @crm/contracts, kafkajs). */
+const TIMER_PATH = [
+  'dueCustomers',
+  'readBatchContext',
+  'decodeState',
+  'evaluate',
+  'nextDueAt',
+  'encodeState',
+  'encodeChanges',
+  'encodeOutput',
+  'encodeOutputs',
+  'historyOf',
+  'commitBatch',
+  'relayCommitted',
+  'sendRequest',
+  'ackOutbox',
+];
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 /** Customers per seeding commit. */
@@ -60,9 +83,12 @@ export async function timersBurst(
   customers: number,
   leadSeconds: number,
   servers: { kafka: number | null; redis: number | null },
+  profileDir?: string,
 ): Promise<TimersResult> {
   const { config } = phase;
-  const child = await startSegmenter(phase.env);
+  let window: ProfileWindow | undefined;
+  let result: Omit<TimersResult, 'profile'>;
+  const child = await startSegmenter(phase.env, profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
   const consumer = kafka.consumer({ groupId: `${config.groupId}-reader`, maxWaitTimeInMs: 20 });
   try {
     const T0 = Math.ceil(Date.now() / 1000) * 1000 + leadSeconds * 1000;
@@ -124,7 +150,8 @@ export async function timersBurst(
     // Every customer changed; any late second change of the same customers lands within moments.
     await sleep(1000);
     const done = subjects.size >= customers;
-    return {
+    window = { fromMicros: profileClockAt(T0), toMicros: profileClockAt(lastAt === 0 ? Date.now() : lastAt) };
+    result = {
       customers,
       seconds: done ? round((lastAt - T0) / 1000, 2) : null,
       first_change_seconds: first === 0 ? null : round((first - T0) / 1000, 2),
@@ -135,6 +162,10 @@ export async function timersBurst(
     };
   } finally {
     await consumer.disconnect();
+    // The child writes its profile as it exits.
     await child.stop();
   }
+  const file = profileDir === undefined ? undefined : readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+  const profile = file === undefined ? null : summarizeProfile(`${profileDir}/${file}`, { topN: 30, window, inclusive: TIMER_PATH });
+  return { ...result, profile };
 }
