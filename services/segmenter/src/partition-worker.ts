@@ -13,6 +13,7 @@ import {
   TOPICS,
   decodeInput,
   encodeOutput,
+  encodeOutputs,
   toDeadLetter,
 } from '@crm/contracts';
 import {
@@ -178,12 +179,8 @@ export class PartitionWorker {
     if (this.quiet) return [];
     const { registry } = this.deps;
     // toChangeEvent's output is proven to satisfy the contract (change-event.test.ts): no zod pass per change.
-    return Promise.all(
-      changes.map(async (c) => ({
-        key: c.customerId,
-        value: await encodeOutput(TOPICS.segmentChanges, toChangeEvent(c), registry, { checked: true }),
-      })),
-    );
+    const values = await encodeOutputs(TOPICS.segmentChanges, changes.map(toChangeEvent), registry, { checked: true });
+    return changes.map((c, i) => ({ key: c.customerId, value: values[i] as Buffer }));
   }
 
   /**
