@@ -137,12 +137,15 @@ async function main(): Promise<void> {
     const phase = isolatedPhase(ep, 'timers');
     phases.push(phase);
     await createTopics(admin, phase.config, PARTITIONS);
-    timers = await timersBurst(redis, kafka, phase, PARTITIONS, sizes.timerCustomers, sizes.timerLead, servers).catch((err: unknown) => {
+    const profileDir = flag('profile') ? `${RESULTS}profiles/${Date.now()}-timers` : undefined;
+    timers = await timersBurst(redis, kafka, phase, PARTITIONS, sizes.timerCustomers, sizes.timerLead, servers, profileDir).catch((err: unknown) => {
       errors['timers'] = String(err);
       log(`timers: failed: ${String(err)}`);
       return undefined;
     });
     if (timers) log(`timers: ${timers.customers} due at once, all changes out ${timers.seconds} s after the due instant`);
+    if (timers?.profile)
+      log(`timers: profile of the burst (busy ${timers.profile.busyMs} ms): ${timers.profile.inclusive.map((i) => `${i.fn} ${i.busyPct}%`).join(', ')}`);
   }
 
   if (!flag('keep')) {
