@@ -61,5 +61,6 @@ export {
   type Stage,
   TIERS,
   type Tier,
+  VOCABULARIES,
 } from './vocabulary.ts';
 export { DAY_MS } from './time.ts';

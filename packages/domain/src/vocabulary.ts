@@ -2,6 +2,7 @@
  * The closed vocabularies of every dimension, in a fixed order (the order is the compact
  * codec's code for each value: append only, never reorder).
  */
+import type { Dimension } from '@crm/contracts';
 
 export const RFM_SEGMENTS = [
   'champions',
@@ -35,3 +36,13 @@ export type Quadrant = (typeof QUADRANTS)[number];
 
 export const NPS_CLASSES = ['detractor', 'passive', 'promoter'] as const;
 export type NpsClass = (typeof NPS_CLASSES)[number];
+
+/** The closed vocabulary of each dimension but `custom`, whose values are the configured segments. */
+export const VOCABULARIES: Readonly<Record<Exclude<Dimension, 'custom'>, readonly string[]>> = {
+  rfm_segment: RFM_SEGMENTS,
+  stage: STAGES,
+  tier: TIERS,
+  satisfaction: SATISFACTION_LEVELS,
+  expectation_gap: EXPECTATION_GAPS,
+  quadrant: QUADRANTS,
+};

@@ -40,7 +40,7 @@
  * they are, cut after the last change kept.
  */
 import { DIMENSIONS, type Dimension, TOPICS } from '@crm/contracts';
-import { EXPECTATION_GAPS, MEMBER, QUADRANTS, RFM_SEGMENTS, SATISFACTION_LEVELS, STAGES, TIERS, changeId } from '@crm/domain';
+import { MEMBER, VOCABULARIES, changeId } from '@crm/domain';
 import type { Redis } from 'ioredis';
 import type { PartitionKeys } from './keys.ts';
 import { parseCustomerRecord } from './record.ts';
@@ -72,15 +72,7 @@ type Change = Omit<HistoryEntry, 'id'>;
 const TOPIC_CODES: readonly string[] = [TOPICS.orders, TOPICS.interactions, TOPICS.profiles];
 
 /** Each dimension's values, as the domain's vocabularies order them. */
-const VALUES: Readonly<Record<Dimension, readonly string[]>> = {
-  rfm_segment: RFM_SEGMENTS,
-  stage: STAGES,
-  tier: TIERS,
-  satisfaction: SATISFACTION_LEVELS,
-  expectation_gap: EXPECTATION_GAPS,
-  quadrant: QUADRANTS,
-  custom: [MEMBER],
-};
+const VALUES: Readonly<Record<Dimension, readonly string[]>> = { ...VOCABULARIES, custom: [MEMBER] };
 
 /**
  * The reasons the rules give under the default configuration (docs/segmentation.md), the

@@ -4,7 +4,7 @@
  * listening, so tests drive it with `inject`.
  */
 import { DIMENSIONS, type Dimension } from '@crm/contracts';
-import { EXPECTATION_GAPS, QUADRANTS, RFM_SEGMENTS, SATISFACTION_LEVELS, STAGES, TIERS } from '@crm/domain';
+import { VOCABULARIES } from '@crm/domain';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -27,16 +27,6 @@ export interface AppDeps {
   log: Logger;
   metrics: Metrics;
 }
-
-/** Closed vocabulary of each dimension but `custom`, whose values are the configured segments. */
-const VOCABULARY: Record<Exclude<Dimension, 'custom'>, readonly string[]> = {
-  rfm_segment: RFM_SEGMENTS,
-  stage: STAGES,
-  tier: TIERS,
-  satisfaction: SATISFACTION_LEVELS,
-  expectation_gap: EXPECTATION_GAPS,
-  quadrant: QUADRANTS,
-};
 
 /** Customer ids are at most 128 characters, percent-encoding can triple that. */
 const MAX_PARAM_LENGTH = 400;
@@ -111,7 +101,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     async getSegmentCounts(): Promise<SegmentCounts> {
       const totals = await readSegmentCounts(redis, prefix, partitions);
       const dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, {} as Record<string, number>])) as Record<Dimension, Record<string, number>>;
-      for (const [d, values] of Object.entries(VOCABULARY)) for (const v of values) dimensions[d as Dimension][v] = 0;
+      for (const [d, values] of Object.entries(VOCABULARIES)) for (const v of values) dimensions[d as Dimension][v] = 0;
       for (const s of config.domain.segments) dimensions.custom[s.name] = 0;
       for (const [field, n] of totals) {
         const split = splitCountField(field);
@@ -127,9 +117,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const { limit, cursor } = parse(MembersQuery, request.query, 'query');
       if (dimension === 'custom') {
         if (!config.domain.segments.some((s) => s.name === value)) throw new ApiError('not_found', `no user-defined segment named ${value}`);
-      } else if (!VOCABULARY[dimension].includes(value)) {
+      } else if (!VOCABULARIES[dimension].includes(value)) {
         throw new ApiError('bad_request', `${value} is not a value of ${dimension}`, [
-          { path: 'path.value', message: `must be one of ${VOCABULARY[dimension].join(', ')}` },
+          { path: 'path.value', message: `must be one of ${VOCABULARIES[dimension].join(', ')}` },
         ]);
       }
       let from: ReturnType<typeof decodeCursor> | undefined;
