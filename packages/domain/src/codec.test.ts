@@ -231,18 +231,21 @@ describe('state codec internals', () => {
       return parts.join('');
     });
 
+  /** decodeState(s) agrees with decodeStateSlowly (value or error); true when the one pass read s itself. */
+  const expectSameAsSlowly = (s: string): boolean => {
+    const expected = slowly(s);
+    const state = decodeQuickly(s);
+    if (state !== null) expect(state).toStrictEqual(expected);
+    if (typeof expected === 'string') expect(() => decodeState(s)).toThrow(expected);
+    else expect(decodeState(s)).toStrictEqual(expected);
+    return state !== null;
+  };
+
   it('leaves to decodeStateSlowly whatever it would decode differently: edited fields', () => {
     let quick = 0;
     fc.assert(
       fc.property(editedArb, (s) => {
-        const expected = slowly(s);
-        const state = decodeQuickly(s);
-        if (state !== null) {
-          quick++;
-          expect(state).toStrictEqual(expected);
-        }
-        if (typeof expected === 'string') expect(() => decodeState(s)).toThrow(expected);
-        else expect(decodeState(s)).toStrictEqual(expected);
+        if (expectSameAsSlowly(s)) quick++;
       }),
       { numRuns: 3000 },
     );
@@ -261,14 +264,7 @@ describe('state codec internals', () => {
           const i = m.at % (s.length + 1);
           s = m.kind === 'insert' ? s.slice(0, i) + m.char + s.slice(i) : s.slice(0, i) + (m.kind === 'replace' ? m.char : '') + s.slice(i + 1);
         }
-        const expected = slowly(s);
-        const state = decodeQuickly(s);
-        if (state !== null) {
-          quick++;
-          expect(state).toStrictEqual(expected);
-        }
-        if (typeof expected === 'string') expect(() => decodeState(s)).toThrow(expected);
-        else expect(decodeState(s)).toStrictEqual(expected);
+        if (expectSameAsSlowly(s)) quick++;
       }),
       { numRuns: 3000 },
     );
