@@ -10,23 +10,26 @@
  * What keeps this exact:
  * - **Order.** A partition's units run one after another, each topic's records in offset
  *   order, and share the partition worker's lock with its timers.
- * - **Nothing is skipped.** When a unit fails, every batch of its topic-partitions fetched
- *   after it is dropped, unapplied, and the consumer seeks back to the failed part's first
- *   record. Only a batch that starts there or earlier clears the mark. (The fence alone would
- *   not catch this: it cuts records below it, but a later batch starts above it.)
+ * - **Nothing is skipped.** Every part carries the offset its fetch started at, and the worker
+ *   refuses a part that starts beyond its topic's fence (FetchGapError: nothing written); the
+ *   consumer then seeks back to the fence. When a unit fails, every batch of its
+ *   topic-partitions fetched after it is dropped, unapplied, and the consumer seeks back to
+ *   where the failed part's fetch started; only a batch fetched from there or earlier clears the
+ *   mark. (The fence alone cuts records below it, but not a gap above it.)
  * - **Committed offsets follow Redis.** Offsets are resolved at once, so that fetching moves
  *   on, but they are committed to Kafka only after Redis holds the records (autoCommit is off
- *   and kafkajs never commits resolved offsets by itself then). A new owner starts from the
- *   committed offsets and the fence skips what was applied after them.
- * - **Rebalances.** Batches queued before a rebalance are dropped when their turn comes; the
- *   partitions are fetched again from the committed offsets.
+ *   and kafkajs never commits resolved offsets by itself then), never moving back. A new owner
+ *   starts from the committed offsets and the fence skips what was applied after them.
+ * - **Rebalances.** Queued batches of partitions this member lost are dropped (the new owner
+ *   fetches them). Those of partitions it keeps are applied: kafkajs may already have fetched
+ *   later ones with the new assignment's offsets, so dropping older ones would leave a gap.
  * - **Backpressure.** At most QUEUE_DEPTH batches wait per partition; beyond that, `eachBatch`
  *   waits, and so does kafkajs's next fetch.
  */
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.ts';
-import type { BatchPart } from './partition-worker.ts';
+import { type BatchPart, FetchGapError } from './partition-worker.ts';
 
 /** Batches waiting per partition before `eachBatch` waits (across the partition's three topics). */
 export const QUEUE_DEPTH = 4;
@@ -46,6 +49,10 @@ export interface IntakeDeps {
   process: (partition: number, parts: readonly BatchPart[]) => Promise<void>;
   /** After each unit that was processed (backfill checks whether it may go live). */
   processed: () => Promise<void>;
+  /** Whether this member owns partition p now. */
+  owns: (partition: number) => boolean;
+  /** The input topics (paused while closing). */
+  topics: readonly string[];
 }
 
 interface TopicPartitionOffset {
@@ -56,8 +63,9 @@ interface TopicPartitionOffset {
 
 /** A fetched batch waiting on its partition's lane. */
 interface Waiting {
-  generation: number;
   topic: string;
+  /** The offset its fetch started at: everything from there to its last record is in it. */
+  start: string;
   messages: readonly KafkaMessage[];
 }
 
@@ -69,11 +77,13 @@ interface Lane {
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** How long a full lane's `eachBatch` waits at most before it heartbeats again. */
+const HEARTBEAT_WAIT_MS = 1000;
+/** kafkajs's Batch carries the offset its fetch asked for; its types leave it out. */
+const fetchedOffsetOf = (batch: EachBatchPayload['batch']): string | undefined => (batch as { fetchedOffset?: string }).fetchedOffset;
 
 export class Intake {
   private readonly deps: IntakeDeps;
-  /** Bumped at every rebalance: batches queued under an older generation are dropped. */
-  private generation = 0;
   private readonly lanes = new Map<number, Lane>();
   /** Topic-partition -> the first offset of a failed unit's part; later batches are dropped until one starts there or earlier. */
   private readonly refetchFrom = new Map<string, bigint>();
@@ -96,11 +106,15 @@ export class Intake {
     }, COMMIT_INTERVAL_MS);
   }
 
-  /** A rebalance began or ended: queued batches are dropped and owned partitions re-fetched from committed offsets. */
+  /**
+   * The assignment changed: what this member no longer owns is forgotten (its queued batches are
+   * dropped when their turn comes; the new owner fetches from the committed offsets). Batches of
+   * partitions it keeps are still applied: kafkajs may have fetched some of them with the new
+   * assignment's offsets already, and dropping the older ones would skip records.
+   */
   rebalanced(owned: readonly number[]): void {
-    this.generation++;
-    this.refetchFrom.clear();
     for (const [key, o] of this.durable) if (!owned.includes(o.partition)) this.durable.delete(key);
+    for (const key of this.refetchFrom.keys()) if (!owned.includes(Number(key.slice(key.lastIndexOf('\u0000') + 1)))) this.refetchFrom.delete(key);
   }
 
   /** The `eachBatch` handler: queue, resolve, return (waiting only while the partition's lane is full). */
@@ -109,12 +123,19 @@ export class Intake {
     if (last === undefined) return;
     const lane = this.lane(batch.partition);
     while (lane.waiting.length >= QUEUE_DEPTH && !this.closed) {
-      await new Promise<void>((resolve) => lane.waiters.push(resolve));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, HEARTBEAT_WAIT_MS);
+        lane.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       await heartbeat();
     }
     // Closing: left unresolved and uncommitted, for whoever consumes next.
     if (this.closed) return;
-    lane.waiting.push({ generation: this.generation, topic: batch.topic, messages: batch.messages });
+    const start = fetchedOffsetOf(batch) ?? (batch.messages[0] as KafkaMessage).offset;
+    lane.waiting.push({ topic: batch.topic, start, messages: batch.messages });
     resolveOffset(last.offset);
     this.pump(batch.partition, lane);
   }
@@ -125,6 +146,8 @@ export class Intake {
    */
   async close(): Promise<void> {
     this.closed = true;
+    // Paused, kafkajs stops fetching what `accept` would no longer take (offsets still commit).
+    this.deps.consumer.pause(this.deps.topics.map((topic) => ({ topic })));
     for (const lane of this.lanes.values()) for (const wake of lane.waiters.splice(0)) wake();
     await Promise.all([...this.lanes.values()].map((lane) => lane.running));
     if (this.committer) clearInterval(this.committer);
@@ -152,21 +175,25 @@ export class Intake {
       }
     })().finally(() => {
       lane.running = null;
+      // A batch pushed while the loop was finishing.
+      if (lane.waiting.length > 0) this.pump(partition, lane);
     });
   }
 
   /**
-   * What waits on the lane, up to UNIT_RECORDS records, merged per topic (in fetch order);
-   * batches of an older generation, or fetched after a failed unit, are dropped.
+   * What waits on the lane, up to UNIT_RECORDS records, merged per topic (in fetch order).
+   * Dropped: batches of a partition this member no longer owns, and batches fetched after a
+   * failed unit. A batch that does not continue its topic's part ends the unit (the fence check
+   * of the next unit decides).
    */
   private take(partition: number, lane: Lane): BatchPart[] {
     const { metrics } = this.deps;
-    const parts = new Map<string, KafkaMessage[]>();
+    const parts = new Map<string, BatchPart & { messages: KafkaMessage[] }>();
     let records = 0;
     while (lane.waiting.length > 0 && records < UNIT_RECORDS) {
       const head = lane.waiting[0] as Waiting;
       const { topic } = head;
-      if (head.generation !== this.generation) {
+      if (!this.deps.owns(partition)) {
         lane.waiting.shift();
         metrics.batchesDropped.inc({ reason: 'rebalance' });
         continue;
@@ -174,7 +201,7 @@ export class Intake {
       const key = keyOf(topic, partition);
       const from = this.refetchFrom.get(key);
       if (from !== undefined) {
-        if (BigInt((head.messages[0] as KafkaMessage).offset) > from) {
+        if (BigInt(head.start) > from) {
           // Fetched after a failed unit of this topic-partition: applying it would skip records.
           lane.waiting.shift();
           metrics.batchesDropped.inc({ reason: 'after_failure' });
@@ -183,53 +210,69 @@ export class Intake {
         }
         this.refetchFrom.delete(key);
       }
+      const part = parts.get(topic);
+      const lastOffset = part === undefined ? null : BigInt((part.messages[part.messages.length - 1] as KafkaMessage).offset);
+      if (lastOffset !== null && BigInt(head.start) > lastOffset + 1n) break;
       const room = UNIT_RECORDS - records;
+      const start = head.start;
       let messages = head.messages;
       if (messages.length > room) {
         head.messages = messages.slice(room);
+        head.start = (head.messages[0] as KafkaMessage).offset;
         messages = messages.slice(0, room);
       } else {
         lane.waiting.shift();
       }
-      const part = parts.get(topic) ?? [];
-      const lastOffset = part.length > 0 ? BigInt((part[part.length - 1] as KafkaMessage).offset) : -1n;
-      // Consecutive batches of one topic-partition continue each other; never apply an offset twice.
-      for (const m of messages) if (BigInt(m.offset) > lastOffset) part.push(m);
-      parts.set(topic, part);
+      if (part === undefined) {
+        parts.set(topic, { topic, start, messages: [...messages] });
+      } else {
+        // Consecutive batches of one topic-partition continue each other; never apply an offset twice.
+        for (const m of messages) if (BigInt(m.offset) > (lastOffset as bigint)) part.messages.push(m);
+      }
       records += messages.length;
     }
-    return [...parts].map(([topic, messages]) => ({ topic, messages }));
+    return [...parts.values()];
   }
 
   private async run(partition: number, unit: readonly BatchPart[]): Promise<void> {
-    const { log } = this.deps;
-    const generation = this.generation;
+    const { log, metrics } = this.deps;
     const failures = this.failures.get(partition) ?? 0;
     if (failures > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(BACKOFF_MS * 2 ** (failures - 1), MAX_BACKOFF_MS)));
+    if (!this.deps.owns(partition)) {
+      metrics.batchesDropped.inc({ reason: 'rebalance' }, unit.length);
+      return;
+    }
     try {
       await this.deps.process(partition, unit);
     } catch (err) {
       this.failures.set(partition, failures + 1);
-      for (const { topic, messages } of unit) {
-        const first = (messages[0] as KafkaMessage).offset;
-        log.error({ err, topic, partition, offset: first }, 'batch failed; fetching it again');
-        this.refetchFrom.set(keyOf(topic, partition), BigInt(first));
-        this.seek(topic, partition, BigInt(first));
+      for (const { topic, start } of unit) {
+        // A gap is fetched again from the fence; a failed part from where its fetch started.
+        const from = err instanceof FetchGapError && err.topic === topic ? err.fence : start;
+        log.error({ err, topic, partition, offset: from }, 'unit failed; fetching it again');
+        this.refetchFrom.set(keyOf(topic, partition), BigInt(from));
+        this.seek(topic, partition, BigInt(from));
       }
       return;
     }
     this.failures.delete(partition);
-    if (generation === this.generation) {
-      for (const { topic, messages } of unit) {
-        const next = (BigInt((messages[messages.length - 1] as KafkaMessage).offset) + 1n).toString();
-        this.durable.set(keyOf(topic, partition), { topic, partition, offset: next });
-      }
+    for (const { topic, messages } of unit) {
+      const next = (BigInt((messages[messages.length - 1] as KafkaMessage).offset) + 1n).toString();
+      this.markDurable({ topic, partition, offset: next });
     }
     try {
       await this.deps.processed();
     } catch (err) {
       log.warn({ err }, 'post-batch check failed');
     }
+  }
+
+  /** Records an offset to commit, never moving one back, and only for a partition this member owns. */
+  private markDurable(o: TopicPartitionOffset): void {
+    if (!this.deps.owns(o.partition)) return;
+    const key = keyOf(o.topic, o.partition);
+    const known = this.durable.get(key);
+    if (known === undefined || BigInt(o.offset) > BigInt(known.offset)) this.durable.set(key, o);
   }
 
   private seek(topic: string, partition: number, offset: bigint): void {
@@ -250,10 +293,7 @@ export class Intake {
       await this.deps.consumer.commitOffsets(offsets);
     } catch (err) {
       this.deps.log.warn({ err }, 'offset commit failed; retried with the next one');
-      for (const o of offsets) {
-        const key = keyOf(o.topic, o.partition);
-        if (!this.durable.has(key)) this.durable.set(key, o);
-      }
+      for (const o of offsets) this.markDurable(o);
     }
   }
 }

@@ -106,7 +106,25 @@ interface Invalid {
 /** Consumed records of one input topic of the partition, in offset order. */
 export interface BatchPart {
   topic: string;
+  /** The offset the fetch of these records started at: every record from there to the last is in `messages`. */
+  start: string;
   messages: readonly KafkaMessage[];
+}
+
+/**
+ * A part starts beyond the topic's fence: the records in between were fetched by no batch that
+ * reached this partition (a batch that failed, or one kafkajs fetched before a rejoin and that
+ * was not applied). Nothing is written; the caller fetches again from the fence.
+ */
+export class FetchGapError extends Error {
+  override name = 'FetchGapError';
+  readonly topic: string;
+  readonly fence: string;
+  constructor(topic: string, fence: string, start: string) {
+    super(`${topic}: the part starts at offset ${start}, beyond the fence ${fence}; records in between were not applied`);
+    this.topic = topic;
+    this.fence = fence;
+  }
 }
 
 interface DecodedPart extends BatchPart {
@@ -245,8 +263,9 @@ export class PartitionWorker {
       const next: Record<string, string> = {};
       const toApply: Array<{ topic: string; events: Decoded[] }> = [];
       const dead: Array<{ topic: string; failures: Invalid[] }> = [];
-      for (const { topic, messages, valid, invalid } of parts) {
+      for (const { topic, start, messages, valid, invalid } of parts) {
         const fence = ctx.fence[topic];
+        if (fence !== undefined && BigInt(start) > BigInt(fence)) throw new FetchGapError(topic, fence, start);
         const nextOffset = (BigInt((messages[messages.length - 1] as KafkaMessage).offset) + 1n).toString();
         if (fence !== undefined && BigInt(fence) >= BigInt(nextOffset)) {
           // Redelivery of records already applied (crash before the offset commit, rebalance).

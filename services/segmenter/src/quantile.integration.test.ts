@@ -7,7 +7,7 @@ import { DAY_MS, decodeState, describe as describeState, evaluate, mergeRfmSumma
 import { globalKeys, parseStateRecord, partitionKeys } from '@crm/store';
 import { waitFor } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixture, readChanges } from './testing/harness.ts';
+import { fixture, readChanges, waitUntilAllApplied } from './testing/harness.ts';
 
 describe('quantile scoring mode', () => {
   const f = fixture({ CRM_SCORING: 'quantile', CRM_RESCORE_INTERVAL_MS: '300', CRM_PARTITIONS: '2' });
@@ -53,10 +53,14 @@ describe('quantile scoring mode', () => {
       ),
     ).toBe(true);
 
-    // The cuts in force are the quintiles of the merged per-partition summaries.
-    const stored = JSON.parse((await redis.get(globalKeys(config.keyPrefix).rfmCuts)) ?? 'null') as { cuts: unknown };
-    const summaries = await Promise.all([0, 1].map(async (p) => JSON.parse((await redis.get(partitionKeys(config.keyPrefix, p).rfmSummary)) ?? 'null')));
-    expect(stored.cuts).toEqual(quantileCuts(summaries.reduce(mergeRfmSummaries)));
+    // Once every order is applied, the cuts in force are the quintiles of the merged
+    // per-partition summaries (read together only between two rescore cycles).
+    await waitUntilAllApplied(f.kafka, redis, config, 2);
+    const stored = await waitFor("cuts equal to the merged summaries' quintiles", async () => {
+      const cuts = JSON.parse((await redis.get(globalKeys(config.keyPrefix).rfmCuts)) ?? 'null') as { cuts: unknown };
+      const summaries = await Promise.all([0, 1].map(async (p) => JSON.parse((await redis.get(partitionKeys(config.keyPrefix, p).rfmSummary)) ?? 'null')));
+      return JSON.stringify(cuts.cuts) === JSON.stringify(quantileCuts(summaries.reduce(mergeRfmSummaries))) ? cuts : undefined;
+    });
     expect(stored.cuts).not.toEqual(fixedCuts);
     await waitFor('the sweep to finish', async () =>
       /crm_rescore_sweeps_total [1-9]/.test(await segmenter.metrics.registry.getSingleMetricAsString('crm_rescore_sweeps_total')),

@@ -69,6 +69,8 @@ export class Segmenter {
       log,
       process: (p, parts) => this.worker(p).processBatch(parts),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
+      owns: (p) => this.owned.includes(p),
+      topics: [config.topics.orders, config.topics.interactions, config.topics.profiles],
     });
     this.inputTopics = [config.topics.orders, config.topics.interactions, config.topics.profiles];
     this.domain = config.domain;
@@ -148,7 +150,6 @@ export class Segmenter {
           .catch((err: unknown) => this.log.error({ err, partition: p }, 'outbox drain failed'));
       }
     });
-    this.consumer.on(this.consumer.events.REBALANCING, () => this.intake.rebalanced(this.owned));
     this.consumer.on(this.consumer.events.CRASH, (e) => this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
     await this.consumer.subscribe({ topics: this.inputTopics, fromBeginning: true });
     this.running = true;
