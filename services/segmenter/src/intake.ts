@@ -29,10 +29,10 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.ts';
-import { type BatchPart, FetchGapError } from './partition-worker.ts';
+import { type BatchPart, FetchGapError, nextOffset } from './partition-worker.ts';
 
 /** Batches waiting per partition before `eachBatch` waits (across the partition's three topics). */
-export const QUEUE_DEPTH = 4;
+const QUEUE_DEPTH = 4;
 /** Records per unit of work: what waits is taken together, up to this many. */
 const UNIT_RECORDS = 2000;
 /** Durable offsets go to Kafka at most this often. */
@@ -55,12 +55,6 @@ export interface IntakeDeps {
   topics: readonly string[];
 }
 
-interface TopicPartitionOffset {
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
 /** A fetched batch waiting on its partition's lane. */
 interface Waiting {
   topic: string;
@@ -69,14 +63,19 @@ interface Waiting {
   messages: readonly KafkaMessage[];
 }
 
-/** A partition's lane: the batches waiting, the unit running, `eachBatch` calls waiting for room. */
+/** A partition's lane: its batches waiting, the unit running, `eachBatch` calls waiting for room, and per topic what its failures and commits left. */
 interface Lane {
   waiting: Waiting[];
   running: Promise<void> | null;
   waiters: Array<() => void>;
+  /** Topic -> where a failed unit's part was fetched from; later batches are dropped until one starts there or earlier. */
+  refetchFrom: Map<string, bigint>;
+  /** Topic -> the next offset after what Redis holds, not yet committed to Kafka. */
+  durable: Map<string, bigint>;
+  /** Consecutive failed units (back-off). */
+  failures: number;
 }
 
-const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 /** How long a full lane's `eachBatch` waits at most before it heartbeats again. */
 const HEARTBEAT_WAIT_MS = 1000;
 /** kafkajs's Batch carries the offset its fetch asked for; its types leave it out. */
@@ -85,12 +84,6 @@ const fetchedOffsetOf = (batch: EachBatchPayload['batch']): string | undefined =
 export class Intake {
   private readonly deps: IntakeDeps;
   private readonly lanes = new Map<number, Lane>();
-  /** Topic-partition -> the first offset of a failed unit's part; later batches are dropped until one starts there or earlier. */
-  private readonly refetchFrom = new Map<string, bigint>();
-  /** Topic-partition -> the next offset after what is durable in Redis, not yet committed to Kafka. */
-  private readonly durable = new Map<string, TopicPartitionOffset>();
-  /** Consecutive failures per partition (back-off). */
-  private readonly failures = new Map<number, number>();
   private committer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -113,8 +106,11 @@ export class Intake {
    * assignment's offsets already, and dropping the older ones would skip records.
    */
   rebalanced(owned: readonly number[]): void {
-    for (const [key, o] of this.durable) if (!owned.includes(o.partition)) this.durable.delete(key);
-    for (const key of this.refetchFrom.keys()) if (!owned.includes(Number(key.slice(key.lastIndexOf('\u0000') + 1)))) this.refetchFrom.delete(key);
+    for (const [partition, lane] of this.lanes) {
+      if (owned.includes(partition)) continue;
+      lane.durable.clear();
+      lane.refetchFrom.clear();
+    }
   }
 
   /** The `eachBatch` handler: queue, resolve, return (waiting only while the partition's lane is full). */
@@ -158,7 +154,7 @@ export class Intake {
   private lane(partition: number): Lane {
     let lane = this.lanes.get(partition);
     if (lane === undefined) {
-      lane = { waiting: [], running: null, waiters: [] };
+      lane = { waiting: [], running: null, waiters: [], refetchFrom: new Map(), durable: new Map(), failures: 0 };
       this.lanes.set(partition, lane);
     }
     return lane;
@@ -171,7 +167,7 @@ export class Intake {
       while (lane.waiting.length > 0) {
         const unit = this.take(partition, lane);
         for (const wake of lane.waiters.splice(0)) wake();
-        if (unit.length > 0) await this.run(partition, unit);
+        if (unit.length > 0) await this.run(partition, lane, unit);
       }
     })().finally(() => {
       lane.running = null;
@@ -188,18 +184,16 @@ export class Intake {
    */
   private take(partition: number, lane: Lane): BatchPart[] {
     const { metrics } = this.deps;
+    if (!this.deps.owns(partition)) {
+      metrics.batchesDropped.inc({ reason: 'rebalance' }, lane.waiting.splice(0).length);
+      return [];
+    }
     const parts = new Map<string, BatchPart & { messages: KafkaMessage[] }>();
     let records = 0;
     while (lane.waiting.length > 0 && records < UNIT_RECORDS) {
       const head = lane.waiting[0] as Waiting;
       const { topic } = head;
-      if (!this.deps.owns(partition)) {
-        lane.waiting.shift();
-        metrics.batchesDropped.inc({ reason: 'rebalance' });
-        continue;
-      }
-      const key = keyOf(topic, partition);
-      const from = this.refetchFrom.get(key);
+      const from = lane.refetchFrom.get(topic);
       if (from !== undefined) {
         if (BigInt(head.start) > from) {
           // Fetched after a failed unit of this topic-partition: applying it would skip records.
@@ -208,7 +202,7 @@ export class Intake {
           this.seek(topic, partition, from);
           continue;
         }
-        this.refetchFrom.delete(key);
+        lane.refetchFrom.delete(topic);
       }
       const part = parts.get(topic);
       const lastOffset = part === undefined ? null : BigInt((part.messages[part.messages.length - 1] as KafkaMessage).offset);
@@ -234,10 +228,9 @@ export class Intake {
     return [...parts.values()];
   }
 
-  private async run(partition: number, unit: readonly BatchPart[]): Promise<void> {
+  private async run(partition: number, lane: Lane, unit: readonly BatchPart[]): Promise<void> {
     const { log, metrics } = this.deps;
-    const failures = this.failures.get(partition) ?? 0;
-    if (failures > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(BACKOFF_MS * 2 ** (failures - 1), MAX_BACKOFF_MS)));
+    if (lane.failures > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(BACKOFF_MS * 2 ** (lane.failures - 1), MAX_BACKOFF_MS)));
     if (!this.deps.owns(partition)) {
       metrics.batchesDropped.inc({ reason: 'rebalance' }, unit.length);
       return;
@@ -245,21 +238,18 @@ export class Intake {
     try {
       await this.deps.process(partition, unit);
     } catch (err) {
-      this.failures.set(partition, failures + 1);
+      lane.failures++;
       for (const { topic, start } of unit) {
         // A gap is fetched again from the fence; a failed part from where its fetch started.
         const from = err instanceof FetchGapError && err.topic === topic ? err.fence : start;
         log.error({ err, topic, partition, offset: from }, 'unit failed; fetching it again');
-        this.refetchFrom.set(keyOf(topic, partition), BigInt(from));
+        lane.refetchFrom.set(topic, BigInt(from));
         this.seek(topic, partition, BigInt(from));
       }
       return;
     }
-    this.failures.delete(partition);
-    for (const { topic, messages } of unit) {
-      const next = (BigInt((messages[messages.length - 1] as KafkaMessage).offset) + 1n).toString();
-      this.markDurable({ topic, partition, offset: next });
-    }
+    lane.failures = 0;
+    for (const { topic, messages } of unit) this.markDurable(partition, lane, topic, nextOffset(messages));
     try {
       await this.deps.processed();
     } catch (err) {
@@ -268,11 +258,10 @@ export class Intake {
   }
 
   /** Records an offset to commit, never moving one back, and only for a partition this member owns. */
-  private markDurable(o: TopicPartitionOffset): void {
-    if (!this.deps.owns(o.partition)) return;
-    const key = keyOf(o.topic, o.partition);
-    const known = this.durable.get(key);
-    if (known === undefined || BigInt(o.offset) > BigInt(known.offset)) this.durable.set(key, o);
+  private markDurable(partition: number, lane: Lane, topic: string, offset: bigint): void {
+    if (!this.deps.owns(partition)) return;
+    const known = lane.durable.get(topic);
+    if (known === undefined || offset > known) lane.durable.set(topic, offset);
   }
 
   private seek(topic: string, partition: number, offset: bigint): void {
@@ -286,14 +275,17 @@ export class Intake {
 
   /** Commits the durable offsets gathered since the last commit; on failure they wait for the next one. */
   private async commit(): Promise<void> {
-    if (this.durable.size === 0) return;
-    const offsets = [...this.durable.values()];
-    this.durable.clear();
+    const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
+    for (const [partition, lane] of this.lanes) {
+      for (const [topic, offset] of lane.durable) offsets.push({ topic, partition, offset: offset.toString() });
+      lane.durable.clear();
+    }
+    if (offsets.length === 0) return;
     try {
       await this.deps.consumer.commitOffsets(offsets);
     } catch (err) {
       this.deps.log.warn({ err }, 'offset commit failed; retried with the next one');
-      for (const o of offsets) this.markDurable(o);
+      for (const o of offsets) this.markDurable(o.partition, this.lane(o.partition), o.topic, BigInt(o.offset));
     }
   }
 }

@@ -63,6 +63,7 @@ export class Segmenter {
       maxWaitTimeInMs: 100,
     });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: keyedPartitioner });
+    this.inputTopics = [config.topics.orders, config.topics.interactions, config.topics.profiles];
     this.intake = new Intake({
       consumer: this.consumer,
       metrics: this.metrics,
@@ -70,9 +71,8 @@ export class Segmenter {
       process: (p, parts) => this.worker(p).processBatch(parts),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
       owns: (p) => this.owned.includes(p),
-      topics: [config.topics.orders, config.topics.interactions, config.topics.profiles],
+      topics: this.inputTopics,
     });
-    this.inputTopics = [config.topics.orders, config.topics.interactions, config.topics.profiles];
     this.domain = config.domain;
   }
 
