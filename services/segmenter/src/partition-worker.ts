@@ -127,6 +127,11 @@ export class FetchGapError extends Error {
   }
 }
 
+/** The offset after a part's (or batch's) last record. */
+export function nextOffset(messages: readonly KafkaMessage[]): bigint {
+  return BigInt((messages[messages.length - 1] as KafkaMessage).offset) + 1n;
+}
+
 interface DecodedPart extends BatchPart {
   valid: Decoded[];
   invalid: Invalid[];
@@ -266,15 +271,15 @@ export class PartitionWorker {
       for (const { topic, start, messages, valid, invalid } of parts) {
         const fence = ctx.fence[topic];
         if (fence !== undefined && BigInt(start) > BigInt(fence)) throw new FetchGapError(topic, fence, start);
-        const nextOffset = (BigInt((messages[messages.length - 1] as KafkaMessage).offset) + 1n).toString();
-        if (fence !== undefined && BigInt(fence) >= BigInt(nextOffset)) {
+        const after = nextOffset(messages);
+        if (fence !== undefined && BigInt(fence) >= after) {
           // Redelivery of records already applied (crash before the offset commit, rebalance).
           metrics.eventsConsumed.inc({ topic, outcome: 'already_applied' }, messages.length);
           continue;
         }
         const fresh = (offset: string) => fence === undefined || BigInt(offset) >= BigInt(fence);
         expected[topic] = fence ?? null;
-        next[topic] = nextOffset;
+        next[topic] = after.toString();
         toApply.push({ topic, events: valid.filter((d) => fresh(d.offset)) });
         dead.push({ topic, failures: invalid.filter((i) => fresh(i.message.offset)) });
       }
@@ -286,10 +291,7 @@ export class PartitionWorker {
       const { writes, changes, outcomes, erased } = this.applyEvents(ctx, toApply);
       const committed = await this.commit({ expected, next }, ctx, writes, changes, erased);
       // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
-      for (const [key, n] of outcomes) {
-        const [topic, outcome] = key.split('\u0000') as [string, ApplyOutcome];
-        metrics.eventsConsumed.inc({ topic, outcome }, n);
-      }
+      for (const [topic, counts] of outcomes) for (const [outcome, n] of counts) metrics.eventsConsumed.inc({ topic, outcome }, n);
       for (const { events } of toApply) {
         for (const d of events) {
           const t = Date.parse(d.event.time);
@@ -348,15 +350,17 @@ export class PartitionWorker {
   private applyEvents(
     ctx: BatchContext,
     parts: ReadonlyArray<{ topic: string; events: readonly Decoded[] }>,
-  ): { writes: CustomerWrite[]; changes: SegmentChange[]; outcomes: Map<string, number>; erased: Map<string, number> } {
+  ): { writes: CustomerWrite[]; changes: SegmentChange[]; outcomes: Map<string, Map<ApplyOutcome, number>>; erased: Map<string, number> } {
     const domain = this.deps.domain();
     const states = new Map<string, CustomerState | null>();
     const changes: SegmentChange[] = [];
-    /** "<topic>\0<outcome>" -> events. */
-    const outcomes = new Map<string, number>();
+    /** Topic -> outcome -> events. */
+    const outcomes = new Map<string, Map<ApplyOutcome, number>>();
     /** Customer -> how many of `changes` came before (and with) their applied erasure. */
     const erased = new Map<string, number>();
     for (const { topic, events } of parts) {
+      const counts = outcomes.get(topic) ?? new Map<ApplyOutcome, number>();
+      outcomes.set(topic, counts);
       for (const { offset, event } of events) {
         const id = event.subject;
         if (!states.has(id)) states.set(id, decodeStored(ctx, id));
@@ -366,8 +370,7 @@ export class PartitionWorker {
         // The customer's recent history goes with the erasure (its exits included); what
         // follows it starts a new history. The changes themselves are all emitted.
         if (event.type === 'customer.erasure.requested' && res.outcome === 'applied') erased.set(id, changes.length);
-        const key = `${topic}\u0000${res.outcome}`;
-        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        counts.set(res.outcome, (counts.get(res.outcome) ?? 0) + 1);
       }
     }
     const writes = [...states].map(([id, state]) => this.write(ctx, id, state));
