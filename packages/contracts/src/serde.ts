@@ -79,10 +79,8 @@ export interface EncodeOptions {
  * RegistryError when the registry fails.
  */
 export async function encodeOutput<T extends Topic>(topic: T, event: EventOf<T>, registry?: RegistryClient, options: EncodeOptions = {}): Promise<Buffer> {
-  assertTopic(topic);
-  if (registry === undefined) return encodeJson(topic, event, options);
-  const schemaId = await schemaIdFor(registry, topic);
-  return encodeAvro(topic, schemaId, avroType(topic), event, options);
+  const [value] = await encodeOutputs(topic, [event], registry, options);
+  return value as Buffer;
 }
 
 /**
