@@ -1,5 +1,5 @@
 /** Broken setups fail loudly, naming the problem: no Java, a port already taken, a server that never answers. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InfraError, infraConfig } from './config.ts';
 import { findJava } from './java.ts';
 import { startKafka } from './kafka.ts';
-import { isAlive, startDaemon, stopDaemon, waitHealthy } from './process.ts';
+import { isAlive, run, startDaemon, stopDaemon, waitHealthy } from './process.ts';
 import { startRedis } from './redis.ts';
 
 function listenOnFreePort(): Promise<{ port: number; close: () => void }> {
@@ -58,13 +58,44 @@ describe('broken setups', () => {
   it('gives up on a server that never answers, with the hint and its log, and stops it cleanly', async () => {
     const cfg = isolated();
     const d = { name: 'mute', stateDir: cfg.stateDir };
-    const pid = startDaemon(d, 'sleep', ['60']);
+    const pid = startDaemon(d, 'sh', ['-c', 'echo "waiting for a lock held elsewhere"; exec sleep 60']);
     const never = async () => undefined;
     await expect(waitHealthy(d, pid, never, 600, 'the registry never listed its subjects')).rejects.toThrow(
-      /mute did not answer within 0.6 s: the registry never listed its subjects; see .*mute\.log/,
+      /mute did not answer within 0.6 s: the registry never listed its subjects; last lines of .*mute\.log:\nwaiting for a lock held elsewhere/,
     );
     expect(await stopDaemon(d, 1000)).toBe(true);
     expect(isAlive(pid)).toBe(false);
+  });
+
+  it('keeps the event loop turning while a provisioning command runs (a Maven download must not starve health checks)', async () => {
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    try {
+      // The child ends only after the loop has turned: it waits for a file the interval's turns create.
+      const dir = mkdtempSync(join(tmpdir(), 'crm-run-'));
+      const flag = join(dir, 'flag');
+      // Bounded: with a blocking run the flag never comes, and the command fails after ~10 s instead of hanging.
+      const script = `for i in $(seq 1000); do [ -f ${flag} ] && { echo done; exit 0; }; sleep 0.01; done; echo "no flag"; exit 1`;
+      const waiting = run('sh', ['-c', script], 'waiting for the flag');
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (ticks >= 3) {
+            clearInterval(check);
+            writeFileSync(flag, '');
+            resolve();
+          }
+        }, 5);
+      });
+      await expect(waiting).resolves.toContain('done');
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+
+  it('a failing command rejects with its exit code and the tail of its output', async () => {
+    await expect(run('sh', ['-c', 'echo "E: Unable to locate package nope"; exit 100'], 'installing nope')).rejects.toThrow(
+      /installing nope failed \(exit 100\):\nE: Unable to locate package nope/,
+    );
   });
 
   it('reports a server that dies during start-up with the tail of its log', async () => {

@@ -45,8 +45,8 @@ export function findJava(minMajor: number, purpose: string): string {
 }
 
 /** Runs Maven on a pom of infra/ (jars are cached in ~/.m2 between runs). */
-export function mvn(pom: string, goals: string[], what: string): void {
+export async function mvn(pom: string, goals: string[], what: string): Promise<void> {
   const bin = which('mvn');
   if (bin === null) throw new InfraError(`${what} needs Maven (mvn) to fetch jars from Maven Central: apt-get install maven`);
-  run(bin, ['-q', '-B', '-f', pom, ...goals], what);
+  await run(bin, ['-q', '-B', '-f', pom, ...goals], what);
 }

@@ -30,9 +30,9 @@ export function kafkaVersion(cfg: InfraConfig): string {
 }
 
 /** Resolves the broker jars from Maven Central once; later runs reuse them. */
-export function ensureKafkaJars(cfg: InfraConfig): void {
+export async function ensureKafkaJars(cfg: InfraConfig): Promise<void> {
   if (kafkaVersion(cfg) !== 'unknown') return;
-  mvn(join(cfg.infraDir, 'kafka', 'pom.xml'), ['dependency:copy-dependencies'], 'fetching the Kafka broker jars');
+  await mvn(join(cfg.infraDir, 'kafka', 'pom.xml'), ['dependency:copy-dependencies'], 'fetching the Kafka broker jars');
   if (kafkaVersion(cfg) === 'unknown') throw new InfraError(`no kafka_2.13 jar in ${kafkaLibDir(cfg)} after Maven ran`);
 }
 
@@ -99,7 +99,7 @@ export async function startKafka(cfg: InfraConfig): Promise<{ version: string; s
     }
   }
   const java = findJava(KAFKA_MIN_JAVA, 'the Kafka broker');
-  ensureKafkaJars(cfg);
+  await ensureKafkaJars(cfg);
   const dir = join(cfg.stateDir, 'kafka');
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
@@ -108,7 +108,7 @@ export async function startKafka(cfg: InfraConfig): Promise<{ version: string; s
   const classpath = join(kafkaLibDir(cfg), '*');
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     const clusterId = randomUUID().replace(/-/g, '').slice(0, 22);
-    run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], 'formatting Kafka storage');
+    await run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], 'formatting Kafka storage');
   }
   const log4j = join(cfg.infraDir, 'kafka', 'log4j2.yaml');
   const pid = startDaemon(d, java, [...KAFKA_HEAP, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.Kafka', props]);

@@ -109,20 +109,32 @@ export async function waitHealthy<T>(d: Daemon, pid: number, probe: () => Promis
     }
     if (Date.now() > deadline) {
       const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new InfraError(`${d.name} did not answer within ${timeoutMs / 1000} s${why}: ${hint}; see ${logFile(d)}`);
+      throw new InfraError(`${d.name} did not answer within ${timeoutMs / 1000} s${why}: ${hint}; last lines of ${logFile(d)}:\n${logTail(d)}`);
     }
     await sleep(250);
   }
 }
 
-/** Runs a command to completion; throws with its output when it fails. */
-export function run(command: string, args: string[], what: string, cwd?: string): string {
-  const res = spawnSync(command, args, { encoding: 'utf8', cwd, maxBuffer: 64 * 1024 * 1024 });
-  if (res.error) throw new InfraError(`${what}: cannot run ${command}: ${res.error.message}`);
-  if (res.status !== 0) {
-    throw new InfraError(`${what} failed (exit ${res.status}):\n${(res.stdout + res.stderr).trim().split('\n').slice(-30).join('\n')}`);
-  }
-  return res.stdout + res.stderr;
+/**
+ * Runs a command to completion without blocking the event loop; rejects with the tail of its
+ * output when it fails. Never spawnSync here: a minutes-long Maven download or apt-get install
+ * would freeze every other server's health check meanwhile (their connect timeouts fire at once
+ * when the loop wakes up, and a healthy Redis then looks dead: issue #15).
+ */
+export function run(command: string, args: string[], what: string, cwd?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    child.once('error', (err) => reject(new InfraError(`${what}: cannot run ${command}: ${err.message}`)));
+    child.once('close', (code, signal) => {
+      const output = Buffer.concat(chunks).toString('utf8');
+      if (code === 0) return resolve(output);
+      const tail = output.trim().split('\n').slice(-30).join('\n');
+      reject(new InfraError(`${what} failed (${signal ? `signal ${signal}` : `exit ${code}`}):\n${tail}`));
+    });
+  });
 }
 
 export function which(command: string): string | null {

@@ -15,7 +15,7 @@ const REDIS_MIN_MAJOR = 7;
 export const redisDaemon = (cfg: InfraConfig): Daemon => ({ name: 'redis', stateDir: cfg.stateDir });
 
 /** The redis-server binary; installs Debian's package when missing and running as root. */
-export function ensureRedisServer(): string {
+export function ensureRedisServer(): Promise<string> {
   return ensureDebianTool('redis-server', 'redis-server', 'the local Redis (Redis 7+)');
 }
 
@@ -42,7 +42,7 @@ export async function startRedis(cfg: InfraConfig): Promise<{ version: string; s
     if (await portInUse(cfg.redisPort)) {
       throw new InfraError(`port ${cfg.redisPort} on 127.0.0.1 is already taken by a process infra did not start; stop it or move Redis with CRM_REDIS_PORT`);
     }
-    const bin = ensureRedisServer();
+    const bin = await ensureRedisServer();
     const dir = join(cfg.stateDir, 'redis');
     mkdirSync(dir, { recursive: true });
     pid = startDaemon(d, bin, [

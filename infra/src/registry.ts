@@ -23,9 +23,9 @@ function runnerJar(cfg: InfraConfig): string {
 }
 
 /** Builds the registry once (Quarkus augmentation of the Maven Central jars); later runs reuse it. */
-export function ensureRegistryBuilt(cfg: InfraConfig): void {
+export async function ensureRegistryBuilt(cfg: InfraConfig): Promise<void> {
   if (existsSync(runnerJar(cfg))) return;
-  mvn(join(cfg.infraDir, 'registry', 'pom.xml'), ['-Dstyle.color=never', 'package'], 'fetching the schema registry (Apicurio Registry 3, ~160 MB once)');
+  await mvn(join(cfg.infraDir, 'registry', 'pom.xml'), ['-Dstyle.color=never', 'package'], 'fetching the schema registry (Apicurio Registry 3, ~160 MB once)');
   if (!existsSync(runnerJar(cfg))) throw new InfraError(`the registry build left no ${runnerJar(cfg)}`);
 }
 
@@ -51,7 +51,7 @@ export async function startRegistry(cfg: InfraConfig): Promise<{ version: string
       }
     }
     const java = findJava(REGISTRY_MIN_JAVA, 'the schema registry (Apicurio Registry 3)');
-    ensureRegistryBuilt(cfg);
+    await ensureRegistryBuilt(cfg);
     const dataDir = join(cfg.stateDir, 'registry');
     mkdirSync(dataDir, { recursive: true });
     pid = startDaemon(d, 'bash', [join(cfg.infraDir, 'registry', 'start.sh')], {

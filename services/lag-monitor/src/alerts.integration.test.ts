@@ -11,8 +11,8 @@ import { INFRA_DIR, ensurePromtool, runTool } from './testing/tools.ts';
 const DIR = join(INFRA_DIR, 'prometheus');
 let promtool: string;
 
-beforeAll(() => {
-  promtool = ensurePromtool();
+beforeAll(async () => {
+  promtool = await ensurePromtool();
 });
 
 describe('Prometheus configuration and alert rules', () => {

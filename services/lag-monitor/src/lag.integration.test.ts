@@ -10,7 +10,7 @@ import { createTopic, silentLogger, testEndpoints, testKafka, uniqueName } from 
 import { collectLag } from './collect.ts';
 import { loadConfig } from './config.ts';
 import { LagMonitor } from './service.ts';
-import { describeGroupWithKafkaTool } from './testing/tools.ts';
+import { describeGroupWithKafkaTool, ensureKafkaTool } from './testing/tools.ts';
 
 const PARTITIONS = 3;
 const PER_PARTITION = 20;
@@ -57,6 +57,7 @@ async function consumePartly(groupId: string, consumed: readonly number[]): Prom
 }
 
 beforeAll(async () => {
+  await ensureKafkaTool();
   kafka = testKafka();
   admin = kafka.admin();
   await admin.connect();

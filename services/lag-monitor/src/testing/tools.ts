@@ -16,15 +16,18 @@ export class ToolError extends Error {
 }
 
 /** The promtool binary, from Debian's prometheus package. */
-export function ensurePromtool(): string {
+export function ensurePromtool(): Promise<string> {
   return ensureDebianTool('promtool', 'prometheus', "the alert rules' tests");
 }
 
-/** The broker's jars (infra/kafka/pom.xml), fetched from Maven Central when missing (testcontainers runs never start the local broker). */
+/** Fetches the broker's jars (infra/kafka/pom.xml) from Maven Central when missing (testcontainers runs never start the local broker). */
+export function ensureKafkaTool(): Promise<void> {
+  return ensureKafkaJars(infraConfig());
+}
+
+/** The broker's jars, once `ensureKafkaTool` resolved. */
 function kafkaClasspath(): string {
-  const cfg = infraConfig();
-  ensureKafkaJars(cfg);
-  return join(kafkaLibDir(cfg), '*');
+  return join(kafkaLibDir(infraConfig()), '*');
 }
 
 /** One line of `kafka-consumer-groups --describe`; offsets are null where the tool prints '-'. */
