@@ -4,9 +4,8 @@
  * isolate), the versions reported in the results, and the topics created up front.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { createTopicsAndWait, infraConfig, kafkaVersion, status, up } from '@crm/infra';
+import { brokerRelease, createTopicsAndWait, listenerPid, up } from '@crm/infra';
 import { type SegmenterConfig, loadConfig } from '@crm/segmenter';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
@@ -15,19 +14,16 @@ export interface Endpoints {
   kafkaBrokers: string;
   redisUrl: string;
   schemaRegistryUrl: string;
-  /** Whether the servers are the local infra's (then their pids are known for CPU figures). */
-  local: boolean;
 }
 
 /** The servers named by KAFKA_BROKERS, REDIS_URL and SCHEMA_REGISTRY_URL, else the local infra (started when down). */
 export async function endpoints(): Promise<Endpoints> {
   const e = process.env;
   if (e['KAFKA_BROKERS'] && e['REDIS_URL'] && e['SCHEMA_REGISTRY_URL']) {
-    const local = e['KAFKA_BROKERS'] === `127.0.0.1:${infraConfig().kafkaPort}`;
-    return { kafkaBrokers: e['KAFKA_BROKERS'], redisUrl: e['REDIS_URL'], schemaRegistryUrl: e['SCHEMA_REGISTRY_URL'], local };
+    return { kafkaBrokers: e['KAFKA_BROKERS'], redisUrl: e['REDIS_URL'], schemaRegistryUrl: e['SCHEMA_REGISTRY_URL'] };
   }
   const res = await up();
-  return { kafkaBrokers: res.kafkaBrokers, redisUrl: res.redisUrl, schemaRegistryUrl: res.schemaRegistryUrl, local: true };
+  return { kafkaBrokers: res.kafkaBrokers, redisUrl: res.redisUrl, schemaRegistryUrl: res.schemaRegistryUrl };
 }
 
 export interface Phase {
@@ -86,15 +82,9 @@ export interface Versions {
   cpu: string;
 }
 
-export async function versions(redis: Redis): Promise<Versions> {
+export async function versions(redis: Redis, brokers: string): Promise<Versions> {
   const info = await redis.info('server');
-  const cfg = infraConfig();
-  let kafka = 'unknown';
-  try {
-    kafka = kafkaVersion(cfg);
-  } catch {
-    // not the local infra's jars
-  }
+  const kafka = brokerRelease(brokers);
   return {
     node: process.version,
     kafka,
@@ -104,13 +94,12 @@ export async function versions(redis: Redis): Promise<Versions> {
   };
 }
 
-/** Pids of the local broker and Redis (for their CPU figures), when they are the local infra's. */
-export async function serverPids(ep: Endpoints): Promise<{ kafka: number | null; redis: number | null }> {
-  if (!ep.local) return { kafka: null, redis: null };
-  const rows = await status();
-  const pid = (name: string) => {
-    const p = rows.find((r) => r.name === name)?.pid ?? null;
-    return p !== null && existsSync(`/proc/${p}/stat`) ? p : null;
+/** Pids of the broker and Redis (for their CPU figures) when they run on this machine, whoever started them. */
+export function serverPids(ep: Endpoints): { kafka: number | null; redis: number | null } {
+  const portOf = (hostPort: string) => {
+    const [host, port] = hostPort.split(':');
+    return ['127.0.0.1', 'localhost'].includes(host ?? '') ? Number(port) : Number.NaN;
   };
-  return { kafka: pid('kafka'), redis: pid('redis') };
+  const pid = (port: number) => (Number.isInteger(port) ? listenerPid(port) : null);
+  return { kafka: pid(portOf(ep.kafkaBrokers.split(',')[0] ?? '')), redis: pid(portOf(new URL(ep.redisUrl).host)) };
 }

@@ -68,8 +68,8 @@ async function main(): Promise<void> {
   await admin.connect();
   const registry = new SchemaRegistry({ host: ep.schemaRegistryUrl });
   const encode = await avroEncoder(registry);
-  const v = await versions(redis);
-  const servers = await serverPids(ep);
+  const v = await versions(redis, ep.kafkaBrokers);
+  const servers = serverPids(ep);
   log(`bench: node ${v.node}, Kafka ${v.kafka}, Redis ${v.redis}, ${v.cores} cores (${v.cpu})${quick ? ', --quick' : ''}`);
   const phases: Phase[] = [];
 

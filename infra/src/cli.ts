@@ -2,7 +2,9 @@
 /**
  * `node infra/src/cli.ts up|down|status|run -- <command...>`: the local infrastructure from a shell.
  * `run` starts the servers (unless KAFKA_BROKERS, REDIS_URL and SCHEMA_REGISTRY_URL are all
- * set), then runs the command with those variables set, forwarding Ctrl-C and SIGTERM to it.
+ * set), then runs the command with those variables set, forwarding Ctrl-C and SIGTERM to it;
+ * when the command ends it stops the servers it started itself (those it found running stay
+ * up), unless CRM_KEEP_INFRA=1.
  */
 import { spawn } from 'node:child_process';
 import { down, endpoints, InfraError, infraConfig, status, up } from './index.ts';
@@ -11,13 +13,26 @@ async function run(argv: string[]): Promise<number> {
   const [command, ...args] = argv[0] === '--' ? argv.slice(1) : argv;
   if (command === undefined) throw new InfraError('usage: infra run -- <command> [args...]');
   const env = { ...process.env };
+  const keep = env['CRM_KEEP_INFRA'] === '1';
+  let started: string[] = [];
   if (!(env['KAFKA_BROKERS'] && env['REDIS_URL'] && env['SCHEMA_REGISTRY_URL'])) {
     const res = await up();
-    console.error(
-      `infra: Kafka ${res.versions.kafka}, Redis ${res.versions.redis}, ${res.versions.registry} on loopback (stop them with: ./bin/pnpm infra down)`,
-    );
+    started = res.started;
+    const after =
+      started.length === 0 ? 'they were running already and stay up' : keep ? 'CRM_KEEP_INFRA=1: they stay up' : `${started.join(', ')} stop when this ends`;
+    console.error(`infra: Kafka ${res.versions.kafka}, Redis ${res.versions.redis}, ${res.versions.registry} on loopback (${after})`);
     Object.assign(env, { KAFKA_BROKERS: res.kafkaBrokers, REDIS_URL: res.redisUrl, SCHEMA_REGISTRY_URL: res.schemaRegistryUrl });
   }
+  const code = await runChild(command, args, env);
+  if (started.length > 0 && !keep) {
+    const stopped = await down(infraConfig(), started);
+    console.error(`infra: stopped ${stopped.join(', ') || 'nothing (already gone)'}`);
+  }
+  return code;
+}
+
+/** Runs the command in its own process group, forwarding SIGINT and SIGTERM once; resolves with its exit code. */
+function runChild(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // Its own process group: a terminal's Ctrl-C reaches this process and the group, so the
   // child gets each signal exactly once, from here (a second one means "exit now").
   const child = spawn(command, args, { stdio: 'inherit', env, detached: true });

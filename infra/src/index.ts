@@ -3,7 +3,7 @@
  * registry on loopback and waits until each answers; one call stops them. Both idempotent.
  */
 import { mkdirSync } from 'node:fs';
-import { type InfraConfig, infraConfig } from './config.ts';
+import { type InfraConfig, InfraError, infraConfig } from './config.ts';
 import { kafkaDaemon, kafkaHealthy, kafkaVersion, startKafka } from './kafka.ts';
 import { logFile, runningPid, stopDaemon } from './process.ts';
 import { redisDaemon, redisHealthy, startRedis } from './redis.ts';
@@ -14,6 +14,7 @@ export { ensureKafkaJars, kafkaLibDir, kafkaVersion } from './kafka.ts';
 export { findJava } from './java.ts';
 export { ensureDebianTool } from './debian.ts';
 export { createTopicsAndWait } from './topics.ts';
+export { brokerRelease, listenerPid } from './versions.ts';
 
 export interface Endpoints {
   kafkaBrokers: string;
@@ -35,17 +36,35 @@ export function endpoints(cfg: InfraConfig = infraConfig()): Endpoints {
   };
 }
 
-/** Starts whatever is not running yet (in parallel) and waits until all three answer. */
+/**
+ * Starts whatever is not running yet (in parallel) and waits until all three answer. When one
+ * fails, those this call started are stopped again (what was running stays), and the error
+ * names every server that failed.
+ */
 export async function up(cfg: InfraConfig = infraConfig()): Promise<UpResult> {
   mkdirSync(cfg.stateDir, { recursive: true });
-  const [kafka, redis, registry] = await Promise.all([startKafka(cfg), startRedis(cfg), startRegistry(cfg)]);
-  const started = [kafka.started && 'kafka', redis.started && 'redis', registry.started && 'registry'].filter((s): s is string => typeof s === 'string');
-  return { ...endpoints(cfg), versions: { kafka: kafka.version, redis: redis.version, registry: registry.version }, started };
+  const names = ['kafka', 'redis', 'registry'] as const;
+  const results = await Promise.allSettled([startKafka(cfg), startRedis(cfg), startRegistry(cfg)]);
+  const started = names.filter((_, i) => {
+    const r = results[i];
+    return r?.status === 'fulfilled' && r.value.started;
+  });
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failed.length > 0) {
+    await down(cfg, started);
+    const message = failed.map((e) => (e instanceof Error ? e.message : String(e))).join('\n');
+    throw failed.length === 1 && failed[0] instanceof InfraError ? failed[0] : new InfraError(message);
+  }
+  const [kafka, redis, registry] = results.map((r) => (r as PromiseFulfilledResult<{ version: string }>).value.version);
+  return { ...endpoints(cfg), versions: { kafka: kafka ?? '', redis: redis ?? '', registry: registry ?? '' }, started: [...started] };
 }
 
-/** Stops every server infra started; returns the names of those it stopped. */
-export async function down(cfg: InfraConfig = infraConfig()): Promise<string[]> {
-  const daemons = [registryDaemon(cfg), kafkaDaemon(cfg), redisDaemon(cfg)];
+/**
+ * Stops the servers infra started (all three, or only those named: what one `up` call started);
+ * returns the names of those it stopped.
+ */
+export async function down(cfg: InfraConfig = infraConfig(), only?: readonly string[]): Promise<string[]> {
+  const daemons = [registryDaemon(cfg), kafkaDaemon(cfg), redisDaemon(cfg)].filter((d) => only === undefined || only.includes(d.name));
   const stopped = await Promise.all(daemons.map(async (d) => ((await stopDaemon(d)) ? d.name : null)));
   return stopped.filter((s): s is string => s !== null);
 }

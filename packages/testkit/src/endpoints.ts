@@ -18,8 +18,8 @@ export interface ServerVersions {
 
 /**
  * Versions as the servers report them. A Kafka broker does not report its release over the
- * protocol, so Kafka's comes from the local infra's pinned jars when that is the path, and
- * otherwise from the highest Fetch API version the broker supports.
+ * protocol, so Kafka's comes from the jars of the process listening on the broker's port when
+ * that is on this machine, whoever started it (@crm/infra brokerRelease).
  */
 export async function serverVersions(e: TestEndpoints): Promise<ServerVersions> {
   const redis = new Redis(e.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -32,11 +32,8 @@ export async function serverVersions(e: TestEndpoints): Promise<ServerVersions> 
   await admin.connect();
   const cluster = await admin.describeCluster();
   await admin.disconnect();
-  let kafkaVersion = `(cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s))`;
-  if (e.path === 'local infra') {
-    const { infraConfig, kafkaVersion: jarVersion } = await import('@crm/infra');
-    kafkaVersion = `${jarVersion(infraConfig())} ${kafkaVersion}`;
-  }
+  const { brokerRelease } = await import('@crm/infra');
+  const kafkaVersion = `${brokerRelease(e.kafkaBrokers)} (cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s))`;
 
   const base = e.schemaRegistryUrl.replace(/\/apis\/ccompat\/v7\/?$/, '');
   const res = await fetch(`${base}/apis/registry/v3/system/info`);
