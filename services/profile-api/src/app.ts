@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import type { ProfileApiConfig } from './config.ts';
 import { CursorError, decodeCursor, encodeCursor } from './cursor.ts';
 import { ApiError } from './errors.ts';
+import { errorSummary } from './logging.ts';
 import { recentChanges } from './history.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -80,7 +81,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const status = (err as { statusCode?: unknown }).statusCode;
       if (typeof status === 'number' && status >= 400 && status < 500) e = new ApiError('bad_request', (err as Error).message);
       else {
-        log.error({ err, reqId: request.id, route: request.routeOptions.url }, 'request failed');
+        // Never `err` itself: messages and properties of errors from stored data quote it
+        // (a corrupt record's text holds the customer id, ioredis errors their command's arguments).
+        log.error({ error: errorSummary(err), reqId: request.id, route: request.routeOptions.url }, 'request failed');
         e = new ApiError('internal', 'internal error');
       }
     }
