@@ -21,14 +21,16 @@ describe('profile API logs', () => {
     await redis.quit();
   });
 
-  async function startApi(sink: LogSink) {
-    const t = testApi([TOKEN], { log: sink.logger });
-    await t.api.start({ listen: false });
-    started.push(t.api);
-    return t;
+  /** A started API logging into a fresh sink, and a customer id whose `marker` no line may hold. */
+  async function setup(tag: string) {
+    const sink = logSink('trace');
+    const { api, prefix } = testApi([TOKEN], { log: sink.logger });
+    await api.start({ listen: false });
+    started.push(api);
+    const marker = `${tag}${Math.random().toString(36).slice(2, 10)}`;
+    const get = (id: string) => api.app.inject({ method: 'GET', url: `/customers/${encodeURIComponent(id)}`, headers: { authorization: `Bearer ${TOKEN}` } });
+    return { sink, api, prefix, marker, id: customer(marker), get };
   }
-  const get = (api: Awaited<ReturnType<typeof startApi>>['api'], id: string) =>
-    api.app.inject({ method: 'GET', url: `/customers/${encodeURIComponent(id)}`, headers: { authorization: `Bearer ${TOKEN}` } });
 
   function expectNoLeak(sink: LogSink, markers: string[]) {
     const text = sink.lines.map((l) => JSON.stringify(l)).join('\n');
@@ -41,12 +43,9 @@ describe('profile API logs', () => {
     ['a state with an unknown segment code', (id: string) => `1||${registeredState(id).replace('|-0----|', '|-z----|')}`],
     ['a corrupt history', (id: string) => `3|${id}|${registeredState(id)}`],
   ])('answers 500 for %s, logging the failure without the id', async (_what, record) => {
-    const sink = logSink('trace');
-    const { api, prefix } = await startApi(sink);
-    const marker = `corrupt${Math.random().toString(36).slice(2, 10)}`;
-    const id = customer(marker);
+    const { sink, prefix, marker, id, get } = await setup('corrupt');
     await writeRecord(redis, prefix, id, record(id));
-    const res = await get(api, id);
+    const res = await get(id);
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({ error: 'internal', message: 'internal error' });
     const failed = sink.lines.find((l) => l['msg'] === 'request failed');
@@ -59,27 +58,21 @@ describe('profile API logs', () => {
   });
 
   it('logs a Redis command error without its arguments', async () => {
-    const sink = logSink('trace');
-    const { api, prefix } = await startApi(sink);
-    const marker = `wrongtype${Math.random().toString(36).slice(2, 10)}`;
-    const id = customer(marker);
+    const { sink, prefix, marker, id, get } = await setup('wrongtype');
     // The partition's state hash is a string: HGET fails with WRONGTYPE, an ioredis ReplyError
     // that carries the command's arguments (the key and the customer id).
     await redis.set(partitionKeys(prefix, partitionFor(id, PARTITIONS)).state, 'not a hash');
-    const res = await get(api, id);
+    const res = await get(id);
     expect(res.statusCode).toBe(500);
     expect(sink.lines.find((l) => l['msg'] === 'request failed')).toMatchObject({ error: { type: 'ReplyError' } });
     expectNoLeak(sink, [marker, encodeURIComponent(id)]);
   });
 
   it('logs served, missing and refused requests by route pattern only', async () => {
-    const sink = logSink('trace');
-    const { api, prefix } = await startApi(sink);
-    const marker = `served${Math.random().toString(36).slice(2, 10)}`;
-    const id = customer(marker);
+    const { sink, api, prefix, marker, id, get } = await setup('served');
     await writeRecord(redis, prefix, id, `1||${registeredState(id)}`);
-    expect((await get(api, id)).statusCode).toBe(200);
-    expect((await get(api, customer(`${marker}x`))).statusCode).toBe(404);
+    expect((await get(id)).statusCode).toBe(200);
+    expect((await get(customer(`${marker}x`))).statusCode).toBe(404);
     expect((await api.app.inject({ method: 'GET', url: `/customers/${encodeURIComponent(id)}` })).statusCode).toBe(401);
     expect((await api.app.inject({ method: 'GET', url: `/segments/stage/new/members?cursor=${marker}` })).statusCode).toBe(401);
     expect(sink.lines.filter((l) => l['msg'] === 'request').map((l) => [l['route'], l['status']])).toEqual([
