@@ -88,6 +88,9 @@ describe('profile API over a segmenter-filled Redis', () => {
     CRM_PARTITIONS: String(PARTITIONS),
     PROFILE_API_TOKENS_FILE: tokensFile,
     CRM_DOMAIN_CONFIG: domainFile,
+    // Paging every segment a member at a time is hundreds of requests: no rate limit in the way.
+    PROFILE_API_RATE_LIMIT: '1000000',
+    PROFILE_API_RATE_LIMIT_BURST: '1000000',
   });
   const api = new ProfileApi(apiConfig, silentLogger);
   let segmenter: Segmenter | undefined;

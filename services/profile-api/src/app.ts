@@ -1,7 +1,13 @@
 /**
- * The HTTP app (fastify): bearer-token auth, parameter validation with zod, the routes of
- * routes.ts, JSON errors, request metrics and one log line per response. Built without
- * listening, so tests drive it with `inject`.
+ * The HTTP app (fastify): bearer-token auth with scopes and a per-token rate limit, parameter
+ * validation with zod, the routes of routes.ts, JSON errors, request metrics and one log line
+ * per response. HTTPS when the configuration holds a certificate. Built without listening, so
+ * tests drive it with `inject`.
+ *
+ * Every request to a route that needs a token goes through, in order: the token (401 when
+ * missing or unknown), the token's rate limit (429 with Retry-After; every authenticated
+ * request counts, forbidden ones too), the route's scope (403). Each refusal is counted in
+ * crm_api_requests_denied_total by reason and token name.
  */
 import { DIMENSIONS, type Dimension } from '@crm/contracts';
 import { VOCABULARIES } from '@crm/domain';
@@ -12,13 +18,15 @@ import type { z } from 'zod';
 import type { ProfileApiConfig } from './config.ts';
 import { CursorError, decodeCursor, encodeCursor } from './cursor.ts';
 import { ApiError } from './errors.ts';
+import { errorSummary } from './logging.ts';
 import { recentChanges } from './history.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { readCustomer, readMemberPage, readSegmentCounts, splitCountField } from './reads.ts';
+import { RateLimiter } from './ratelimit.ts';
 import { ROUTES, type RouteSpec } from './routes.ts';
 import { CustomerParams, type MemberPage, MembersParams, MembersQuery, type SegmentCounts } from './schemas.ts';
-import { TokenSet, bearerToken } from './tokens.ts';
+import { type Scope, TokenSet, bearerToken } from './tokens.ts';
 import { customerView } from './views.ts';
 
 export interface AppDeps {
@@ -46,22 +54,47 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const { config, redis, metrics } = deps;
   const log = deps.log.child({ module: 'http' });
   const tokens = new TokenSet(config.tokens);
-  const publicRoutes = new Set(ROUTES.filter((r) => r.public).map((r) => r.url));
+  const limiter = new RateLimiter(config.tokens, config.rateLimit);
+  /** Route pattern → the scope it needs (null: served without a token). Unmatched URLs need a token, no scope. */
+  const scopes = new Map<string, Scope | null>(ROUTES.map((r) => [r.url, r.scope]));
   const openapi = openApiDocument();
   const { prefix, partitions } = { prefix: config.keyPrefix, partitions: config.partitions };
 
+  // fastify's type follows `https`; the routes and hooks are the same either way.
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // One line per response is written in onResponse, with the route pattern instead of the URL.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-  });
+    https: config.tls,
+  }) as unknown as FastifyInstance;
+
+  // Zero series for every token and reason, so a rate() over them is defined from the start.
+  metrics.denied.inc({ reason: 'unauthenticated', token: '' }, 0);
+  for (const t of config.tokens) for (const reason of ['forbidden', 'rate_limited']) metrics.denied.inc({ reason, token: t.name }, 0);
+
+  const deny = (reason: 'unauthenticated' | 'forbidden' | 'rate_limited', token: string, error: ApiError): never => {
+    metrics.denied.inc({ reason, token });
+    throw error;
+  };
 
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.url !== undefined && publicRoutes.has(request.routeOptions.url)) return;
-    const token = bearerToken(request.headers.authorization);
-    if (token === null) throw new ApiError('unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
-    if (!tokens.verify(token)) throw new ApiError('unauthorized', 'unknown bearer token');
+    const url = request.routeOptions.url;
+    const scope = url === undefined ? undefined : scopes.get(url);
+    if (scope === null) return;
+    const secret = bearerToken(request.headers.authorization);
+    if (secret === null) return deny('unauthenticated', '', new ApiError('unauthorized', 'missing bearer token: send Authorization: Bearer <token>'));
+    const token = tokens.verify(secret);
+    if (token === null) return deny('unauthenticated', '', new ApiError('unauthorized', 'unknown bearer token'));
+    const wait = limiter.take(token.name);
+    if (wait !== null)
+      return deny(
+        'rate_limited',
+        token.name,
+        new ApiError('rate_limited', `token ${token.name} is over its rate limit: retry in ${wait} s`, undefined, { 'retry-after': String(wait) }),
+      );
+    if (scope !== undefined && !token.scopes.includes(scope))
+      return deny('forbidden', token.name, new ApiError('forbidden', `token ${token.name} lacks the scope ${scope} this route needs`));
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -80,11 +113,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const status = (err as { statusCode?: unknown }).statusCode;
       if (typeof status === 'number' && status >= 400 && status < 500) e = new ApiError('bad_request', (err as Error).message);
       else {
-        log.error({ err, reqId: request.id, route: request.routeOptions.url }, 'request failed');
+        // Never `err` itself: messages and properties of errors from stored data quote it
+        // (a corrupt record's text holds the customer id, ioredis errors their command's arguments).
+        log.error({ error: errorSummary(err), reqId: request.id, route: request.routeOptions.url }, 'request failed');
         e = new ApiError('internal', 'internal error');
       }
     }
     if (e.code === 'unauthorized') reply.header('www-authenticate', 'Bearer');
+    reply.headers(e.headers);
     return reply.code(e.status).send(e.body());
   });
 

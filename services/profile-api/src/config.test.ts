@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
+import { SCOPES } from './tokens.ts';
+import { selfSignedCert } from './testing/tls.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'profile-api-config-'));
 const tokensFile = join(dir, 'tokens');
@@ -10,10 +12,63 @@ writeFileSync(tokensFile, 'tok_aaaaaaaaaaaaaaaaaaaaaaaa\n');
 const base = { REDIS_URL: 'redis://127.0.0.1:6379', PROFILE_API_TOKENS_FILE: tokensFile };
 
 describe('loadConfig', () => {
-  it('applies the defaults', () => {
+  it('applies the defaults: loopback, plain HTTP, 100 requests a second in bursts of 200', () => {
     const c = loadConfig(base);
-    expect(c).toMatchObject({ keyPrefix: 'crm', partitions: 6, port: 8080, tokens: ['tok_aaaaaaaaaaaaaaaaaaaaaaaa'] });
+    expect(c).toMatchObject({ keyPrefix: 'crm', partitions: 6, port: 8080, host: '127.0.0.1', tls: null, rateLimit: { perSecond: 100, burst: 200 } });
+    expect(c.tokens).toEqual([{ token: 'tok_aaaaaaaaaaaaaaaaaaaaaaaa', name: 'token-1', scopes: SCOPES, rateLimit: {} }]);
     expect(c.domain.segments).toEqual([]);
+  });
+
+  it('reads the rate limit and the certificate files', () => {
+    const tls = selfSignedCert();
+    const c = loadConfig({
+      ...base,
+      PROFILE_API_RATE_LIMIT: '0.5',
+      PROFILE_API_RATE_LIMIT_BURST: '10',
+      PROFILE_API_TLS_CERT_FILE: tls.certFile,
+      PROFILE_API_TLS_KEY_FILE: tls.keyFile,
+    });
+    expect(c.rateLimit).toEqual({ perSecond: 0.5, burst: 10 });
+    expect(c.tls?.cert).toBe(tls.cert);
+    expect(c.tls?.key).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+  });
+
+  it('refuses one TLS file without the other, naming the missing variable', () => {
+    const tls = selfSignedCert();
+    expect(() => loadConfig({ ...base, PROFILE_API_TLS_CERT_FILE: tls.certFile })).toThrow(
+      /PROFILE_API_TLS_KEY_FILE: is required when PROFILE_API_TLS_CERT_FILE is set/,
+    );
+    expect(() => loadConfig({ ...base, PROFILE_API_TLS_KEY_FILE: tls.keyFile })).toThrow(
+      /PROFILE_API_TLS_CERT_FILE: is required when PROFILE_API_TLS_KEY_FILE is set/,
+    );
+  });
+
+  it('refuses TLS files that cannot be read or are no certificate and key, never quoting the key', () => {
+    const tls = selfSignedCert();
+    const other = selfSignedCert();
+    expect(() => loadConfig({ ...base, PROFILE_API_TLS_CERT_FILE: join(dir, 'no-cert.pem'), PROFILE_API_TLS_KEY_FILE: tls.keyFile })).toThrow(
+      /^PROFILE_API_TLS_CERT_FILE: cannot read .*no-cert\.pem/,
+    );
+    for (const [cert, key] of [
+      [tls.certFile, other.keyFile],
+      [tls.keyFile, tls.certFile],
+      [tokensFile, tls.keyFile],
+    ] as const) {
+      let message = '';
+      try {
+        loadConfig({ ...base, PROFILE_API_TLS_CERT_FILE: cert, PROFILE_API_TLS_KEY_FILE: key });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^PROFILE_API_TLS_CERT_FILE \(.*\) and PROFILE_API_TLS_KEY_FILE \(.*\) are not a usable PEM certificate and key: /);
+      expect(message).not.toContain('PRIVATE KEY');
+    }
+  });
+
+  it('refuses a rate limit that is not a positive number', () => {
+    expect(() => loadConfig({ ...base, PROFILE_API_RATE_LIMIT: '0' })).toThrow(/PROFILE_API_RATE_LIMIT: /);
+    expect(() => loadConfig({ ...base, PROFILE_API_RATE_LIMIT_BURST: '1.5' })).toThrow(/PROFILE_API_RATE_LIMIT_BURST: /);
   });
 
   it('names every bad variable', () => {

@@ -3,10 +3,11 @@
  * stops the service at start with the variable's name and what was expected.
  */
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
 import { ConfigError, type Env, intVar, keyPrefixVar, logLevelVar, parseEnv, readJsonFile, redisUrlVar } from '@crm/service-kit';
 import { z } from 'zod';
-import { parseTokens } from './tokens.ts';
+import { type TokenEntry, parseTokens } from './tokens.ts';
 
 export { ConfigError };
 
@@ -17,12 +18,79 @@ const EnvSchema = z.object({
   /** Partition count of the input topics: a customer's partition is murmur2(id) modulo this. */
   CRM_PARTITIONS: intVar(1, 1024).default(6),
   PROFILE_API_PORT: intVar(0, 65535).default(8080),
-  PROFILE_API_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Loopback by default: listening on every interface is a deliberate choice (0.0.0.0). */
+  PROFILE_API_HOST: z.string().min(1).default('127.0.0.1'),
   PROFILE_API_TOKENS_FILE: z.string({ error: 'is required: path of a file of bearer tokens (JSON array, or one per line)' }).min(1),
   CRM_LOG_LEVEL: logLevelVar,
   /** The segmenter's domain configuration file (thresholds, rules, custom segments), for derived fields. */
   CRM_DOMAIN_CONFIG: z.string().optional(),
 });
+
+// ------------------------------------------------------------------ PROFILE_API_* (TLS, rate limits)
+
+/** A positive number of requests per second (fractions allowed: 0.5 is one every two seconds). */
+const perSecondVar = z.coerce.number().positive().max(1_000_000);
+
+const ProfileApiEnv = {
+  /** PEM certificate (chain) and its private key: HTTPS when both are set, plain HTTP when neither. */
+  PROFILE_API_TLS_CERT_FILE: z.string().min(1).optional(),
+  PROFILE_API_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Default per-token rate: tokens refill at this many requests per second... */
+  PROFILE_API_RATE_LIMIT: perSecondVar.default(100),
+  /** ...into a bucket of this many, the most a token can send at once after a quiet spell. */
+  PROFILE_API_RATE_LIMIT_BURST: intVar(1, 1_000_000).default(200),
+};
+
+/** One TLS file without the other is a mistake, not a request for plain HTTP. */
+function tlsPair(e: { PROFILE_API_TLS_CERT_FILE?: string | undefined; PROFILE_API_TLS_KEY_FILE?: string | undefined }, ctx: z.RefinementCtx): void {
+  const [cert, key] = [e.PROFILE_API_TLS_CERT_FILE, e.PROFILE_API_TLS_KEY_FILE];
+  if (cert !== undefined && key === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PROFILE_API_TLS_KEY_FILE'],
+      message: 'is required when PROFILE_API_TLS_CERT_FILE is set: the PEM private key of the certificate',
+    });
+  if (key !== undefined && cert === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PROFILE_API_TLS_CERT_FILE'],
+      message: 'is required when PROFILE_API_TLS_KEY_FILE is set: the PEM certificate of the key',
+    });
+}
+
+function readPem(variable: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The certificate and key, read and checked to form a usable pair (OpenSSL's reason never quotes the key). */
+function loadTls(certFile: string | undefined, keyFile: string | undefined): TlsFiles | null {
+  if (certFile === undefined || keyFile === undefined) return null;
+  const tls = { cert: readPem('PROFILE_API_TLS_CERT_FILE', certFile), key: readPem('PROFILE_API_TLS_KEY_FILE', keyFile) };
+  try {
+    createSecureContext(tls);
+  } catch (err) {
+    throw new ConfigError(
+      `PROFILE_API_TLS_CERT_FILE (${certFile}) and PROFILE_API_TLS_KEY_FILE (${keyFile}) are not a usable PEM certificate and key: ${(err as Error).message}`,
+    );
+  }
+  return tls;
+}
+
+export interface TlsFiles {
+  /** PEM certificate chain. */
+  cert: string;
+  /** PEM private key: a secret, never logged. */
+  key: string;
+}
+
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
 
 export interface ProfileApiConfig {
   redisUrl: string;
@@ -30,14 +98,18 @@ export interface ProfileApiConfig {
   partitions: number;
   port: number;
   host: string;
-  tokens: string[];
+  tokens: TokenEntry[];
   logLevel: string;
   domain: DomainConfig;
+  /** HTTPS when set, plain HTTP when null. */
+  tls: TlsFiles | null;
+  /** Per-token rate limit of tokens that set none of their own. */
+  rateLimit: RateLimit;
 }
 
 export function loadConfig(env: Env = process.env): ProfileApiConfig {
-  const e = parseEnv(EnvSchema, env);
-  let tokens: string[];
+  const e = parseEnv(EnvSchema.extend(ProfileApiEnv).superRefine(tlsPair), env);
+  let tokens: TokenEntry[];
   try {
     tokens = parseTokens(readFileSync(e.PROFILE_API_TOKENS_FILE, 'utf8'));
   } catch (err) {
@@ -53,5 +125,7 @@ export function loadConfig(env: Env = process.env): ProfileApiConfig {
     tokens,
     logLevel: e.CRM_LOG_LEVEL,
     domain,
+    tls: loadTls(e.PROFILE_API_TLS_CERT_FILE, e.PROFILE_API_TLS_KEY_FILE),
+    rateLimit: { perSecond: e.PROFILE_API_RATE_LIMIT, burst: e.PROFILE_API_RATE_LIMIT_BURST },
   };
 }

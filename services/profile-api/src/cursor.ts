@@ -21,7 +21,9 @@ export interface MemberCursor {
 }
 
 const VERSION = 1;
-const SscanCursor = z.string().regex(/^(0|[1-9][0-9]{0,19})$/);
+/** Largest SSCAN cursor: Redis cursors are unsigned 64-bit, and Redis refuses any beyond. */
+const MAX_SSCAN_CURSOR = 2n ** 64n - 1n;
+const SscanCursor = z.string().refine((c) => /^(0|[1-9][0-9]{0,19})$/.test(c) && BigInt(c) <= MAX_SSCAN_CURSOR);
 const Encoded = z.tuple([z.literal(VERSION), z.number().int().min(0), SscanCursor, z.string().min(1).max(512).nullable(), SscanCursor.nullable()]);
 
 /** The first position: partition 0, a fresh scan. */
@@ -35,19 +37,25 @@ export class CursorError extends Error {
   override name = 'CursorError';
 }
 
-/** Decodes a cursor of a walk over `partitions` partitions; throws CursorError when it is not one. */
+const NOT_A_CURSOR = 'cursor is not a cursor returned by this API: pass nextCursor of the previous page unchanged, or none for the first page';
+
+/**
+ * Decodes a cursor of a walk over `partitions` partitions; throws CursorError when it is not
+ * one. Whatever the text, the result is a position Redis accepts (an SSCAN cursor within
+ * 64 bits, a partition that exists) or a CursorError: never an error from Redis later.
+ */
 export function decodeCursor(text: string, partitions: number): MemberCursor {
-  if (!/^[A-Za-z0-9_-]{1,1024}$/.test(text)) throw new CursorError('cursor is not a cursor returned by this API');
+  if (!/^[A-Za-z0-9_-]{1,1024}$/.test(text)) throw new CursorError(NOT_A_CURSOR);
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
   } catch {
-    throw new CursorError('cursor is not a cursor returned by this API');
+    throw new CursorError(NOT_A_CURSOR);
   }
   const parsed = Encoded.safeParse(raw);
-  if (!parsed.success) throw new CursorError('cursor is not a cursor returned by this API');
+  if (!parsed.success) throw new CursorError(NOT_A_CURSOR);
   const [, p, c, after, end] = parsed.data;
-  if (p >= partitions) throw new CursorError(`cursor points at partition ${p}, but there are ${partitions}`);
-  if ((after === null) !== (end === null)) throw new CursorError('cursor is not a cursor returned by this API');
+  if (p >= partitions) throw new CursorError(`cursor points at partition ${p}, but there are ${partitions}: it is from another deployment`);
+  if ((after === null) !== (end === null)) throw new CursorError(NOT_A_CURSOR);
   return { p, c, after, end };
 }

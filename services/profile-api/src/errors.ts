@@ -6,17 +6,28 @@ import type { ErrorBody } from './schemas.ts';
 
 type Code = ErrorBody['error'];
 
-const STATUS: Record<Code, number> = { bad_request: 400, unauthorized: 401, not_found: 404, unavailable: 503, internal: 500 };
+const STATUS: Record<Code, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
 
 export class ApiError extends Error {
   override name = 'ApiError';
   readonly code: Code;
   readonly details: ErrorBody['details'];
+  /** Response headers that go with the error (Retry-After of a 429). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: Code, message: string, details?: ErrorBody['details']) {
+  constructor(code: Code, message: string, details?: ErrorBody['details'], headers: Readonly<Record<string, string>> = {}) {
     super(message);
     this.code = code;
     this.details = details;
+    this.headers = headers;
   }
 
   get status(): number {

@@ -17,6 +17,12 @@ export function createMetrics() {
       labelNames: ['method', 'route', 'status'] as const,
       registers: [registry],
     }),
+    denied: new Counter({
+      name: 'crm_api_requests_denied_total',
+      help: 'Requests refused before their route ran: unauthenticated (401), forbidden (403: the token lacks the scope), rate_limited (429), by token name ("" when unauthenticated); never the token itself',
+      labelNames: ['reason', 'token'] as const,
+      registers: [registry],
+    }),
     requestDuration: new Histogram({
       name: 'crm_api_request_duration_seconds',
       help: 'Time from request received to response sent, by method, route pattern and status code',

@@ -25,6 +25,8 @@ describe('OpenAPI document', () => {
       tokens: [],
       logLevel: 'silent',
       domain: defaultDomainConfig,
+      tls: null,
+      rateLimit: { perSecond: 1, burst: 1 },
     },
     redis,
     log: silentLogger,
@@ -45,5 +47,24 @@ describe('OpenAPI document', () => {
     const served = ROUTES.map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`);
     expect(documented.sort()).toEqual(served.sort());
     for (const r of ROUTES) expect(app.hasRoute({ method: r.method, url: r.url }), `${r.method} ${r.url} registered`).toBe(true);
+  });
+
+  it("states each route's scope as its security requirement, and the refusals of routes that need a token", async () => {
+    type Operation = { security: Array<Record<string, string[]>>; responses: Record<string, unknown> };
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, Operation>>;
+      components: { responses: Record<string, { headers?: Record<string, unknown> }> };
+    };
+    for (const r of ROUTES) {
+      const op = doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()] as Operation;
+      if (r.scope === null) {
+        expect(op.security, r.url).toEqual([]);
+        continue;
+      }
+      expect(op.security, r.url).toEqual([{ bearer: [r.scope] }]);
+      for (const status of ['401', '403', '429']) expect(op.responses[status], `${r.url} ${status}`).toEqual({ $ref: `#/components/responses/E${status}` });
+    }
+    expect(Object.keys(doc.components.responses['E429']?.headers ?? {})).toEqual(['Retry-After']);
+    expect(Object.keys(doc.components.responses['E401']?.headers ?? {})).toEqual(['WWW-Authenticate']);
   });
 });

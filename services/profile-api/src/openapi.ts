@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ROUTES, type RouteSpec } from './routes.ts';
 import { COMPONENTS } from './schemas.ts';
+import { SCOPES, type Scope } from './tokens.ts';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../openapi.json', import.meta.url));
 
@@ -20,9 +21,22 @@ type Json = Record<string, unknown>;
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid parameters (details name each)',
-  401: 'Missing or unknown bearer token',
+  401: 'Missing or unknown bearer token (with `WWW-Authenticate: Bearer`)',
+  403: "The token lacks the route's scope",
   404: 'No such customer or segment',
+  429: 'The token is over its rate limit: retry after `Retry-After` seconds',
   503: 'Redis is unavailable',
+};
+
+/** Headers that go with an error response. */
+const ERROR_HEADERS: Record<number, Json> = {
+  401: { 'WWW-Authenticate': { description: 'Always `Bearer`', schema: { type: 'string', const: 'Bearer' } } },
+  429: { 'Retry-After': { description: 'Whole seconds until the token may send again', schema: { type: 'integer', minimum: 1 } } },
+};
+
+const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
+  'customers:read': "customer data: a customer's profile and recent changes, and segment member lists, which list customer ids",
+  'segments:read': 'segment member counts only, no customer id',
 };
 
 /** Schemas named with `.meta({ id })` become components; references point there. */
@@ -78,7 +92,7 @@ function operation(r: RouteSpec): Json {
     operationId: r.operationId,
     summary: r.summary,
     ...(r.description === undefined ? {} : { description: r.description }),
-    ...(r.public ? { security: [] } : {}),
+    security: r.scope === null ? [] : [{ bearer: [r.scope] }],
     parameters: [...parameters('path', r.params), ...parameters('query', r.query)],
     responses,
   };
@@ -105,7 +119,11 @@ export function openApiDocument(): Json {
   const errorResponses = Object.fromEntries(
     Object.entries(ERROR_DESCRIPTIONS).map(([status, description]) => [
       `E${status}`,
-      { description, content: { 'application/json': { schema: { $ref: ref('Error') } } } },
+      {
+        description,
+        ...(ERROR_HEADERS[Number(status)] === undefined ? {} : { headers: ERROR_HEADERS[Number(status)] }),
+        content: { 'application/json': { schema: { $ref: ref('Error') } } },
+      },
     ]),
   );
   return {
@@ -114,11 +132,20 @@ export function openApiDocument(): Json {
       title: 'CRM profile API',
       version: API_VERSION,
       description:
-        "Read API over the segmenter's Redis state: a customer's memberships and derived fields, segment counts, and segment members. Every route but the operational ones needs `Authorization: Bearer <token>`.",
+        "Read API over the segmenter's Redis state: a customer's memberships and derived fields, segment counts, and segment members. Every route but the operational ones needs `Authorization: Bearer <token>` of a token holding the route's scope (listed as the route's bearer security requirement); each token has a rate limit.",
     },
-    security: [{ bearer: [] }],
     paths,
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: sorted, responses: errorResponses },
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: `Tokens of the API's tokens file. A route's security requirement lists the scope it needs: ${SCOPES.map((s) => `\`${s}\`, ${SCOPE_DESCRIPTIONS[s]}`).join('; ')}. A token outside its scopes gets 403; over its rate limit, 429.`,
+        },
+      },
+      schemas: sorted,
+      responses: errorResponses,
+    },
   };
 }
 

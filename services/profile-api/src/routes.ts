@@ -4,9 +4,10 @@
  * (openapi.ts), so neither can drift from the other.
  */
 import type { z } from 'zod';
+import type { Scope } from './tokens.ts';
 import { Customer, CustomerParams, Health, MemberPage, MembersParams, MembersQuery, Readiness, SegmentCounts } from './schemas.ts';
 
-export type ErrorStatus = 400 | 401 | 404 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 429 | 503;
 
 export interface RouteSpec {
   operationId: 'getCustomer' | 'getSegmentCounts' | 'getSegmentMembers' | 'healthz' | 'readyz' | 'metrics' | 'openapi';
@@ -15,8 +16,11 @@ export interface RouteSpec {
   url: string;
   summary: string;
   description?: string;
-  /** Served without a bearer token. */
-  public: boolean;
+  /**
+   * The scope a token needs (tokens.ts SCOPES), or null for an operational route served without
+   * a token (health, readiness, metrics, this document: nothing about customers).
+   */
+  scope: Scope | null;
   params?: z.ZodObject;
   query?: z.ZodObject;
   /** The 200 body: a schema, or a content type for non-JSON bodies. */
@@ -35,19 +39,19 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: "A customer's state: memberships, derived RFM, loyalty and satisfaction fields, facts",
     description:
       "Read from the customer's partition (Kafka's murmur2 partitioner on the id modulo CRM_PARTITIONS). Memberships are what the segment indexes hold; derived fields hold as of `asOf`.",
-    public: false,
+    scope: 'customers:read',
     params: CustomerParams,
     ok: Customer,
-    errors: [400, 401, 404, 503],
+    errors: [400, 401, 403, 404, 429, 503],
   },
   {
     operationId: 'getSegmentCounts',
     method: 'GET',
     url: '/segments',
     summary: 'Member counts of every segment value, summed over all partitions',
-    public: false,
+    scope: 'segments:read',
     ok: SegmentCounts,
-    errors: [401, 503],
+    errors: [401, 403, 429, 503],
   },
   {
     operationId: 'getSegmentMembers',
@@ -56,19 +60,20 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Members of one segment value, paged',
     description:
       'Pages walk the partitions in turn with SSCAN. Every member present from the first page to the last is returned; members added or removed meanwhile may or may not be. A page holds at most `limit` members, none twice; it may hold fewer before the end: keep following `nextCursor` until it is null. Rarely (a set resized between two pages) a member can appear on two pages.',
-    public: false,
+    // Member lists are customer ids: the scope of customer data, not of counts.
+    scope: 'customers:read',
     params: MembersParams,
     query: MembersQuery,
     ok: MemberPage,
-    errors: [400, 401, 404, 503],
+    errors: [400, 401, 403, 404, 429, 503],
   },
-  { operationId: 'healthz', method: 'GET', url: '/healthz', summary: 'Liveness: the process answers', public: true, ok: Health, errors: [] },
+  { operationId: 'healthz', method: 'GET', url: '/healthz', summary: 'Liveness: the process answers', scope: null, ok: Health, errors: [] },
   {
     operationId: 'readyz',
     method: 'GET',
     url: '/readyz',
     summary: 'Readiness: Redis is connected (503 otherwise)',
-    public: true,
+    scope: null,
     ok: Readiness,
     errors: [],
     extra: [{ status: 503, description: 'Redis is not connected', schema: Readiness }],
@@ -78,7 +83,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     url: '/metrics',
     summary: 'Prometheus metrics',
-    public: true,
+    scope: null,
     ok: { contentType: 'text/plain', description: 'Prometheus text exposition format' },
     errors: [],
   },
@@ -87,7 +92,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     url: '/openapi.json',
     summary: 'This OpenAPI 3.1 document',
-    public: true,
+    scope: null,
     ok: { contentType: 'application/json', description: 'OpenAPI 3.1 document' },
     errors: [],
   },

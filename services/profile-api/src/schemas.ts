@@ -37,7 +37,7 @@ export const MembersQuery = z.object({
 
 export const ErrorBody = z
   .object({
-    error: z.enum(['bad_request', 'unauthorized', 'not_found', 'unavailable', 'internal']).describe('Machine-readable code'),
+    error: z.enum(['bad_request', 'unauthorized', 'forbidden', 'not_found', 'rate_limited', 'unavailable', 'internal']).describe('Machine-readable code'),
     message: z.string(),
     details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })

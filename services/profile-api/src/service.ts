@@ -33,7 +33,7 @@ export class ProfileApi {
     await this.app.ready();
     if (listen) {
       const address = await this.app.listen({ port: this.config.port, host: this.config.host });
-      this.log.info({ address, partitions: this.config.partitions, keyPrefix: this.config.keyPrefix }, 'profile API listening');
+      this.log.info({ address, tls: this.config.tls !== null, partitions: this.config.partitions, keyPrefix: this.config.keyPrefix }, 'profile API listening');
     }
   }
 
