@@ -1,0 +1,29 @@
+/** A small GET over HTTP or HTTPS that can trust a given CA and send basic auth (fetch can do neither without undici). */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export interface GetOptions {
+  /** PEM of the CA to trust instead of the system's. */
+  ca?: string;
+  /** Basic auth. */
+  auth?: { username: string; password: string };
+  timeoutMs?: number;
+}
+
+export function httpGet(url: string, { ca, auth, timeoutMs = 2000 }: GetOptions = {}): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (auth) headers['authorization'] = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  return new Promise((resolve, reject) => {
+    const req = request(u, { method: 'GET', headers, ...(ca ? { ca } : {}), timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${u.origin} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
