@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
- * `node infra/src/cli.ts up|down|status|run -- <command...>`: the local infrastructure from a shell.
- * `run` starts the servers (unless KAFKA_BROKERS, REDIS_URL and SCHEMA_REGISTRY_URL are all
- * set), then runs the command with those variables set, forwarding Ctrl-C and SIGTERM to it.
+ * `node infra/src/cli.ts up|down|status [--secure] | run -- <command...>`: the local
+ * infrastructure from a shell. `run` starts the servers (unless KAFKA_BROKERS, REDIS_URL and
+ * SCHEMA_REGISTRY_URL are all set), then runs the command with those variables set,
+ * forwarding Ctrl-C and SIGTERM to it. `--secure` (or CRM_INFRA_SECURE=1) acts on the secured
+ * profile instead (TLS, SASL, ACL users; see secure/index.ts).
  */
 import { spawn } from 'node:child_process';
 import { down, endpoints, InfraError, infraConfig, status, up } from './index.ts';
+import { downSecure, envFileText, secureConfig, secureRequested, statusSecure, upSecure } from './secure/index.ts';
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...args] = argv[0] === '--' ? argv.slice(1) : argv;
@@ -35,7 +38,40 @@ async function run(argv: string[]): Promise<number> {
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
 }
 
+async function secure(command: string | undefined): Promise<number> {
+  const cfg = secureConfig();
+  switch (command) {
+    case 'up': {
+      const t0 = Date.now();
+      const res = await upSecure(cfg);
+      console.log(
+        `secure infra up in ${((Date.now() - t0) / 1000).toFixed(1)} s (started: ${res.started.join(', ') || 'nothing, all were running'}): ` +
+          `Kafka ${res.versions.kafka} (SASL_SSL ${res.kafkaBrokers}, mutual TLS ${res.kafkaMtlsBrokers}), Redis ${res.versions.redis} (TLS), ${res.versions.registry} (HTTPS)`,
+      );
+      console.log(`# settings, also in ${res.envFile} (source it: . ${res.envFile})`);
+      console.log(envFileText(res));
+      console.log(`# certificates: ${cfg.certsDir}   passwords (mode 0600): ${cfg.secretsDir}   state: ${cfg.dir}`);
+      return 0;
+    }
+    case 'down': {
+      const stopped = await downSecure(cfg);
+      console.log(stopped.length ? `stopped (secure): ${stopped.join(', ')}` : 'no secure server was running');
+      return 0;
+    }
+    case 'status': {
+      const rows = await statusSecure(cfg);
+      for (const r of rows) console.log(`${r.name.padEnd(9)} ${r.healthy ? 'up  ' : 'DOWN'} pid=${r.pid ?? '-'}  ${r.detail}  log=${r.log}`);
+      console.log(`settings: ${cfg.dir}/env`);
+      return rows.every((r) => r.healthy) ? 0 : 1;
+    }
+    default:
+      console.error('usage: infra up --secure | down --secure | status --secure');
+      return 2;
+  }
+}
+
 async function main(command: string | undefined): Promise<number> {
+  if (process.argv.includes('--secure') || (command !== 'run' && secureRequested())) return secure(command);
   const cfg = infraConfig();
   switch (command) {
     case 'run':
@@ -63,7 +99,7 @@ async function main(command: string | undefined): Promise<number> {
       return rows.every((r) => r.healthy) ? 0 : 1;
     }
     default:
-      console.error('usage: infra up | down | status | run -- <command...>');
+      console.error('usage: infra up | down | status [--secure] | run -- <command...>');
       return 2;
   }
 }

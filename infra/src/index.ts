@@ -14,6 +14,22 @@ export { ensureKafkaJars, kafkaLibDir, kafkaVersion } from './kafka.ts';
 export { findJava } from './java.ts';
 export { ensureDebianTool } from './debian.ts';
 export { createTopicsAndWait } from './topics.ts';
+export {
+  type CertFiles,
+  downSecure,
+  envFileText,
+  SECURE_PORT_OFFSET,
+  type SecureConfig,
+  type SecureProfile,
+  type SecureServerStatus,
+  type SecureUpResult,
+  secureConfig,
+  secureProfile,
+  secureRequested,
+  secureRunning,
+  statusSecure,
+  upSecure,
+} from './secure/index.ts';
 
 export interface Endpoints {
   kafkaBrokers: string;
