@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
 import { type InfraConfig, InfraError } from './config.ts';
-import { type GetOptions, httpGet } from './http.ts';
+import { callHttp, type HttpOptions } from './http.ts';
 import { findJava, mvn } from './java.ts';
 import { type Daemon, ensurePortsFree, runningPid, startDaemon, waitHealthy } from './process.ts';
 
@@ -30,10 +30,10 @@ export function ensureRegistryBuilt(cfg: InfraConfig): void {
 }
 
 /** "Apicurio Registry <version>" when the registry at `base` lists its subjects. */
-export async function registryAnswers(base: string, options: GetOptions = {}): Promise<string | undefined> {
-  const subjects = await httpGet(`${base}/apis/ccompat/v7/subjects`, options);
+export async function registryAnswers(base: string, options: HttpOptions = {}): Promise<string | undefined> {
+  const subjects = await callHttp(`${base}/apis/ccompat/v7/subjects`, options);
   if (subjects.status !== 200) return undefined;
-  const info = await httpGet(`${base}/apis/registry/v3/system/info`, options);
+  const info = await callHttp(`${base}/apis/registry/v3/system/info`, options);
   const body = info.status === 200 ? (JSON.parse(info.body) as { name?: string; version?: string }) : {};
   return `${body.name ?? 'Apicurio Registry'} ${body.version ?? ''}`.trim();
 }
