@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `node infra/src/cli.ts up|down|status [--secure] | run -- <command...>`: the local
+ * `node infra/src/cli.ts up|down|status [--secure] | run [--secure] -- <command...>`: the local
  * infrastructure from a shell. `run` starts the servers (unless KAFKA_BROKERS, REDIS_URL and
  * SCHEMA_REGISTRY_URL are all set), then runs the command with those variables set,
  * forwarding Ctrl-C and SIGTERM to it. `--secure` (or CRM_INFRA_SECURE=1) acts on the secured
@@ -11,10 +11,19 @@ import { down, endpoints, InfraError, infraConfig, status, up } from './index.ts
 import { downSecure, envFileText, secureConfig, secureRequested, statusSecure, upSecure } from './secure/index.ts';
 
 async function run(argv: string[]): Promise<number> {
-  const [command, ...args] = argv[0] === '--' ? argv.slice(1) : argv;
-  if (command === undefined) throw new InfraError('usage: infra run -- <command> [args...]');
+  const secureRun = argv[0] === '--secure' || secureRequested();
+  const rest = argv[0] === '--secure' ? argv.slice(1) : argv;
+  const [command, ...args] = rest[0] === '--' ? rest.slice(1) : rest;
+  if (command === undefined) throw new InfraError('usage: infra run [--secure] -- <command> [args...]');
   const env = { ...process.env };
-  if (!(env['KAFKA_BROKERS'] && env['REDIS_URL'] && env['SCHEMA_REGISTRY_URL'])) {
+  if (secureRun) {
+    // The secured servers' settings replace any in the environment: the command runs against them.
+    const res = await upSecure();
+    console.error(
+      `infra: secured Kafka ${res.versions.kafka}, Redis ${res.versions.redis}, ${res.versions.registry} (stop them with: ./bin/pnpm infra down --secure)`,
+    );
+    Object.assign(env, res.env);
+  } else if (!(env['KAFKA_BROKERS'] && env['REDIS_URL'] && env['SCHEMA_REGISTRY_URL'])) {
     const res = await up();
     console.error(
       `infra: Kafka ${res.versions.kafka}, Redis ${res.versions.redis}, ${res.versions.registry} on loopback (stop them with: ./bin/pnpm infra down)`,
@@ -71,7 +80,7 @@ async function secure(command: string | undefined): Promise<number> {
 }
 
 async function main(command: string | undefined): Promise<number> {
-  if (process.argv.includes('--secure') || (command !== 'run' && secureRequested())) return secure(command);
+  if (command !== 'run' && (process.argv.slice(3).includes('--secure') || secureRequested())) return secure(command);
   const cfg = infraConfig();
   switch (command) {
     case 'run':
@@ -99,7 +108,7 @@ async function main(command: string | undefined): Promise<number> {
       return rows.every((r) => r.healthy) ? 0 : 1;
     }
     default:
-      console.error('usage: infra up | down | status [--secure] | run -- <command...>');
+      console.error('usage: infra up | down | status [--secure] | run [--secure] -- <command...>');
       return 2;
   }
 }
