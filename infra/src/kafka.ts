@@ -35,18 +35,14 @@ export function ensureKafkaJars(cfg: InfraConfig): void {
   if (kafkaVersion(cfg) === 'unknown') throw new InfraError(`no kafka_2.13 jar in ${kafkaLibDir(cfg)} after Maven ran`);
 }
 
-function serverProperties(cfg: InfraConfig, dataDir: string): string {
-  const p = cfg.kafkaPort;
-  const c = cfg.kafkaControllerPort;
+/** A single KRaft node (broker and controller in one JVM): `listeners` are its listener settings, the rest is shared by both profiles. */
+export function singleNodeProperties(controllerPort: number, dataDir: string, listeners: string[]): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${c}`,
-    `listeners=PLAINTEXT://127.0.0.1:${p},CONTROLLER://127.0.0.1:${c}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${p}`,
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
     'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    ...listeners,
     `log.dirs=${dataDir}`,
     // Our code creates topics with the configured partition count.
     'auto.create.topics.enable=false',
@@ -63,6 +59,17 @@ function serverProperties(cfg: InfraConfig, dataDir: string): string {
     'log.retention.hours=-1',
     '',
   ].join('\n');
+}
+
+function serverProperties(cfg: InfraConfig, dataDir: string): string {
+  const p = cfg.kafkaPort;
+  const c = cfg.kafkaControllerPort;
+  return singleNodeProperties(c, dataDir, [
+    `listeners=PLAINTEXT://127.0.0.1:${p},CONTROLLER://127.0.0.1:${c}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${p}`,
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+  ]);
 }
 
 /** The cluster id when the broker at `brokers` answers a metadata request as `client` sees it. */

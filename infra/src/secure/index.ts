@@ -200,6 +200,7 @@ export async function statusSecure(cfg: SecureConfig = secureConfig()): Promise<
       const d = secureDaemon(cfg, name);
       const base = { name, pid: runningPid(d), log: logFile(d) };
       if (servers === null) return { ...base, healthy: false, detail: 'never started (no certificates yet)' };
+      if (base.pid === null) return { ...base, healthy: false, detail: 'not running' };
       try {
         const answer = await servers[name]();
         const detail =

@@ -6,7 +6,7 @@
 import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kafkaAnswers, type KafkaServer } from '../kafka.ts';
+import { kafkaAnswers, type KafkaServer, singleNodeProperties } from '../kafka.ts';
 import type { Daemon } from '../process.ts';
 import { type RedisServer, redisAnswers } from '../redis.ts';
 import { type RegistryServer, registryAnswers } from '../registry.ts';
@@ -48,13 +48,9 @@ const pemProperty = (file: string) => readFileSync(file, 'utf8').trim().replace(
 
 function kafkaProperties(cfg: SecureConfig, certs: CertFiles, pw: Passwords, dataDir: string): string {
   const { kafkaPort: p, kafkaMtlsPort: m, kafkaControllerPort: c } = cfg;
-  return [
-    'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${c}`,
+  return singleNodeProperties(c, dataDir, [
     `listeners=SASL_SSL://127.0.0.1:${p},SSL://127.0.0.1:${m},CONTROLLER://127.0.0.1:${c}`,
     `advertised.listeners=SASL_SSL://127.0.0.1:${p},SSL://127.0.0.1:${m}`,
-    'controller.listener.names=CONTROLLER',
     // The controller speaks TLS with client certificates too: no plaintext port at all.
     'listener.security.protocol.map=CONTROLLER:SSL,SASL_SSL:SASL_SSL,SSL:SSL',
     'inter.broker.listener.name=SASL_SSL',
@@ -73,19 +69,7 @@ function kafkaProperties(cfg: SecureConfig, certs: CertFiles, pw: Passwords, dat
     `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="${pw['kafka-broker']}";`,
     'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
     `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_crm="${pw['kafka-crm']}";`,
-    `log.dirs=${dataDir}`,
-    'auto.create.topics.enable=false',
-    'num.partitions=1',
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=10',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
-    'group.initial.rebalance.delay.ms=0',
-    'log.retention.hours=-1',
-    '',
-  ].join('\n');
+  ]);
 }
 
 export function secureKafka(cfg: SecureConfig, certs: CertFiles, pw: Passwords): KafkaServer {
