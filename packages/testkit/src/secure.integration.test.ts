@@ -4,11 +4,12 @@
  * password, an untrusting client and plaintext; Redis' ACL users can do what
  * infra/redis/users.acl grants and nothing else; the registry answers HTTPS with basic auth only.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callHttp, type HttpOptions, type SecureUpResult } from '@crm/infra';
+import { callHttp, type HttpOptions, type SecureUpResult, secureConfig } from '@crm/infra';
 import { collectMessages, createTopic, uniqueName } from './helpers.ts';
 import { readSecret, secureKafkaConfig, secureKeyPrefix, secureRedisOptions, secureServers } from './secure.ts';
 
@@ -220,5 +221,20 @@ describe('secured schema registry', () => {
       () => 'refused',
     );
     expect(outcome).toBe('refused');
+  });
+});
+
+describe('secured servers’ logs', () => {
+  it('hold no password and no private key, after all the refusals above', () => {
+    const { dir } = secureConfig();
+    const logs = readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'));
+    expect(logs).toHaveLength(3);
+    const secrets = Object.values(s.users).map((u) => readSecret(u.passwordFile));
+    const keyBody = readFileSync(s.certs.serverKey, 'utf8').split('\n')[1] ?? 'missing';
+    for (const log of logs) {
+      for (const secret of [...secrets, keyBody]) expect(log.includes(secret)).toBe(false);
+    }
   });
 });
