@@ -1,31 +1,42 @@
 #!/usr/bin/env node
 /**
- * `node infra/src/cli.ts up|down|status|run -- <command...>`: the local infrastructure from a shell.
- * `run` starts the servers (unless KAFKA_BROKERS, REDIS_URL and SCHEMA_REGISTRY_URL are all
- * set), then runs the command with those variables set, forwarding Ctrl-C and SIGTERM to it;
- * when the command ends it stops the servers it started itself (those it found running stay
- * up), unless CRM_KEEP_INFRA=1.
+ * `node infra/src/cli.ts up|down|status [--secure] | run [--secure] -- <command...>`: the local
+ * infrastructure from a shell. `run` starts the servers (unless KAFKA_BROKERS, REDIS_URL and
+ * SCHEMA_REGISTRY_URL are all set), then runs the command with those variables set,
+ * forwarding Ctrl-C and SIGTERM to it; when the command ends it stops the servers it started
+ * itself (those it found running stay up), unless CRM_KEEP_INFRA=1. `--secure` (or
+ * CRM_INFRA_SECURE=1) acts on the secured profile instead (TLS, SASL, ACL users; see
+ * secure/index.ts).
  */
 import { spawn } from 'node:child_process';
 import { down, endpoints, InfraError, infraConfig, status, up } from './index.ts';
+import { downSecure, envFileText, secureConfig, secureRequested, statusSecure, upSecure } from './secure/index.ts';
 
 async function run(argv: string[]): Promise<number> {
-  const [command, ...args] = argv[0] === '--' ? argv.slice(1) : argv;
-  if (command === undefined) throw new InfraError('usage: infra run -- <command> [args...]');
+  const secureRun = argv[0] === '--secure' || secureRequested();
+  const rest = argv[0] === '--secure' ? argv.slice(1) : argv;
+  const [command, ...args] = rest[0] === '--' ? rest.slice(1) : rest;
+  if (command === undefined) throw new InfraError('usage: infra run [--secure] -- <command> [args...]');
   const env = { ...process.env };
   const keep = env['CRM_KEEP_INFRA'] === '1';
   let started: string[] = [];
-  if (!(env['KAFKA_BROKERS'] && env['REDIS_URL'] && env['SCHEMA_REGISTRY_URL'])) {
+  const after = () =>
+    started.length === 0 ? 'they were running already and stay up' : keep ? 'CRM_KEEP_INFRA=1: they stay up' : `${started.join(', ')} stop when this ends`;
+  if (secureRun) {
+    // The secured servers' settings replace any in the environment: the command runs against them.
+    const res = await upSecure();
+    started = res.started;
+    console.error(`infra: secured Kafka ${res.versions.kafka}, Redis ${res.versions.redis}, ${res.versions.registry} (${after()})`);
+    Object.assign(env, res.env);
+  } else if (!(env['KAFKA_BROKERS'] && env['REDIS_URL'] && env['SCHEMA_REGISTRY_URL'])) {
     const res = await up();
     started = res.started;
-    const after =
-      started.length === 0 ? 'they were running already and stay up' : keep ? 'CRM_KEEP_INFRA=1: they stay up' : `${started.join(', ')} stop when this ends`;
-    console.error(`infra: Kafka ${res.versions.kafka}, Redis ${res.versions.redis}, ${res.versions.registry} on loopback (${after})`);
+    console.error(`infra: Kafka ${res.versions.kafka}, Redis ${res.versions.redis}, ${res.versions.registry} on loopback (${after()})`);
     Object.assign(env, { KAFKA_BROKERS: res.kafkaBrokers, REDIS_URL: res.redisUrl, SCHEMA_REGISTRY_URL: res.schemaRegistryUrl });
   }
   const code = await runChild(command, args, env);
   if (started.length > 0 && !keep) {
-    const stopped = await down(infraConfig(), started);
+    const stopped = secureRun ? await downSecure(secureConfig(), started) : await down(infraConfig(), started);
     console.error(`infra: stopped ${stopped.join(', ') || 'nothing (already gone)'}`);
   }
   return code;
@@ -50,7 +61,40 @@ function runChild(command: string, args: string[], env: NodeJS.ProcessEnv): Prom
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
 }
 
+async function secure(command: string | undefined): Promise<number> {
+  const cfg = secureConfig();
+  switch (command) {
+    case 'up': {
+      const t0 = Date.now();
+      const res = await upSecure(cfg);
+      console.log(
+        `secure infra up in ${((Date.now() - t0) / 1000).toFixed(1)} s (started: ${res.started.join(', ') || 'nothing, all were running'}): ` +
+          `Kafka ${res.versions.kafka} (SASL_SSL ${res.kafkaBrokers}, mutual TLS ${res.kafkaMtlsBrokers}), Redis ${res.versions.redis} (TLS), ${res.versions.registry} (HTTPS)`,
+      );
+      console.log(`# settings, also in ${res.envFile} (source it: . ${res.envFile})`);
+      console.log(envFileText(res));
+      console.log(`# certificates: ${cfg.certsDir}   passwords (mode 0600): ${cfg.secretsDir}   state: ${cfg.dir}`);
+      return 0;
+    }
+    case 'down': {
+      const stopped = await downSecure(cfg);
+      console.log(stopped.length ? `stopped (secure): ${stopped.join(', ')}` : 'no secure server was running');
+      return 0;
+    }
+    case 'status': {
+      const rows = await statusSecure(cfg);
+      for (const r of rows) console.log(`${r.name.padEnd(9)} ${r.healthy ? 'up  ' : 'DOWN'} pid=${r.pid ?? '-'}  ${r.detail}  log=${r.log}`);
+      console.log(`settings: ${cfg.dir}/env`);
+      return rows.every((r) => r.healthy) ? 0 : 1;
+    }
+    default:
+      console.error('usage: infra up --secure | down --secure | status --secure');
+      return 2;
+  }
+}
+
 async function main(command: string | undefined): Promise<number> {
+  if (command !== 'run' && (process.argv.slice(3).includes('--secure') || secureRequested())) return secure(command);
   const cfg = infraConfig();
   switch (command) {
     case 'run':
@@ -78,7 +122,7 @@ async function main(command: string | undefined): Promise<number> {
       return rows.every((r) => r.healthy) ? 0 : 1;
     }
     default:
-      console.error('usage: infra up | down | status | run -- <command...>');
+      console.error('usage: infra up | down | status [--secure] | run [--secure] -- <command...>');
       return 2;
   }
 }

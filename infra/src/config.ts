@@ -22,7 +22,8 @@ export class InfraError extends Error {
   override name = 'InfraError';
 }
 
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** The port in variable `name`, or `fallback` when unset; a clear error for anything else. */
+export function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);

@@ -15,6 +15,23 @@ export { findJava } from './java.ts';
 export { ensureDebianTool } from './debian.ts';
 export { createTopicsAndWait } from './topics.ts';
 export { brokerRelease, listenerPid } from './versions.ts';
+export { callHttp, type HttpOptions } from './http.ts';
+export {
+  type CertFiles,
+  downSecure,
+  envFileText,
+  SECURE_PORT_OFFSET,
+  type SecureConfig,
+  type SecureProfile,
+  type SecureServerStatus,
+  type SecureUpResult,
+  secureConfig,
+  secureProfile,
+  secureRequested,
+  secureRunning,
+  statusSecure,
+  upSecure,
+} from './secure/index.ts';
 
 export interface Endpoints {
   kafkaBrokers: string;

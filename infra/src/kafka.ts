@@ -4,13 +4,12 @@
  * the project's code creates its topics.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import type { InfraConfig } from './config.ts';
-import { InfraError } from './config.ts';
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { type InfraConfig, InfraError } from './config.ts';
 import { findJava, mvn } from './java.ts';
-import { type Daemon, portInUse, run, runningPid, startDaemon, waitHealthy } from './process.ts';
+import { type Daemon, ensurePortsFree, run, runningPid, startDaemon, waitHealthy } from './process.ts';
 
 /** Kafka 4 runs on Java 17+. */
 const KAFKA_MIN_JAVA = 17;
@@ -36,18 +35,14 @@ export async function ensureKafkaJars(cfg: InfraConfig): Promise<void> {
   if (kafkaVersion(cfg) === 'unknown') throw new InfraError(`no kafka_2.13 jar in ${kafkaLibDir(cfg)} after Maven ran`);
 }
 
-function serverProperties(cfg: InfraConfig, dataDir: string): string {
-  const p = cfg.kafkaPort;
-  const c = cfg.kafkaControllerPort;
+/** A single KRaft node (broker and controller in one JVM): `listeners` are its listener settings, the rest is shared by both profiles. */
+export function singleNodeProperties(controllerPort: number, dataDir: string, listeners: string[]): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${c}`,
-    `listeners=PLAINTEXT://127.0.0.1:${p},CONTROLLER://127.0.0.1:${c}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${p}`,
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
     'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    ...listeners,
     `log.dirs=${dataDir}`,
     // Our code creates topics with the configured partition count.
     'auto.create.topics.enable=false',
@@ -66,14 +61,20 @@ function serverProperties(cfg: InfraConfig, dataDir: string): string {
   ].join('\n');
 }
 
-export async function kafkaHealthy(cfg: InfraConfig): Promise<string | undefined> {
-  const kafka = new Kafka({
-    clientId: 'crm-infra-health',
-    brokers: [`127.0.0.1:${cfg.kafkaPort}`],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 1000,
-  });
+function serverProperties(cfg: InfraConfig, dataDir: string): string {
+  const p = cfg.kafkaPort;
+  const c = cfg.kafkaControllerPort;
+  return singleNodeProperties(c, dataDir, [
+    `listeners=PLAINTEXT://127.0.0.1:${p},CONTROLLER://127.0.0.1:${c}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${p}`,
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+  ]);
+}
+
+/** The cluster id when the broker at `brokers` answers a metadata request as `client` sees it. */
+export async function kafkaAnswers(client: Omit<KafkaConfig, 'clientId' | 'logLevel' | 'retry' | 'connectionTimeout'>): Promise<string | undefined> {
+  const kafka = new Kafka({ ...client, clientId: 'crm-infra-health', logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 });
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -84,34 +85,68 @@ export async function kafkaHealthy(cfg: InfraConfig): Promise<string | undefined
   }
 }
 
-export async function startKafka(cfg: InfraConfig): Promise<{ version: string; started: boolean }> {
-  const d = kafkaDaemon(cfg);
+export function kafkaHealthy(cfg: InfraConfig): Promise<string | undefined> {
+  return kafkaAnswers({ brokers: [`127.0.0.1:${cfg.kafkaPort}`] });
+}
+
+/** One broker to start: the plain profile's or the secure one's. */
+export interface KafkaServer {
+  daemon: Daemon;
+  /** Its folder: server.properties and data/. */
+  dir: string;
+  /** Ports it binds, each with the variable that moves it. */
+  ports: { port: number; variable: string }[];
+  properties(dataDir: string): string;
+  /** Extra `kafka-storage format` arguments (SCRAM users). */
+  formatArgs: string[];
+  heap: string[];
+  healthy(): Promise<string | undefined>;
+}
+
+const plainKafka = (cfg: InfraConfig): KafkaServer => ({
+  daemon: kafkaDaemon(cfg),
+  dir: join(cfg.stateDir, 'kafka'),
+  ports: [
+    { port: cfg.kafkaPort, variable: 'CRM_KAFKA_PORT' },
+    { port: cfg.kafkaControllerPort, variable: 'CRM_KAFKA_CONTROLLER_PORT' },
+  ],
+  properties: (dataDir) => serverProperties(cfg, dataDir),
+  formatArgs: [],
+  heap: KAFKA_HEAP,
+  healthy: () => kafkaHealthy(cfg),
+});
+
+export function startKafka(cfg: InfraConfig): Promise<{ version: string; started: boolean }> {
+  return startKafkaServer(cfg, plainKafka(cfg));
+}
+
+export async function startKafkaServer(cfg: InfraConfig, server: KafkaServer): Promise<{ version: string; started: boolean }> {
+  const d = server.daemon;
   const existing = runningPid(d);
   if (existing !== null) {
-    await waitHealthy(d, existing, () => kafkaHealthy(cfg), 60_000, 'the running broker does not answer metadata requests');
+    await waitHealthy(d, existing, server.healthy, 60_000, 'the running broker does not answer metadata requests');
     return { version: kafkaVersion(cfg), started: false };
   }
-  for (const port of [cfg.kafkaPort, cfg.kafkaControllerPort]) {
-    if (await portInUse(port)) {
-      throw new InfraError(
-        `port ${port} on 127.0.0.1 is already taken by a process infra did not start; stop it or move Kafka with CRM_KAFKA_PORT / CRM_KAFKA_CONTROLLER_PORT`,
-      );
-    }
-  }
+  await ensurePortsFree(server.ports, 'Kafka');
   const java = findJava(KAFKA_MIN_JAVA, 'the Kafka broker');
   await ensureKafkaJars(cfg);
-  const dir = join(cfg.stateDir, 'kafka');
-  const dataDir = join(dir, 'data');
+  const dataDir = join(server.dir, 'data');
   mkdirSync(dataDir, { recursive: true });
-  const props = join(dir, 'server.properties');
-  writeFileSync(props, serverProperties(cfg, dataDir));
+  const props = join(server.dir, 'server.properties');
+  // Owner-only: the secure broker's properties hold its own password and PLAIN users.
+  writeFileSync(props, server.properties(dataDir), { mode: 0o600 });
+  chmodSync(props, 0o600);
   const classpath = join(kafkaLibDir(cfg), '*');
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     const clusterId = randomUUID().replace(/-/g, '').slice(0, 22);
-    await run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], 'formatting Kafka storage');
+    await run(
+      java,
+      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted', ...server.formatArgs],
+      'formatting Kafka storage',
+    );
   }
   const log4j = join(cfg.infraDir, 'kafka', 'log4j2.yaml');
-  const pid = startDaemon(d, java, [...KAFKA_HEAP, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.Kafka', props]);
-  await waitHealthy(d, pid, () => kafkaHealthy(cfg), 90_000, 'the broker never answered a metadata request');
+  const pid = startDaemon(d, java, [...server.heap, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.Kafka', props]);
+  await waitHealthy(d, pid, server.healthy, 90_000, 'the broker never answered a metadata request');
   return { version: kafkaVersion(cfg), started: true };
 }

@@ -85,6 +85,15 @@ export function portInUse(port: number): Promise<boolean> {
   });
 }
 
+/** Throws naming the port and its variable when another process already holds one of `ports`. */
+export async function ensurePortsFree(ports: { port: number; variable: string }[], server: string): Promise<void> {
+  for (const { port, variable } of ports) {
+    if (await portInUse(port)) {
+      throw new InfraError(`port ${port} on 127.0.0.1 is already taken by a process infra did not start; stop it or move ${server} with ${variable}`);
+    }
+  }
+}
+
 export function logTail(d: Daemon, lines = 25): string {
   if (!existsSync(logFile(d))) return '(no log)';
   return readFileSync(logFile(d), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');

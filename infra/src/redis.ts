@@ -4,11 +4,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import type { InfraConfig } from './config.ts';
-import { InfraError } from './config.ts';
+import { Redis, type RedisOptions } from 'ioredis';
+import { type InfraConfig, InfraError } from './config.ts';
 import { ensureDebianTool } from './debian.ts';
-import { type Daemon, portInUse, runningPid, startDaemon, waitHealthy } from './process.ts';
+import { type Daemon, ensurePortsFree, runningPid, startDaemon, waitHealthy } from './process.ts';
 
 const REDIS_MIN_MAJOR = 7;
 
@@ -19,8 +18,9 @@ export function ensureRedisServer(): Promise<string> {
   return ensureDebianTool('redis-server', 'redis-server', 'the local Redis (Redis 7+)');
 }
 
-export async function redisHealthy(cfg: InfraConfig): Promise<string | undefined> {
-  const redis = new Redis({ host: '127.0.0.1', port: cfg.redisPort, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/** The server's version when the Redis that `options` reach answers PING. */
+export async function redisAnswers(options: RedisOptions): Promise<string | undefined> {
+  const redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -33,25 +33,45 @@ export async function redisHealthy(cfg: InfraConfig): Promise<string | undefined
   }
 }
 
-export async function startRedis(cfg: InfraConfig): Promise<{ version: string; started: boolean }> {
-  const d = redisDaemon(cfg);
-  const existing = runningPid(d);
+export function redisHealthy(cfg: InfraConfig): Promise<string | undefined> {
+  return redisAnswers({ host: '127.0.0.1', port: cfg.redisPort });
+}
+
+/** One Redis to start: the plain profile's or the secure one's. */
+export interface RedisServer {
+  daemon: Daemon;
+  /** Its data folder (AOF). */
+  dir: string;
+  port: { port: number; variable: string };
+  /** Arguments beyond the data folder, AOF and logging ones (ports, TLS, ACL file). */
+  args: string[];
+  healthy(): Promise<string | undefined>;
+}
+
+export function startRedis(cfg: InfraConfig): Promise<{ version: string; started: boolean }> {
+  return startRedisServer({
+    daemon: redisDaemon(cfg),
+    dir: join(cfg.stateDir, 'redis'),
+    port: { port: cfg.redisPort, variable: 'CRM_REDIS_PORT' },
+    args: ['--port', String(cfg.redisPort)],
+    healthy: () => redisHealthy(cfg),
+  });
+}
+
+export async function startRedisServer(server: RedisServer): Promise<{ version: string; started: boolean }> {
+  const d = server.daemon;
+  let pid = runningPid(d);
   let started = false;
-  let pid = existing;
   if (pid === null) {
-    if (await portInUse(cfg.redisPort)) {
-      throw new InfraError(`port ${cfg.redisPort} on 127.0.0.1 is already taken by a process infra did not start; stop it or move Redis with CRM_REDIS_PORT`);
-    }
+    await ensurePortsFree([server.port], 'Redis');
     const bin = await ensureRedisServer();
-    const dir = join(cfg.stateDir, 'redis');
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(server.dir, { recursive: true });
     pid = startDaemon(d, bin, [
-      '--port',
-      String(cfg.redisPort),
+      ...server.args,
       '--bind',
       '127.0.0.1',
       '--dir',
-      dir,
+      server.dir,
       '--appendonly',
       'yes',
       '--appendfsync',
@@ -65,7 +85,7 @@ export async function startRedis(cfg: InfraConfig): Promise<{ version: string; s
     ]);
     started = true;
   }
-  const version = await waitHealthy(d, pid, () => redisHealthy(cfg), 30_000, 'redis never answered PING');
+  const version = await waitHealthy(d, pid, server.healthy, 30_000, 'redis never answered PING');
   const major = Number(version.split('.')[0]);
   if (!(major >= REDIS_MIN_MAJOR)) throw new InfraError(`Redis ${REDIS_MIN_MAJOR}+ is required, redis-server is ${version}`);
   return { version, started };

@@ -6,10 +6,10 @@
  */
 import { join } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
-import type { InfraConfig } from './config.ts';
-import { InfraError } from './config.ts';
+import { type InfraConfig, InfraError } from './config.ts';
+import { callHttp, type HttpOptions } from './http.ts';
 import { findJava, mvn } from './java.ts';
-import { type Daemon, portInUse, runningPid, startDaemon, waitHealthy } from './process.ts';
+import { type Daemon, ensurePortsFree, runningPid, startDaemon, waitHealthy } from './process.ts';
 
 /** Apicurio Registry 3 is compiled for Java 21. */
 const REGISTRY_MIN_JAVA = 21;
@@ -29,41 +29,70 @@ export async function ensureRegistryBuilt(cfg: InfraConfig): Promise<void> {
   if (!existsSync(runnerJar(cfg))) throw new InfraError(`the registry build left no ${runnerJar(cfg)}`);
 }
 
-export async function registryHealthy(cfg: InfraConfig): Promise<string | undefined> {
-  const base = `http://127.0.0.1:${cfg.registryPort}`;
-  const subjects = await fetch(`${base}/apis/ccompat/v7/subjects`, { signal: AbortSignal.timeout(2000) });
-  if (!subjects.ok) return undefined;
-  const info = await fetch(`${base}/apis/registry/v3/system/info`, { signal: AbortSignal.timeout(2000) });
-  const body = info.ok ? ((await info.json()) as { name?: string; version?: string }) : {};
+/** "Apicurio Registry <version>" when the registry at `base` lists its subjects. */
+export async function registryAnswers(base: string, options: HttpOptions = {}): Promise<string | undefined> {
+  const subjects = await callHttp(`${base}/apis/ccompat/v7/subjects`, options);
+  if (subjects.status !== 200) return undefined;
+  const info = await callHttp(`${base}/apis/registry/v3/system/info`, options);
+  const body = info.status === 200 ? (JSON.parse(info.body) as { name?: string; version?: string }) : {};
   return `${body.name ?? 'Apicurio Registry'} ${body.version ?? ''}`.trim();
 }
 
-export async function startRegistry(cfg: InfraConfig): Promise<{ version: string; started: boolean }> {
-  const d = registryDaemon(cfg);
+export function registryHealthy(cfg: InfraConfig): Promise<string | undefined> {
+  return registryAnswers(`http://127.0.0.1:${cfg.registryPort}`);
+}
+
+/** One registry to start: the plain profile's or the secure one's. */
+export interface RegistryServer {
+  daemon: Daemon;
+  /** Its data folder (H2 file, scratch). */
+  dataDir: string;
+  port: number;
+  mgmtPort: number;
+  portVariable: string;
+  /** Extra JVM arguments (the secure profile's configuration file). */
+  jvmArgs: string[];
+  healthy(): Promise<string | undefined>;
+}
+
+export function startRegistry(cfg: InfraConfig): Promise<{ version: string; started: boolean }> {
+  return startRegistryServer(cfg, {
+    daemon: registryDaemon(cfg),
+    dataDir: join(cfg.stateDir, 'registry'),
+    port: cfg.registryPort,
+    mgmtPort: mgmtPort(cfg),
+    portVariable: 'CRM_REGISTRY_PORT',
+    jvmArgs: [],
+    healthy: () => registryHealthy(cfg),
+  });
+}
+
+export async function startRegistryServer(cfg: InfraConfig, server: RegistryServer): Promise<{ version: string; started: boolean }> {
+  const d = server.daemon;
   let pid = runningPid(d);
   const started = pid === null;
   if (pid === null) {
-    for (const port of [cfg.registryPort, mgmtPort(cfg)]) {
-      if (await portInUse(port)) {
-        throw new InfraError(
-          `port ${port} on 127.0.0.1 is already taken by a process infra did not start; stop it or move the registry (and its management port, +1000) with CRM_REGISTRY_PORT`,
-        );
-      }
-    }
+    const variable = `${server.portVariable} (the management port is +1000)`;
+    await ensurePortsFree(
+      [
+        { port: server.port, variable },
+        { port: server.mgmtPort, variable },
+      ],
+      'the registry',
+    );
     const java = findJava(REGISTRY_MIN_JAVA, 'the schema registry (Apicurio Registry 3)');
     await ensureRegistryBuilt(cfg);
-    const dataDir = join(cfg.stateDir, 'registry');
-    mkdirSync(dataDir, { recursive: true });
-    pid = startDaemon(d, 'bash', [join(cfg.infraDir, 'registry', 'start.sh')], {
+    mkdirSync(server.dataDir, { recursive: true });
+    pid = startDaemon(d, 'bash', [join(cfg.infraDir, 'registry', 'start.sh'), ...server.jvmArgs], {
       ...process.env,
-      REGISTRY_PORT: String(cfg.registryPort),
-      REGISTRY_MGMT_PORT: String(mgmtPort(cfg)),
+      REGISTRY_PORT: String(server.port),
+      REGISTRY_MGMT_PORT: String(server.mgmtPort),
       REGISTRY_HOST: '127.0.0.1',
-      REGISTRY_DATA_DIR: dataDir,
+      REGISTRY_DATA_DIR: server.dataDir,
       REGISTRY_PERSIST: '1',
       REGISTRY_JAVA: java,
     });
   }
-  const version = await waitHealthy(d, pid, () => registryHealthy(cfg), 90_000, 'the registry never listed its subjects');
+  const version = await waitHealthy(d, pid, server.healthy, 90_000, 'the registry never listed its subjects');
   return { version, started };
 }

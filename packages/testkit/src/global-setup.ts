@@ -8,9 +8,12 @@
  * It logs which path it took and the server versions, provides the endpoints to the test
  * workers (inject('endpoints')) and stops at teardown what it started itself
  * (CRM_KEEP_INFRA=1 keeps local servers running for the next run).
+ *
+ * The secured servers (secure.ts) start on demand in a worker; at teardown they are stopped
+ * when they were not running before the run (unless CRM_KEEP_INFRA=1).
  */
 import type { TestProject } from 'vitest/node';
-import { down, up } from '@crm/infra';
+import { down, downSecure, secureRunning, up } from '@crm/infra';
 import { type TestEndpoints, serverVersions } from './endpoints.ts';
 import { startContainers } from './containers.ts';
 
@@ -34,6 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const env = process.env;
   let endpoints: TestEndpoints;
   let teardown = async (): Promise<void> => undefined;
+  const secureWasRunning = secureRunning();
 
   if (env['KAFKA_BROKERS'] && env['REDIS_URL'] && env['SCHEMA_REGISTRY_URL']) {
     endpoints = { kafkaBrokers: env['KAFKA_BROKERS'], redisUrl: env['REDIS_URL'], schemaRegistryUrl: env['SCHEMA_REGISTRY_URL'], path: 'environment' };
@@ -60,5 +64,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     process.env[k] = v;
   }
   project.provide('endpoints', endpoints);
-  return teardown;
+  return async () => {
+    if (!secureWasRunning && env['CRM_KEEP_INFRA'] !== '1' && secureRunning()) await downSecure();
+    await teardown();
+  };
 }

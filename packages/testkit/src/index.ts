@@ -9,3 +9,4 @@ export { type NodeProcess, logLine, spawnNode } from './process.ts';
 export { DAY_MS, type GenerateOptions, generateEvents } from './generate.ts';
 /** mulberry32: the same seed gives the same stream (the generators' PRNG, under testkit's name). */
 export { mulberry32 as prng } from '@crm/sample-data';
+export { readSecret, secureKafkaConfig, secureKeyPrefix, secureRedisOptions, secureServers } from './secure.ts';
