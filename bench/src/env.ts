@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { createTopicsAndWait, infraConfig, kafkaVersion, status, up } from '@crm/infra';
 import { type SegmenterConfig, loadConfig } from '@crm/segmenter';
+import { type Connections, connections, kafkaOptions, redisOptions } from '@crm/service-kit';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 
@@ -17,6 +18,8 @@ export interface Endpoints {
   schemaRegistryUrl: string;
   /** Whether the servers are the local infra's (then their pids are known for CPU figures). */
   local: boolean;
+  /** TLS, SASL and credentials from the environment (the services' variables). */
+  connections: Connections;
 }
 
 /** The servers named by KAFKA_BROKERS, REDIS_URL and SCHEMA_REGISTRY_URL, else the local infra (started when down). */
@@ -24,10 +27,12 @@ export async function endpoints(): Promise<Endpoints> {
   const e = process.env;
   if (e['KAFKA_BROKERS'] && e['REDIS_URL'] && e['SCHEMA_REGISTRY_URL']) {
     const local = e['KAFKA_BROKERS'] === `127.0.0.1:${infraConfig().kafkaPort}`;
-    return { kafkaBrokers: e['KAFKA_BROKERS'], redisUrl: e['REDIS_URL'], schemaRegistryUrl: e['SCHEMA_REGISTRY_URL'], local };
+    const urls = { kafkaBrokers: e['KAFKA_BROKERS'], redisUrl: e['REDIS_URL'], schemaRegistryUrl: e['SCHEMA_REGISTRY_URL'] };
+    return { ...urls, local, connections: connections(e, urls) };
   }
   const res = await up();
-  return { kafkaBrokers: res.kafkaBrokers, redisUrl: res.redisUrl, schemaRegistryUrl: res.schemaRegistryUrl, local: true };
+  const urls = { kafkaBrokers: res.kafkaBrokers, redisUrl: res.redisUrl, schemaRegistryUrl: res.schemaRegistryUrl };
+  return { ...urls, local: true, connections: connections(e, urls) };
 }
 
 export interface Phase {
@@ -50,15 +55,16 @@ export function isolatedPhase(ep: Endpoints, name: string, overrides: Record<str
     CRM_LOG_LEVEL: 'warn',
     ...overrides,
   };
-  return { env, config: loadConfig(env) };
+  // The child segmenter inherits this process's environment (its TLS and SASL settings too).
+  return { env, config: loadConfig({ ...process.env, ...env }) };
 }
 
 export function kafkaClient(ep: Endpoints, clientId = 'crm-bench'): Kafka {
-  return new Kafka({ clientId, brokers: ep.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  return new Kafka(kafkaOptions(ep.connections.kafka, { clientId, logLevel: logLevel.NOTHING }));
 }
 
 export function redisClient(ep: Endpoints): Redis {
-  return new Redis(ep.redisUrl, { maxRetriesPerRequest: 3 });
+  return new Redis(redisOptions(ep.connections.redis, { maxRetriesPerRequest: 3 }));
 }
 
 /**

@@ -276,6 +276,23 @@ export function registryOptions(conn: RegistryConnection): { host: string; auth?
 
 // ---------------------------------------------------------------------------------------------
 
+export interface Connections {
+  kafka: KafkaConnection;
+  redis: RedisConnection;
+  registry: RegistryConnection;
+}
+
+/** All three servers' settings at once, for tools that take the URLs from elsewhere (tests, the benchmark). */
+export function connections(env: Env, urls: { kafkaBrokers: string; redisUrl: string; schemaRegistryUrl: string }): Connections {
+  return {
+    kafka: kafkaConnection(env, urls.kafkaBrokers.split(',')),
+    redis: redisConnection(env, urls.redisUrl),
+    registry: registryConnection(env, urls.schemaRegistryUrl),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
 function parseUrl(url: string, variable: string, protocols: readonly string[], issues: Issues): URL | undefined {
   let parsed: URL;
   try {

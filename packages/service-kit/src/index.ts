@@ -24,10 +24,12 @@ export { createLogger, loggerOptions, kafkaLogCreator, scrubError, CUSTOMER_ID_P
 export { type HttpListen, type JsonReply, type JsonRoutes, type Probes, httpHostVar, metricsToken, startHttp } from './http.ts';
 export {
   KAFKA_SECURITY_PROTOCOLS,
+  type Connections,
   type KafkaConnection,
   type KafkaSecurityProtocol,
   type RedisConnection,
   type RegistryConnection,
+  connections,
   kafkaConnection,
   kafkaOptions,
   redisConnection,
