@@ -2,7 +2,7 @@
  * Clients of the servers, tuned for a short-lived command: few retries and short timeouts, so
  * a server that is down becomes one clear error within seconds instead of a minute of retries.
  */
-import { kafkaOptions, redisOptions, registryOptions } from '@crm/service-kit';
+import { describeRedisError, kafkaOptions, redisRefusedCredentials, redisOptions, registryOptions } from '@crm/service-kit';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
@@ -51,12 +51,19 @@ export async function connectKafka(config: CliConfig, connect: () => Promise<voi
 export async function redisClient(config: CliConfig): Promise<Redis> {
   const redis = new Redis(redisOptions(config.redis, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 3_000 }));
   // Connection errors reject connect() below; without a listener ioredis would also print them.
-  redis.on('error', () => {});
+  // The cause arrives here (connect() itself only says "Connection is closed.").
+  let last: Error | undefined;
+  redis.on('error', (err: Error) => {
+    last = err;
+  });
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new CliError(`cannot reach Redis at ${config.redis.display}: ${oneLine(err)} (is it running? crm infra status)`, { cause: err });
+    const cause = last ?? (err as Error);
+    // A refused password is the configuration's fault: a usage error, like a bad variable.
+    if (redisRefusedCredentials(cause)) throw new CliError(describeRedisError(cause, config.redis), { exitCode: 2, cause });
+    throw new CliError(`cannot reach ${describeRedisError(cause, config.redis)} (is it running? crm infra status)`, { cause });
   }
   return redis;
 }

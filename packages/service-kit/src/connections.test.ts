@@ -140,7 +140,7 @@ describe('redisConnection', () => {
       password: 'redis-pass-1',
       tls: { cert: Buffer.from('cert') },
     });
-    expect(conn.display).toBe('rediss://segmenter:***@cache.internal:6380');
+    expect(conn.display).toBe('rediss://cache.internal:6380');
   });
 
   it('still takes a password inside the URL (decoded), registered as a secret and masked in the display', () => {

@@ -18,8 +18,9 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
-import type { RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type Env, type EnvIssue, invalidConfiguration, parseEnv } from './config.ts';
 import { MASK, registerSecret } from './secrets.ts';
@@ -211,13 +212,54 @@ export function redisConnection(env: Env, url: string): RedisConnection {
   if (tls) options.tls = tlsFiles(raw, REDIS_TLS_VARS, issues);
   else for (const v of Object.values(REDIS_TLS_VARS)) if (raw[v] !== undefined) issues.add(v, 'needs a rediss:// REDIS_URL (TLS)');
   issues.throwIfAny();
-  const who = username === undefined ? (pass === undefined ? '' : `:${MASK}@`) : `${username}${pass === undefined ? '' : `:${MASK}`}@`;
+  // The URL as given, its password (if any) masked.
+  const who = parsed.username === '' && urlPassword === undefined ? '' : `${parsed.username}${urlPassword === undefined ? '' : `:${MASK}`}@`;
   return { display: `${parsed.protocol}//${who}${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`, options };
 }
 
 /** ioredis options: `options` (retries, pipelining) on the connection's host, credentials and TLS. */
 export function redisOptions(conn: RedisConnection, options: RedisOptions = {}): RedisOptions {
   return { ...options, ...conn.options };
+}
+
+/** Replies of a Redis that refuses the client's user or password. */
+const REDIS_AUTH_REFUSED = /^(WRONGPASS|NOAUTH|NOPERM)|invalid (username-)?password|AUTH failed/i;
+
+/** Whether Redis refused the client's user or password (a configuration problem, not an outage). */
+export function redisRefusedCredentials(err: Error): boolean {
+  return REDIS_AUTH_REFUSED.test(err.message);
+}
+
+/**
+ * One line that says what is wrong with a Redis connection error: for refused credentials, which
+ * variables to check. Never quotes the password (ioredis keeps AUTH's arguments on the error, not
+ * in its message; the display URL has the password masked).
+ */
+export function describeRedisError(err: Error, conn: RedisConnection): string {
+  if (redisRefusedCredentials(err)) {
+    const user = conn.options.username ?? 'default';
+    return `Redis at ${conn.display} refused the credentials of user ${user} (${err.message.split('\n')[0]}): check REDIS_USERNAME and REDIS_PASSWORD_FILE`;
+  }
+  return `Redis at ${conn.display}: ${err.message.split('\n')[0]}`;
+}
+
+/**
+ * Logs `redis`'s connection errors as one line each time the error changes (ioredis retries
+ * every few hundred ms: a line per retry would flood the log), and the recovery. Without a
+ * listener ioredis prints every error's stack on stderr itself.
+ */
+export function logRedisErrors(redis: Redis, conn: RedisConnection, log: Logger): void {
+  let last: string | undefined;
+  redis.on('error', (err: Error) => {
+    const line = describeRedisError(err, conn);
+    if (line === last) return;
+    last = line;
+    log.error({ err }, line);
+  });
+  redis.on('ready', () => {
+    if (last !== undefined) log.info(`Redis at ${conn.display}: connected again`);
+    last = undefined;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

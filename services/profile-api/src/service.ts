@@ -3,7 +3,7 @@
  * stop (stop accepting, let in-flight requests finish, close Redis).
  */
 import type { FastifyInstance } from 'fastify';
-import { redisOptions } from '@crm/service-kit';
+import { logRedisErrors, redisOptions } from '@crm/service-kit';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
@@ -24,7 +24,7 @@ export class ProfileApi {
     // Fail a read fast while Redis is away (the client answers 503) instead of queueing it;
     // the client keeps reconnecting in the background.
     this.redis = new Redis(redisOptions(config.redis, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true }));
-    this.redis.on('error', (err: Error) => this.log.warn({ err }, 'redis connection error'));
+    logRedisErrors(this.redis, config.redis, log);
     this.app = buildApp({ config, redis: this.redis, log, metrics: this.metrics });
   }
 

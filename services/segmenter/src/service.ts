@@ -13,7 +13,7 @@ import { type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { coPartitionedAssigner } from './assignor.ts';
 import type { SegmenterConfig } from './config.ts';
-import { kafkaLogCreator, kafkaOptions, redisOptions, registryOptions, startHttp } from '@crm/service-kit';
+import { kafkaLogCreator, kafkaOptions, logRedisErrors, redisOptions, registryOptions, startHttp } from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.ts';
 import { GroupSender } from './group-sender.ts';
@@ -51,6 +51,7 @@ export class Segmenter {
     this.log = log;
     this.metrics = createMetrics();
     this.redis = new Redis(redisOptions(config.redis, { maxRetriesPerRequest: null, enableAutoPipelining: false }));
+    logRedisErrors(this.redis, config.redis, log);
     this.kafka = new Kafka(kafkaOptions(config.kafka, { clientId: 'crm-segmenter', logLevel: logLevel.INFO, logCreator: kafkaLogCreator(log) }));
     this.consumer = this.kafka.consumer({
       groupId: config.groupId,
