@@ -16,42 +16,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const CLI = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
 const openssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 
-/** A CA (ca.pem, ca.key) and a certificate it signs for `name` (<name>.pem, <name>.key), P-256 keys, valid a day. */
+/** A new P-256 key in `<name>.key` (openssl req arguments). */
+const newKey = (name: string) => ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-subj', `/CN=${name}`];
+
+/** A self-signed CA: ca.pem and ca.key, valid a day. */
 function makeCa(dir: string, ca: string): void {
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${ca}.key`,
-    '-out',
-    `${ca}.pem`,
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${ca}`,
-  ]);
+  openssl(dir, ['req', '-x509', ...newKey(ca), '-out', `${ca}.pem`, '-days', '1']);
 }
+
+/** A certificate for 127.0.0.1 that `ca` signs: <name>.pem and <name>.key, valid a day. */
 function signed(dir: string, ca: string, name: string): void {
   writeFileSync(join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${name}`,
-  ]);
+  openssl(dir, ['req', ...newKey(name), '-out', `${name}.csr`]);
   openssl(dir, [
     'x509',
     '-req',

@@ -73,6 +73,16 @@ describe('secrets in the output of every process', () => {
     await admin.disconnect();
   });
 
+  /** The profile API's environment as the ACL user, with `password` (a variable or a file). */
+  const profileApi = (password: Record<string, string>) => ({
+    REDIS_URL: redisUrl,
+    REDIS_USERNAME: USER,
+    ...password,
+    PROFILE_API_PORT: '0',
+    PROFILE_API_HOST: '127.0.0.1',
+    PROFILE_API_TOKENS_FILE: tokensFile,
+  });
+
   const refusedLine = /refused the credentials of user segmenter .*check REDIS_USERNAME and REDIS_PASSWORD_FILE/;
 
   it('segmenter: a wrong password from a file is reported in one line, never written', async () => {
@@ -104,14 +114,7 @@ describe('secrets in the output of every process', () => {
   });
 
   it('profile API: a wrong password in a variable stops the start with the reason in one line, never written', async () => {
-    const p = run(PROFILE_API, {
-      REDIS_URL: redisUrl,
-      REDIS_USERNAME: USER,
-      REDIS_PASSWORD: WRONG,
-      PROFILE_API_PORT: '0',
-      PROFILE_API_HOST: '127.0.0.1',
-      PROFILE_API_TOKENS_FILE: tokensFile,
-    });
+    const p = run(PROFILE_API, profileApi({ REDIS_PASSWORD: WRONG }));
     expect(await p.exited).not.toBe(0);
     const out = p.output();
     expect(linesMatching(out, refusedLine)).toHaveLength(1);
@@ -119,14 +122,7 @@ describe('secrets in the output of every process', () => {
   });
 
   it('profile API: the right password from a file gets the ACL user in (the control)', async () => {
-    const p = run(PROFILE_API, {
-      REDIS_URL: redisUrl,
-      REDIS_USERNAME: USER,
-      REDIS_PASSWORD_FILE: rightFile,
-      PROFILE_API_PORT: '0',
-      PROFILE_API_HOST: '127.0.0.1',
-      PROFILE_API_TOKENS_FILE: tokensFile,
-    });
+    const p = run(PROFILE_API, profileApi({ REDIS_PASSWORD_FILE: rightFile }));
     await waitFor('the profile API listening', () => p.output().includes('"msg":"profile API listening"') || p.child.exitCode !== null);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);

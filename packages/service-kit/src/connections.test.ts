@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from './config.ts';
 import { kafkaConnection, kafkaOptions, redisConnection, redisOptions, registryConnection, registryOptions, secretFile } from './connections.ts';
 import { redactSecrets } from './secrets.ts';
+import { configError } from './testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'crm-connections-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,16 +17,6 @@ const CA = file('ca.pem', '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE
 const CERT = file('cert.pem', 'cert');
 const KEY = file('key.pem', 'key');
 
-/** The ConfigError `fn` throws. */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 const variables = (fn: () => unknown) => configError(fn).issues.map((i) => i.variable);
 
 describe('kafkaConnection', () => {

@@ -183,12 +183,7 @@ export interface RedisConnection {
 export function redisConnection(env: Env, url: string): RedisConnection {
   const raw = pick(env, REDIS_NAMES);
   const issues = new Issues();
-  const parsed = parseUrl(url, 'REDIS_URL', ['redis:', 'rediss:'], issues);
-  const password = secret(raw, 'REDIS_PASSWORD', issues);
-  if (parsed === undefined) {
-    issues.throwIfAny();
-    throw new Error('unreachable: an unparsed URL is an issue');
-  }
+  const parsed = parseUrl(url, 'REDIS_URL', ['redis:', 'rediss:']);
   const tls = parsed.protocol === 'rediss:';
   const options: RedisOptions = { host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port: parsed.port === '' ? 6379 : Number(parsed.port) };
   const db = parsed.pathname.replace(/^\//, '');
@@ -196,15 +191,7 @@ export function redisConnection(env: Env, url: string): RedisConnection {
     if (/^\d+$/.test(db)) options.db = Number(db);
     else issues.add('REDIS_URL', 'the path must be a database number, e.g. redis://host:6379/0');
   }
-  const username = userinfo(parsed, 'REDIS_URL', raw['REDIS_USERNAME'], 'REDIS_USERNAME', issues);
-  const urlPassword = parsed.password === '' ? undefined : registerSecret(decodeURIComponent(parsed.password));
-  if (urlPassword !== undefined && password !== undefined) {
-    issues.add(
-      raw['REDIS_PASSWORD_FILE'] === undefined ? 'REDIS_PASSWORD' : 'REDIS_PASSWORD_FILE',
-      'and a password inside REDIS_URL are both set: keep one (the file is preferred)',
-    );
-  }
-  const pass = password ?? urlPassword;
+  const { username, password: pass, urlPassword } = credentials(raw, parsed, 'REDIS', issues);
   if (username !== undefined && pass === undefined && raw['REDIS_PASSWORD_FILE'] === undefined)
     issues.add('REDIS_USERNAME', 'needs a password: set REDIS_PASSWORD_FILE');
   if (username !== undefined) options.username = username;
@@ -223,7 +210,7 @@ export function redisOptions(conn: RedisConnection, options: RedisOptions = {}):
 }
 
 /** Replies of a Redis that refuses the client's user or password. */
-const REDIS_AUTH_REFUSED = /^(WRONGPASS|NOAUTH|NOPERM)|invalid (username-)?password|AUTH failed/i;
+const REDIS_AUTH_REFUSED = /^(WRONGPASS|NOAUTH)|invalid (username-)?password|AUTH failed/i;
 
 /** Whether Redis refused the client's user or password (a configuration problem, not an outage). */
 export function redisRefusedCredentials(err: Error): boolean {
@@ -279,21 +266,8 @@ export interface RegistryConnection {
 export function registryConnection(env: Env, url: string): RegistryConnection {
   const raw = pick(env, REGISTRY_NAMES);
   const issues = new Issues();
-  const parsed = parseUrl(url, 'SCHEMA_REGISTRY_URL', ['http:', 'https:'], issues);
-  const password = secret(raw, 'SCHEMA_REGISTRY_PASSWORD', issues);
-  if (parsed === undefined) {
-    issues.throwIfAny();
-    throw new Error('unreachable: an unparsed URL is an issue');
-  }
-  const username = userinfo(parsed, 'SCHEMA_REGISTRY_URL', raw['SCHEMA_REGISTRY_USERNAME'], 'SCHEMA_REGISTRY_USERNAME', issues);
-  const urlPassword = parsed.password === '' ? undefined : registerSecret(decodeURIComponent(parsed.password));
-  if (urlPassword !== undefined && password !== undefined) {
-    issues.add(
-      raw['SCHEMA_REGISTRY_PASSWORD_FILE'] === undefined ? 'SCHEMA_REGISTRY_PASSWORD' : 'SCHEMA_REGISTRY_PASSWORD_FILE',
-      'and a password inside SCHEMA_REGISTRY_URL are both set: keep one',
-    );
-  }
-  const pass = password ?? urlPassword;
+  const parsed = parseUrl(url, 'SCHEMA_REGISTRY_URL', ['http:', 'https:']);
+  const { username, password: pass } = credentials(raw, parsed, 'SCHEMA_REGISTRY', issues);
   const passwordSet = pass !== undefined || raw['SCHEMA_REGISTRY_PASSWORD_FILE'] !== undefined;
   if (username !== undefined && !passwordSet) issues.add('SCHEMA_REGISTRY_USERNAME', 'needs a password: set SCHEMA_REGISTRY_PASSWORD_FILE');
   if (username === undefined && passwordSet) issues.add('SCHEMA_REGISTRY_USERNAME', 'is required with a registry password (basic auth)');
@@ -335,25 +309,37 @@ export function connections(env: Env, urls: { kafkaBrokers: string; redisUrl: st
 
 // ---------------------------------------------------------------------------------------------
 
-function parseUrl(url: string, variable: string, protocols: readonly string[], issues: Issues): URL | undefined {
+/** `url` parsed; a ConfigError naming `variable` when it is no URL or has another scheme (never quoting it: it may hold a password). */
+function parseUrl(url: string, variable: string, protocols: readonly string[]): URL {
+  const expected = protocols.map((p) => `${p}//`).join(' or ');
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    issues.add(variable, `is not a valid URL (${protocols.map((p) => `${p}//`).join(' or ')})`);
-    return undefined;
+    throw invalidConfiguration([{ variable, message: `is not a valid URL (${expected})`, got: undefined }]);
   }
-  if (!protocols.includes(parsed.protocol)) {
-    issues.add(variable, `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
-    return undefined;
-  }
+  if (!protocols.includes(parsed.protocol)) throw invalidConfiguration([{ variable, message: `must be a ${expected} URL`, got: undefined }]);
   if (parsed.password !== '') registerSecret(parsed.password);
   return parsed;
 }
 
-/** The user: from the URL or from `variable`; both set is an issue. */
-function userinfo(parsed: URL, urlVariable: string, fromVar: string | undefined, variable: string, issues: Issues): string | undefined {
+/**
+ * The user and password of `<name>_URL`: `<name>_USERNAME` or the URL's user, `<name>_PASSWORD_FILE`
+ * (or `<name>_PASSWORD`) or the URL's password; set both ways, an issue. Passwords are registered as secrets.
+ */
+function credentials(
+  raw: Record<string, string>,
+  parsed: URL,
+  name: string,
+  issues: Issues,
+): { username: string | undefined; password: string | undefined; urlPassword: string | undefined } {
+  const password = secret(raw, `${name}_PASSWORD`, issues);
   const fromUrl = parsed.username === '' ? undefined : decodeURIComponent(parsed.username);
-  if (fromUrl !== undefined && fromVar !== undefined) issues.add(variable, `and a user inside ${urlVariable} are both set: keep one`);
-  return fromVar ?? fromUrl;
+  const fromVar = raw[`${name}_USERNAME`];
+  if (fromUrl !== undefined && fromVar !== undefined) issues.add(`${name}_USERNAME`, `and a user inside ${name}_URL are both set: keep one`);
+  const urlPassword = parsed.password === '' ? undefined : registerSecret(decodeURIComponent(parsed.password));
+  const passwordVar = raw[`${name}_PASSWORD_FILE`] === undefined ? `${name}_PASSWORD` : `${name}_PASSWORD_FILE`;
+  if (urlPassword !== undefined && password !== undefined)
+    issues.add(passwordVar, `and a password inside ${name}_URL are both set: keep one (the file is preferred)`);
+  return { username: fromVar ?? fromUrl, password: password ?? urlPassword, urlPassword };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, parseEnv } from './config.ts';
+import { parseEnv } from './config.ts';
 import { maskUrlPasswords, quotableValue, redactSecrets, registerSecret } from './secrets.ts';
+import { configError } from './testing.ts';
 
 describe('redactSecrets', () => {
   it('masks every registered secret, in its raw, JSON-escaped and URL-encoded forms, longest first', () => {
@@ -25,14 +26,7 @@ describe("ConfigError's quoted values", () => {
   const Schema = z.object({ REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'), KAFKA_SASL_PASSWORD: z.string().min(40) });
 
   it('never echo a URL password nor a *_PASSWORD variable', () => {
-    let err: unknown;
-    try {
-      parseEnv(Schema, { REDIS_URL: 'redis//app:url-secret-1@h:6379', KAFKA_SASL_PASSWORD: 'var-secret-1' });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    const message = (err as ConfigError).message;
+    const { message } = configError(() => parseEnv(Schema, { REDIS_URL: 'redis//app:url-secret-1@h:6379', KAFKA_SASL_PASSWORD: 'var-secret-1' }));
     expect(message).toContain('REDIS_URL: must be a redis:// URL (got "***@h:6379")');
     expect(message).toContain('KAFKA_SASL_PASSWORD: Too small');
     expect(message).toContain('(got "***")');
