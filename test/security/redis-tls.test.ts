@@ -1,7 +1,7 @@
 /**
  * Redis over TLS with mutual authentication, as the shared settings build it: a Redis of the
  * test's own that listens only on TLS and demands a client certificate, a throwaway CA made
- * with openssl. The settings that should get in do; a missing client certificate or a CA that
+ * with openssl (testkit's makeCa). The settings that should get in do; a missing client certificate or a CA that
  * did not sign the server's certificate do not.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,44 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redisConnection, redisOptions } from '@crm/service-kit';
-import { type OwnRedis, startOwnRedis } from '@crm/testkit';
+import { type OwnRedis, makeCa, makeSignedCert, startOwnRedis } from '@crm/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
-const openssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-
-/** A new P-256 key in `<name>.key` (openssl req arguments). */
-const newKey = (name: string) => ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-subj', `/CN=${name}`];
-
-/** A self-signed CA: ca.pem and ca.key, valid a day. */
-function makeCa(dir: string, ca: string): void {
-  openssl(dir, ['req', '-x509', ...newKey(ca), '-out', `${ca}.pem`, '-days', '1']);
-}
-
-/** A certificate for 127.0.0.1 that `ca` signs: <name>.pem and <name>.key, valid a day. */
-function signed(dir: string, ca: string, name: string): void {
-  writeFileSync(join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(dir, ['req', ...newKey(name), '-out', `${name}.csr`]);
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.pem`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-out',
-    `${name}.pem`,
-    '-days',
-    '1',
-    '-extfile',
-    `${name}.ext`,
-  ]);
-}
-
 describe('Redis over mutual TLS', () => {
   let redis: OwnRedis;
   let url: string;
@@ -56,8 +23,8 @@ describe('Redis over mutual TLS', () => {
     redis = await startOwnRedis((dir, port) => {
       makeCa(dir, 'ca');
       makeCa(dir, 'other-ca');
-      signed(dir, 'ca', 'server');
-      signed(dir, 'ca', 'client');
+      makeSignedCert(dir, 'ca', 'server');
+      makeSignedCert(dir, 'ca', 'client');
       // TLS only (the plain port off), client certificates required.
       return [
         ...['--port', '0', '--tls-port', String(port)],

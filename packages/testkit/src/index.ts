@@ -19,6 +19,7 @@ export {
 export { silentLogger, logSink, type LogSink } from './logs.ts';
 export { type NodeProcess, logLine, spawnNode } from './process.ts';
 export { type OwnRedis, startOwnRedis } from './redis-server.ts';
+export { makeCa, makeSignedCert } from './tls.ts';
 export { DAY_MS, type GenerateOptions, generateEvents } from './generate.ts';
 /** mulberry32: the same seed gives the same stream (the generators' PRNG, under testkit's name). */
 export { mulberry32 as prng } from '@crm/sample-data';
