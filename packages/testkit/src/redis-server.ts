@@ -54,7 +54,12 @@ export async function startOwnRedis(args: (dir: string, port: number) => string[
     child.stderr?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code} before it was ready:\n${output}`)));
   });
-  await ready;
+  try {
+    await ready;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     port,
     dir,
