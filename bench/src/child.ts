@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { metricsToken } from '@crm/service-kit';
 
 const MAIN = fileURLToPath(import.meta.resolve('@crm/segmenter').replace(/index\.ts$/, 'main.ts'));
 
@@ -36,7 +37,8 @@ export async function startSegmenter(env: Record<string, string>, nodeArgs: stri
   const port = await freePort();
   const lines: string[] = [];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN], {
-    env: { ...process.env, ...env, CRM_HTTP_PORT: String(port) },
+    // Loopback: this process polls and scrapes it there.
+    env: { ...process.env, ...env, CRM_HTTP_PORT: String(port), CRM_HTTP_HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (d: Buffer) => {
@@ -77,7 +79,8 @@ export async function startSegmenter(env: Record<string, string>, nodeArgs: stri
 
 /** Scrapes one counter family from the child's /metrics, summed over its label sets. */
 export async function metricSum(port: number, name: string, labelFilter = ''): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const token = metricsToken(process.env);
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })).text();
   let sum = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {

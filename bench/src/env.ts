@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { brokerRelease, createTopicsAndWait, listenerPid, up } from '@crm/infra';
 import { type SegmenterConfig, loadConfig } from '@crm/segmenter';
+import { type Connections, connections, kafkaOptions, redisOptions } from '@crm/service-kit';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 
@@ -14,16 +15,20 @@ export interface Endpoints {
   kafkaBrokers: string;
   redisUrl: string;
   schemaRegistryUrl: string;
+  /** TLS, SASL and credentials from the environment (the services' variables). */
+  connections: Connections;
 }
 
 /** The servers named by KAFKA_BROKERS, REDIS_URL and SCHEMA_REGISTRY_URL, else the local infra (started when down). */
 export async function endpoints(): Promise<Endpoints> {
   const e = process.env;
   if (e['KAFKA_BROKERS'] && e['REDIS_URL'] && e['SCHEMA_REGISTRY_URL']) {
-    return { kafkaBrokers: e['KAFKA_BROKERS'], redisUrl: e['REDIS_URL'], schemaRegistryUrl: e['SCHEMA_REGISTRY_URL'] };
+    const urls = { kafkaBrokers: e['KAFKA_BROKERS'], redisUrl: e['REDIS_URL'], schemaRegistryUrl: e['SCHEMA_REGISTRY_URL'] };
+    return { ...urls, connections: connections(e, urls) };
   }
   const res = await up();
-  return { kafkaBrokers: res.kafkaBrokers, redisUrl: res.redisUrl, schemaRegistryUrl: res.schemaRegistryUrl };
+  const urls = { kafkaBrokers: res.kafkaBrokers, redisUrl: res.redisUrl, schemaRegistryUrl: res.schemaRegistryUrl };
+  return { ...urls, connections: connections(e, urls) };
 }
 
 export interface Phase {
@@ -46,15 +51,16 @@ export function isolatedPhase(ep: Endpoints, name: string, overrides: Record<str
     CRM_LOG_LEVEL: 'warn',
     ...overrides,
   };
-  return { env, config: loadConfig(env) };
+  // The child segmenter inherits this process's environment (its TLS and SASL settings too).
+  return { env, config: loadConfig({ ...process.env, ...env }) };
 }
 
 export function kafkaClient(ep: Endpoints, clientId = 'crm-bench'): Kafka {
-  return new Kafka({ clientId, brokers: ep.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  return new Kafka(kafkaOptions(ep.connections.kafka, { clientId, logLevel: logLevel.NOTHING }));
 }
 
 export function redisClient(ep: Endpoints): Redis {
-  return new Redis(ep.redisUrl, { maxRetriesPerRequest: 3 });
+  return new Redis(redisOptions(ep.connections.redis, { maxRetriesPerRequest: 3 }));
 }
 
 /**

@@ -16,6 +16,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TOPICS } from '@crm/contracts';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { registryOptions } from '@crm/service-kit';
 import type { Redis } from 'ioredis';
 import { latencyChart } from './chart.ts';
 import { avroEncoder, inputEvents, topicOf } from './data.ts';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   const kafka = kafkaClient(ep);
   const admin = kafka.admin();
   await admin.connect();
-  const registry = new SchemaRegistry({ host: ep.schemaRegistryUrl });
+  const registry = new SchemaRegistry(registryOptions(ep.connections.registry));
   const encode = await avroEncoder(registry);
   const v = await versions(redis, ep.kafkaBrokers);
   const servers = serverPids(ep);

@@ -2,6 +2,7 @@
  * Clients of the servers, tuned for a short-lived command: few retries and short timeouts, so
  * a server that is down becomes one clear error within seconds instead of a minute of retries.
  */
+import { describeRedisError, kafkaOptions, redisRefusedCredentials, redisOptions, registryOptions } from '@crm/service-kit';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
@@ -12,18 +13,19 @@ import { CliError, oneLine } from './errors.ts';
 const KAFKA_RETRIES = 3;
 
 export function kafkaClient(config: CliConfig): Kafka {
-  return new Kafka({
-    clientId: 'crm-cli',
-    brokers: config.kafkaBrokers,
-    connectionTimeout: 3_000,
-    retry: { retries: KAFKA_RETRIES, initialRetryTime: 200 },
-    // Errors surface as rejected promises and become one line on stderr.
-    logLevel: logLevel.NOTHING,
-  });
+  return new Kafka(
+    kafkaOptions(config.kafka, {
+      clientId: 'crm-cli',
+      connectionTimeout: 3_000,
+      retry: { retries: KAFKA_RETRIES, initialRetryTime: 200 },
+      // Errors surface as rejected promises and become one line on stderr.
+      logLevel: logLevel.NOTHING,
+    }),
+  );
 }
 
 export function registryClient(config: CliConfig): SchemaRegistry | undefined {
-  return config.schemaRegistryUrl === null ? undefined : new SchemaRegistry({ host: config.schemaRegistryUrl });
+  return config.registry === null ? undefined : new SchemaRegistry(registryOptions(config.registry));
 }
 
 /** Runs `fn` with a connected admin client; a broker that cannot be reached becomes a CliError. */
@@ -41,20 +43,27 @@ export async function connectKafka(config: CliConfig, connect: () => Promise<voi
   try {
     await connect();
   } catch (err) {
-    throw new CliError(`cannot reach Kafka at ${config.kafkaBrokers.join(',')}: ${oneLine(err)} (is it running? crm infra status)`, { cause: err });
+    throw new CliError(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${oneLine(err)} (is it running? crm infra status)`, { cause: err });
   }
 }
 
 /** A connected Redis client that fails fast instead of reconnecting forever. */
 export async function redisClient(config: CliConfig): Promise<Redis> {
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 3_000 });
+  const redis = new Redis(redisOptions(config.redis, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 3_000 }));
   // Connection errors reject connect() below; without a listener ioredis would also print them.
-  redis.on('error', () => {});
+  // The cause arrives here (connect() itself only says "Connection is closed.").
+  let last: Error | undefined;
+  redis.on('error', (err: Error) => {
+    last = err;
+  });
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new CliError(`cannot reach Redis at ${config.redisUrl}: ${oneLine(err)} (is it running? crm infra status)`, { cause: err });
+    const cause = last ?? (err as Error);
+    // A refused password is the configuration's fault: a usage error, like a bad variable.
+    if (redisRefusedCredentials(cause)) throw new CliError(describeRedisError(cause, config.redis), { exitCode: 2, cause });
+    throw new CliError(`cannot reach ${describeRedisError(cause, config.redis)} (is it running? crm infra status)`, { cause });
   }
   return redis;
 }

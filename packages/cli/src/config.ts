@@ -6,7 +6,23 @@ import { readFileSync } from 'node:fs';
 import { suffixedTopics } from '@crm/contracts';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
 import { endpoints, infraConfig } from '@crm/infra';
-import { ConfigError, type Env, formatEnvIssue, intVar, kafkaBrokersVar, keyPrefixVar, parseEnv, redisUrlVar, topicSuffixVar } from '@crm/service-kit';
+import {
+  ConfigError,
+  type Env,
+  type KafkaConnection,
+  type RedisConnection,
+  type RegistryConnection,
+  formatEnvIssue,
+  intVar,
+  kafkaBrokersVar,
+  kafkaConnection,
+  keyPrefixVar,
+  parseEnv,
+  redisConnection,
+  redisUrlVar,
+  registryConnection,
+  topicSuffixVar,
+} from '@crm/service-kit';
 import { z } from 'zod';
 import { CliError } from './errors.ts';
 
@@ -23,9 +39,15 @@ const EnvSchema = z.object({
 });
 
 export interface CliConfig {
-  kafkaBrokers: string[];
+  /** Brokers, TLS and SASL (KAFKA_* variables, README "Security"). */
+  kafka: KafkaConnection;
+  /** Host, ACL user and TLS; `display` is what messages show. */
+  redis: RedisConnection;
+  /** REDIS_URL as given, for a child process's environment: may hold a password, never print it. */
   redisUrl: string;
   /** null: no registry, values are JSON. */
+  registry: RegistryConnection | null;
+  /** SCHEMA_REGISTRY_URL as given (null: none), for a child process's environment: never print it. */
   schemaRegistryUrl: string | null;
   keyPrefix: string;
   topicSuffix: string;
@@ -40,25 +62,32 @@ export interface CliConfig {
 
 /** Reads the settings; an unset variable takes the local infra's value. Throws CliError naming the bad variable. */
 export function cliConfig(env: Env): CliConfig {
-  let e: z.output<typeof EnvSchema>;
   try {
-    e = parseEnv(EnvSchema, env);
+    return readConfig(env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     // One line, the first bad variable: the CLI's errors are one line on stderr.
     const first = err.issues[0];
     throw new CliError(first === undefined ? err.message : formatEnvIssue(first), { exitCode: 2, cause: err });
   }
+}
+
+function readConfig(env: Env): CliConfig {
+  const e = parseEnv(EnvSchema, env);
   let local: ReturnType<typeof endpoints>;
   try {
     local = endpoints(infraConfig(env as NodeJS.ProcessEnv));
   } catch (err) {
     throw new CliError((err as Error).message, { exitCode: 2 });
   }
+  const redisUrl = e.REDIS_URL ?? local.redisUrl;
+  const schemaRegistryUrl = e.SCHEMA_REGISTRY_URL === '' ? null : (e.SCHEMA_REGISTRY_URL ?? local.schemaRegistryUrl);
   return {
-    kafkaBrokers: (e.KAFKA_BROKERS ?? local.kafkaBrokers).split(','),
-    redisUrl: e.REDIS_URL ?? local.redisUrl,
-    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL === '' ? null : (e.SCHEMA_REGISTRY_URL ?? local.schemaRegistryUrl),
+    kafka: kafkaConnection(env, (e.KAFKA_BROKERS ?? local.kafkaBrokers).split(',')),
+    redis: redisConnection(env, redisUrl),
+    redisUrl,
+    registry: schemaRegistryUrl === null ? null : registryConnection(env, schemaRegistryUrl),
+    schemaRegistryUrl,
     keyPrefix: e.CRM_KEY_PREFIX,
     topicSuffix: e.CRM_TOPIC_SUFFIX,
     partitions: e.CRM_PARTITIONS,

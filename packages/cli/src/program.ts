@@ -25,6 +25,11 @@ Connection settings come from the environment, defaulting to the local infra (cr
   CRM_TOPIC_SUFFIX     appended to every topic name (default none)
   CRM_PARTITIONS       partitions of created topics (default 6)
   CRM_GROUP_ID         the segmenter's consumer group (default crm-segmenter)
+TLS, SASL and credentials take the services' variables (README, "Security"):
+  KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE,
+  KAFKA_SSL_CA_FILE, KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE; REDIS_USERNAME, REDIS_PASSWORD_FILE,
+  REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE (with rediss://);
+  SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD_FILE, SCHEMA_REGISTRY_CA_FILE.
 Set CRM_DEBUG=1 to see stack traces of unexpected errors.`;
 
 function positiveInt(name: string, max = 1_000_000) {

@@ -57,6 +57,19 @@ describe('crm (in-process)', () => {
     expect(io.err()).toMatch(/^crm: cannot reach Redis at redis:\/\/127.0.0.1:1: .*\n$/);
   });
 
+  it('never prints a password: not in the command replay prints, nor in an error', async () => {
+    const io = captureIo({ ...offline, REDIS_URL: 'redis://app:cli-secret-1@127.0.0.1:1' });
+    expect(await run(['replay', '--print'], io)).toBe(0);
+    expect(io.out()).toContain('REDIS_URL=redis://app:***@127.0.0.1:1 ');
+    const io2 = captureIo({ ...offline, REDIS_URL: 'redis://app:cli-secret-1@127.0.0.1:1' });
+    expect(await run(['segments'], io2)).toBe(1);
+    expect(io2.err()).toMatch(/^crm: cannot reach Redis at redis:\/\/app:\*\*\*@127.0.0.1:1: /);
+    const io3 = captureIo({ ...offline, REDIS_PASSWORD: 'cli-secret-2', KAFKA_SASL_PASSWORD: 'cli-secret-3' });
+    expect(await run(['segments'], io3)).toBe(2);
+    expect(io3.err()).toBe('crm: KAFKA_SASL_PASSWORD: needs KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL (it is PLAINTEXT)\n');
+    expect(io.out() + io.err() + io2.err() + io3.err()).not.toMatch(/cli-secret/);
+  });
+
   it('reports a missing file and a header that lacks mapped columns', async () => {
     const io = captureIo(offline, { cwd: dir });
     expect(await run(['import', 'orders', 'nope.csv', '--dry-run'], io)).toBe(1);

@@ -3,19 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, formatEnvIssue, intVar, kafkaBrokersVar, logLevelVar, parseEnv, readJsonFile, redisUrlVar } from './config.ts';
+import { formatEnvIssue, intVar, kafkaBrokersVar, logLevelVar, parseEnv, readJsonFile, redisUrlVar } from './config.ts';
+import { configError } from './testing.ts';
 
 const Schema = z.object({ KAFKA_BROKERS: kafkaBrokersVar, REDIS_URL: redisUrlVar.optional(), PORT: intVar(0, 65535).default(9464), LOG_LEVEL: logLevelVar });
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('parseEnv', () => {
   it('returns the parsed values with the defaults', () => {

@@ -8,12 +8,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { quotableValue } from './secrets.ts';
 
 /** One bad environment variable. */
 export interface EnvIssue {
   variable: string;
   message: string;
-  /** The value as set; undefined when the variable is missing (nothing worth quoting). */
+  /**
+   * The value as set, safe to print (`***` for a secret variable, a URL's userinfo masked);
+   * undefined when the variable is missing (nothing worth quoting).
+   */
   got: string | undefined;
 }
 
@@ -43,9 +47,15 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.output<S> 
   const issues = parsed.error.issues.map((i): EnvIssue => {
     const value = env[String(i.path[0])];
     const missing = i.code === 'invalid_type' && value === undefined;
-    return { variable: i.path.join('.'), message: i.message, got: missing ? undefined : `${value}` };
+    const variable = i.path.join('.');
+    return { variable, message: i.message, got: missing ? undefined : quotableValue(variable, `${value}`) };
   });
-  throw new ConfigError(`invalid configuration:\n${issues.map((i) => `  ${formatEnvIssue(i)}`).join('\n')}`, { issues });
+  throw invalidConfiguration(issues);
+}
+
+/** The ConfigError for `issues`, in the format `parseEnv` throws. */
+export function invalidConfiguration(issues: readonly EnvIssue[]): ConfigError {
+  return new ConfigError(`invalid configuration:\n${issues.map((i) => `  ${formatEnvIssue(i)}`).join('\n')}`, { issues });
 }
 
 /**

@@ -14,7 +14,7 @@ describe('startHttp', () => {
 
   beforeAll(async () => {
     server = await startHttp(
-      0,
+      { port: 0, host: '127.0.0.1', metricsToken: undefined },
       registry,
       { ready: () => ({ ready, detail: { partitions: ready ? 3 : 0 } }) },
       { '/last': () => (last === undefined ? { status: 503, body: { error: 'nothing yet' } } : { status: 200, body: last }) },
@@ -56,6 +56,53 @@ describe('startHttp', () => {
   });
 
   it('rejects when the port is taken', async () => {
-    await expect(startHttp((server.address() as AddressInfo).port, registry, { ready: () => ({ ready, detail: {} }) })).rejects.toThrow(/EADDRINUSE/);
+    await expect(
+      startHttp({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', metricsToken: undefined }, registry, {
+        ready: () => ({ ready, detail: {} }),
+      }),
+    ).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe('startHttp with a metrics token', () => {
+  const registry = new Registry();
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    server = await startHttp(
+      { port: 0, host: '127.0.0.1', metricsToken: 's3cret-token' },
+      registry,
+      { ready: () => ({ ready: true, detail: {} }) },
+      {
+        '/lag': () => ({ status: 200, body: { lag: 0 } }),
+      },
+    );
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const status = async (path: string, authorization?: string) =>
+    (await fetch(base + path, authorization === undefined ? {} : { headers: { authorization } })).status;
+
+  it('answers /metrics and the service routes only with the bearer token', async () => {
+    for (const path of ['/metrics', '/lag']) {
+      expect(await status(path)).toBe(401);
+      expect(await status(path, 'Bearer wrong')).toBe(401);
+      expect(await status(path, 'Bearer s3cret-token-and-more')).toBe(401);
+      expect(await status(path, 'Basic s3cret-token')).toBe(401);
+      expect(await status(path, 'Bearer s3cret-token')).toBe(200);
+    }
+    const res = await fetch(`${base}/metrics`);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  it('keeps the probes open', async () => {
+    expect(await status('/healthz')).toBe(200);
+    expect(await status('/readyz')).toBe(200);
+  });
+
+  it('binds where it is told: loopback only', async () => {
+    expect((server.address() as AddressInfo).address).toBe('127.0.0.1');
   });
 });

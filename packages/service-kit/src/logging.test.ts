@@ -1,7 +1,9 @@
 import { logSink } from '@crm/testkit';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { kafkaLogCreator } from './logging.ts';
+import { pino } from 'pino';
+import { kafkaLogCreator, loggerOptions, scrubError } from './logging.ts';
+import { registerSecret } from './secrets.ts';
 
 describe('kafkaLogCreator', () => {
   it("writes kafkajs' entries to a kafkajs child at the matching level, without kafkajs' own timestamp and logger name", () => {
@@ -15,5 +17,31 @@ describe('kafkaLogCreator', () => {
     ]);
     expect(lines[0]).not.toHaveProperty('logger');
     expect(lines[0]?.['timestamp']).toBeUndefined();
+  });
+});
+
+describe('secrets in log lines', () => {
+  it('masks registered secrets anywhere in a line, and AUTH/HELLO arguments and URL passwords in errors', () => {
+    registerSecret('log-secret-1');
+    const chunks: string[] = [];
+    const log = pino(loggerOptions('info', { service: 'test' }), { write: (s: string) => void chunks.push(s) });
+    const reply = Object.assign(new Error('WRONGPASS invalid username-password pair'), {
+      command: { name: 'auth', args: ['app', 'unknown-secret-2'] },
+    });
+    const hello = Object.assign(new Error('NOAUTH'), { command: { name: 'HELLO', args: ['3', 'AUTH', 'app', 'unknown-secret-3'] } });
+    log.error({ err: reply, url: 'x log-secret-1 y' }, 'redis said no to log-secret-1');
+    log.warn({ err: hello }, 'again');
+    log.info({ err: new Error('cannot reach redis://app:unknown-secret-4@h:1') }, 'no');
+    const text = chunks.join('');
+    expect(text).not.toMatch(/log-secret-1|unknown-secret-[234]/);
+    const [first, second] = chunks.map((c) => JSON.parse(c) as { err: { command: { args: string[] } }; url: string; msg: string });
+    expect(first?.err.command.args).toEqual(['***', '***']);
+    expect(second?.err.command.args).toEqual(['***', '***', '***', '***']);
+    expect(first?.msg).toBe('redis said no to ***');
+    expect(first?.url).toBe('x *** y');
+  });
+
+  it("leaves other commands' arguments alone", () => {
+    expect(scrubError({ command: { name: 'get', args: ['k'] } })).toEqual({ command: { name: 'get', args: ['k'] } });
   });
 });

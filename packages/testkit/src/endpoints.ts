@@ -1,4 +1,5 @@
-/** The real servers a test talks to, and how to ask each for its version. */
+/** The real servers a test talks to, how a test's clients reach them, and how to ask each for its version. */
+import { type Connections, connections, kafkaOptions, redisOptions } from '@crm/service-kit';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 
@@ -17,17 +18,27 @@ export interface ServerVersions {
 }
 
 /**
+ * How to reach `e` with the TLS, SASL and credentials the environment gives (the services'
+ * variables: KAFKA_SECURITY_PROTOCOL, REDIS_PASSWORD_FILE, ...), so tests run against secured
+ * servers as they do against open ones.
+ */
+export function endpointConnections(e: TestEndpoints): Connections {
+  return connections(process.env, e);
+}
+
+/**
  * Versions as the servers report them. A Kafka broker does not report its release over the
  * protocol, so Kafka's comes from the jars of the process listening on the broker's port when
  * that is on this machine, whoever started it (@crm/infra brokerRelease).
  */
 export async function serverVersions(e: TestEndpoints): Promise<ServerVersions> {
-  const redis = new Redis(e.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const conn = endpointConnections(e);
+  const redis = new Redis(redisOptions(conn.redis, { lazyConnect: true, maxRetriesPerRequest: 1 }));
   await redis.connect();
   const info = await redis.info('server');
   redis.disconnect();
 
-  const kafka = new Kafka({ brokers: e.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka(kafkaOptions(conn.kafka, { logLevel: logLevel.NOTHING }));
   const admin = kafka.admin();
   await admin.connect();
   const cluster = await admin.describeCluster();

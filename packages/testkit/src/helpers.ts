@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTopicsAndWait } from '@crm/infra';
+import { type Connections, kafkaOptions, redisOptions, registryOptions } from '@crm/service-kit';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
-import type { TestEndpoints } from './endpoints.ts';
+import { type TestEndpoints, endpointConnections } from './endpoints.ts';
 
 /** Endpoints provided by the global setup. */
 export function testEndpoints(): TestEndpoints {
@@ -16,12 +18,24 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
+let connections: Connections | undefined;
+
+/** How this worker's clients reach the servers (TLS, SASL, credentials from the environment). */
+export function testConnections(): Connections {
+  connections ??= endpointConnections(testEndpoints());
+  return connections;
+}
+
 export function testKafka(clientId = uniqueName('test')): Kafka {
-  return new Kafka({ clientId, brokers: testEndpoints().kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  return new Kafka(kafkaOptions(testConnections().kafka, { clientId, logLevel: logLevel.NOTHING }));
 }
 
 export function testRedis(): Redis {
-  return new Redis(testEndpoints().redisUrl, { maxRetriesPerRequest: 3 });
+  return new Redis(redisOptions(testConnections().redis, { maxRetriesPerRequest: 3 }));
+}
+
+export function testRegistry(): SchemaRegistry {
+  return new SchemaRegistry(registryOptions(testConnections().registry));
 }
 
 export async function createTopic(admin: Admin, topic: string, numPartitions = 1): Promise<void> {

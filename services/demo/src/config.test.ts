@@ -9,7 +9,14 @@ describe('loadDemoConfig', () => {
     const c = loadDemoConfig({ ...base, CRM_CLOCK: 'wall', CRM_KEY_PREFIX: 'crm', DEMO_RUN_ID: 'r1' }, NOW, false);
     expect(c).toMatchObject({ rate: 400, daysPerSecond: 2, customers: 40_000, seed: 1, days: 1095, keep: false, ansi: false, tallyIntervalMs: 5000 });
     expect(c.simStart).toBe(Date.UTC(2024, 5, 15));
-    expect(c.segmenter).toMatchObject({ clock: 'stream', keyPrefix: 'crm-demo-r1', groupId: 'crm-demo-r1', httpPort: 0, partitions: 3, timerIntervalMs: 200 });
+    expect(c.segmenter).toMatchObject({
+      clock: 'stream',
+      keyPrefix: 'crm-demo-r1',
+      groupId: 'crm-demo-r1',
+      http: { port: 0, host: '127.0.0.1', metricsToken: undefined },
+      partitions: 3,
+      timerIntervalMs: 200,
+    });
     expect(c.segmenter.topics.orders).toBe('commerce.orders.v1.demo-r1');
     expect(loadDemoConfig({ ...base, DEMO_SCREEN: 'auto' }, NOW, true)).toMatchObject({ ansi: true, tallyIntervalMs: 500 });
     expect(loadDemoConfig(base, NOW, false).runId).toMatch(/^20260615-[0-9a-f]{6}$/);

@@ -7,7 +7,7 @@ import { streamEvents } from '@crm/sample-data';
 import { Segmenter } from '@crm/segmenter';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
-import { CUSTOMER_ID_PATHS, kafkaLogCreator } from '@crm/service-kit';
+import { CUSTOMER_ID_PATHS, kafkaLogCreator, kafkaOptions, loggerOptions, redisOptions, registryOptions } from '@crm/service-kit';
 import { type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
 import { type Logger, destination, pino } from 'pino';
 import type { DemoConfig } from './config.ts';
@@ -37,16 +37,16 @@ export class Demo {
     this.config = config;
     const seg = config.segmenter;
     this.log = pino(
-      { level: seg.logLevel, base: { service: 'demo', run: config.runId }, redact: { paths: [...CUSTOMER_ID_PATHS], censor: '[redacted]' } },
+      loggerOptions(seg.logLevel, { service: 'demo', run: config.runId }, CUSTOMER_ID_PATHS),
       destination({ dest: config.logFile, sync: true, mkdir: true }),
     );
     this.segmenter = new Segmenter(seg, this.log.child({ component: 'segmenter' }));
-    this.kafka = new Kafka({ clientId: 'crm-demo', brokers: seg.kafkaBrokers, logLevel: logLevel.INFO, logCreator: kafkaLogCreator(this.log) });
+    this.kafka = new Kafka(kafkaOptions(seg.kafka, { clientId: 'crm-demo', logLevel: logLevel.INFO, logCreator: kafkaLogCreator(this.log) }));
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.viewGroup = `${seg.groupId}-view`;
     this.viewer = this.kafka.consumer({ groupId: this.viewGroup, maxWaitTimeInMs: 100 });
     this.pacer = new Pacer(config.simStart, config.daysPerSecond, config.rate);
-    const registry = seg.schemaRegistryUrl ? new SchemaRegistry({ host: seg.schemaRegistryUrl }) : undefined;
+    const registry = seg.registry ? new SchemaRegistry(registryOptions(seg.registry)) : undefined;
     this.feeder = new Feeder({
       events: streamEvents({ seed: config.seed, customers: config.customers, start: config.simStart, days: config.days, idPrefix: 'c' })[Symbol.iterator](),
       pacer: this.pacer,
@@ -161,7 +161,7 @@ export class Demo {
     } finally {
       await admin.disconnect();
     }
-    const redis = new Redis(seg.redisUrl, { maxRetriesPerRequest: 3 });
+    const redis = new Redis(redisOptions(seg.redis, { maxRetriesPerRequest: 3 }));
     try {
       let cursor = '0';
       do {

@@ -2,7 +2,19 @@
  * The lag monitor's configuration, from the environment, validated once at boot. A bad value
  * stops the service at start with the variable's name and what was expected.
  */
-import { ConfigError, type Env, intVar, kafkaBrokersVar, logLevelVar, parseEnv } from '@crm/service-kit';
+import {
+  ConfigError,
+  type Env,
+  type HttpListen,
+  type KafkaConnection,
+  httpHostVar,
+  intVar,
+  kafkaBrokersVar,
+  kafkaConnection,
+  logLevelVar,
+  metricsToken,
+  parseEnv,
+} from '@crm/service-kit';
 import { z } from 'zod';
 
 export { ConfigError };
@@ -10,6 +22,8 @@ export { ConfigError };
 const EnvSchema = z.object({
   KAFKA_BROKERS: kafkaBrokersVar,
   LAG_HTTP_PORT: intVar(0, 65535).default(9465),
+  /** Bind address of /metrics, /lag, /healthz and /readyz: loopback unless told (0.0.0.0: every interface). */
+  LAG_HTTP_HOST: httpHostVar,
   /** Pause between two collections (each reads every group's offsets once). */
   LAG_INTERVAL_MS: intVar(100, 3_600_000).default(5000),
   /** Explicit consumer groups to watch; when unset, every group whose id starts with LAG_GROUP_PREFIX. */
@@ -33,8 +47,10 @@ export type GroupSelector = { groups: string[] } | { prefix: string };
 export const DEFAULT_GROUP_PREFIX = 'crm-';
 
 export interface LagMonitorConfig {
-  kafkaBrokers: string[];
-  httpPort: number;
+  /** Brokers, TLS and SASL (KAFKA_* variables, README "Security"). */
+  kafka: KafkaConnection;
+  /** Where the HTTP server listens, and the token /metrics and /lag require (CRM_METRICS_TOKEN_FILE). */
+  http: HttpListen;
   intervalMs: number;
   groups: GroupSelector;
   probeTimeoutMs: number;
@@ -47,8 +63,8 @@ export function loadConfig(env: Env = process.env): LagMonitorConfig {
     throw new ConfigError('invalid configuration:\n  LAG_GROUPS and LAG_GROUP_PREFIX are both set: set one (a fixed list of groups, or a prefix of group ids)');
   }
   return {
-    kafkaBrokers: e.KAFKA_BROKERS.split(','),
-    httpPort: e.LAG_HTTP_PORT,
+    kafka: kafkaConnection(env, e.KAFKA_BROKERS.split(',')),
+    http: { port: e.LAG_HTTP_PORT, host: e.LAG_HTTP_HOST, metricsToken: metricsToken(env) },
     intervalMs: e.LAG_INTERVAL_MS,
     groups: e.LAG_GROUPS !== undefined ? { groups: [...new Set(e.LAG_GROUPS.split(','))] } : { prefix: e.LAG_GROUP_PREFIX ?? DEFAULT_GROUP_PREFIX },
     probeTimeoutMs: e.LAG_PROBE_TIMEOUT_MS,

@@ -4,7 +4,7 @@
  * disconnects, closes the HTTP server).
  */
 import type { Server } from 'node:http';
-import { kafkaLogCreator, startHttp } from '@crm/service-kit';
+import { kafkaLogCreator, kafkaOptions, startHttp } from '@crm/service-kit';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { LagCollector, type LagSnapshot } from './collect.ts';
@@ -29,13 +29,13 @@ export class LagMonitor {
     this.log = log;
     this.metrics = createMetrics();
     // WARN: kafkajs logs every group join of the probe consumer at INFO.
-    const kafka = new Kafka({ clientId: 'crm-lag-monitor', brokers: config.kafkaBrokers, logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) });
+    const kafka = new Kafka(kafkaOptions(config.kafka, { clientId: 'crm-lag-monitor', logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) }));
     this.collector = new LagCollector(kafka, { probeTimeoutMs: config.probeTimeoutMs, log });
   }
 
   async start(): Promise<void> {
     this.http = await startHttp(
-      this.config.httpPort,
+      this.config.http,
       this.metrics.registry,
       { ready: () => this.readiness() },
       {

@@ -5,7 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
-import { ConfigError, type Env, intVar, keyPrefixVar, logLevelVar, parseEnv, readJsonFile, redisUrlVar } from '@crm/service-kit';
+import {
+  ConfigError,
+  type Env,
+  type RedisConnection,
+  intVar,
+  keyPrefixVar,
+  logLevelVar,
+  parseEnv,
+  readJsonFile,
+  redisConnection,
+  redisUrlVar,
+} from '@crm/service-kit';
 import { z } from 'zod';
 import { type TokenEntry, parseTokens } from './tokens.ts';
 
@@ -93,7 +104,8 @@ export interface RateLimit {
 }
 
 export interface ProfileApiConfig {
-  redisUrl: string;
+  /** Host, ACL user (a read-only one: README "Security") and TLS (REDIS_* variables). */
+  redis: RedisConnection;
   keyPrefix: string;
   partitions: number;
   port: number;
@@ -117,7 +129,7 @@ export function loadConfig(env: Env = process.env): ProfileApiConfig {
   }
   const domain = e.CRM_DOMAIN_CONFIG ? readJsonFile('CRM_DOMAIN_CONFIG', e.CRM_DOMAIN_CONFIG, parseDomainConfig) : defaultDomainConfig;
   return {
-    redisUrl: e.REDIS_URL,
+    redis: redisConnection(env, e.REDIS_URL),
     keyPrefix: e.CRM_KEY_PREFIX,
     partitions: e.CRM_PARTITIONS,
     port: e.PROFILE_API_PORT,

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { silentLogger } from '@crm/testkit';
 import { defaultDomainConfig } from '@crm/domain';
+import { redisConnection } from '@crm/service-kit';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
@@ -17,7 +18,7 @@ describe('OpenAPI document', () => {
   const redis = new Redis({ lazyConnect: true });
   const app = buildApp({
     config: {
-      redisUrl: 'redis://unused',
+      redis: redisConnection({}, 'redis://127.0.0.1:1'),
       keyPrefix: 'crm',
       partitions: 3,
       port: 0,

@@ -3,6 +3,7 @@
  * stop (stop accepting, let in-flight requests finish, close Redis).
  */
 import type { FastifyInstance } from 'fastify';
+import { logRedisErrors, redisOptions } from '@crm/service-kit';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
@@ -22,8 +23,8 @@ export class ProfileApi {
     this.metrics = createMetrics();
     // Fail a read fast while Redis is away (the client answers 503) instead of queueing it;
     // the client keeps reconnecting in the background.
-    this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
-    this.redis.on('error', (err: Error) => this.log.warn({ err }, 'redis connection error'));
+    this.redis = new Redis(redisOptions(config.redis, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true }));
+    logRedisErrors(this.redis, config.redis, log);
     this.app = buildApp({ config, redis: this.redis, log, metrics: this.metrics });
   }
 

@@ -9,6 +9,10 @@ describe('configuration', () => {
     const c = loadConfig(ok);
     expect(c).toMatchObject({ groupId: 'crm-segmenter', partitions: 6, clock: 'wall', keyPrefix: 'crm' });
     expect(c.topics.orders).toBe('commerce.orders.v1');
+    expect(c.http).toEqual({ port: 9464, host: '127.0.0.1', metricsToken: undefined });
+    expect(c.kafka).toEqual({ brokers: ['127.0.0.1:19092'], protocol: 'PLAINTEXT', ssl: undefined, sasl: undefined });
+    expect(c.redis.options).toEqual({ host: '127.0.0.1', port: 16379 });
+    expect(c.registry).toBeUndefined();
   });
 
   it('stops at start naming each bad variable and what was expected', () => {
@@ -17,6 +21,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...ok, CRM_CLOCK: 'sundial' })).toThrow(/CRM_CLOCK: .*(wall|stream).*\(got "sundial"\)/);
     expect(() => loadConfig({ ...ok, CRM_PARTITIONS: '0' })).toThrow(/CRM_PARTITIONS/);
     expect(() => loadConfig({ ...ok, REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => loadConfig({ ...ok, REDIS_TLS_CA_FILE: '/ca.pem' })).toThrow(/REDIS_TLS_CA_FILE: needs a rediss:\/\/ REDIS_URL/);
+    expect(() => loadConfig({ ...ok, SCHEMA_REGISTRY_URL: 'http://r:1', SCHEMA_REGISTRY_USERNAME: 'u' })).toThrow(/SCHEMA_REGISTRY_USERNAME: needs a password/);
   });
 
   it('names a domain configuration file that is not JSON or breaks the rules', () => {

@@ -7,13 +7,22 @@ import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/
 import {
   ConfigError,
   type Env,
+  type HttpListen,
+  type KafkaConnection,
+  type RedisConnection,
+  type RegistryConnection,
+  httpHostVar,
   intVar,
   kafkaBrokersVar,
+  kafkaConnection,
   keyPrefixVar,
   logLevelVar,
+  metricsToken,
   parseEnv,
   readJsonFile,
+  redisConnection,
   redisUrlVar,
+  registryConnection,
   topicSuffixVar,
 } from '@crm/service-kit';
 import { z } from 'zod';
@@ -45,6 +54,8 @@ const EnvSchema = z.object({
   /** Most customers evaluated per timer commit (one Lua call). */
   CRM_TIMER_BATCH: intVar(1, 10_000).default(500),
   CRM_HTTP_PORT: intVar(0, 65535).default(9464),
+  /** Bind address of /metrics, /healthz and /readyz: loopback unless told (0.0.0.0: every interface). */
+  CRM_HTTP_HOST: httpHostVar,
   CRM_LOG_LEVEL: logLevelVar,
   /** Path of a JSON file with the domain configuration (thresholds, rules, custom segments). */
   CRM_DOMAIN_CONFIG: z.string().optional(),
@@ -66,9 +77,12 @@ const EnvSchema = z.object({
 });
 
 export interface SegmenterConfig {
-  kafkaBrokers: string[];
-  redisUrl: string;
-  schemaRegistryUrl: string | undefined;
+  /** Brokers, TLS and SASL (KAFKA_* variables, README "Security"). */
+  kafka: KafkaConnection;
+  /** Host, ACL user and TLS (REDIS_* variables). */
+  redis: RedisConnection;
+  /** Undefined: JSON values, no registry. */
+  registry: RegistryConnection | undefined;
   groupId: string;
   keyPrefix: string;
   topics: { orders: string; interactions: string; profiles: string; segmentChanges: string; deadLetter: string };
@@ -79,7 +93,8 @@ export interface SegmenterConfig {
   rescoreIntervalMs: number;
   timerIntervalMs: number;
   timerBatch: number;
-  httpPort: number;
+  /** Where /metrics, /healthz and /readyz listen, and the token /metrics requires (CRM_METRICS_TOKEN_FILE). */
+  http: HttpListen;
   logLevel: string;
   concurrency: number;
   sessionTimeoutMs: number;
@@ -91,9 +106,9 @@ export function loadConfig(env: Env = process.env): SegmenterConfig {
   const e = parseEnv(EnvSchema, env);
   const domain = e.CRM_DOMAIN_CONFIG ? readJsonFile('CRM_DOMAIN_CONFIG', e.CRM_DOMAIN_CONFIG, parseDomainConfig) : defaultDomainConfig;
   return {
-    kafkaBrokers: e.KAFKA_BROKERS.split(','),
-    redisUrl: e.REDIS_URL,
-    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
+    kafka: kafkaConnection(env, e.KAFKA_BROKERS.split(',')),
+    redis: redisConnection(env, e.REDIS_URL),
+    registry: e.SCHEMA_REGISTRY_URL ? registryConnection(env, e.SCHEMA_REGISTRY_URL) : undefined,
     groupId: e.CRM_GROUP_ID,
     keyPrefix: e.CRM_KEY_PREFIX,
     topics: suffixedTopics(e.CRM_TOPIC_SUFFIX),
@@ -104,7 +119,7 @@ export function loadConfig(env: Env = process.env): SegmenterConfig {
     rescoreIntervalMs: e.CRM_RESCORE_INTERVAL_MS,
     timerIntervalMs: e.CRM_TIMER_INTERVAL_MS,
     timerBatch: e.CRM_TIMER_BATCH,
-    httpPort: e.CRM_HTTP_PORT,
+    http: { port: e.CRM_HTTP_PORT, host: e.CRM_HTTP_HOST, metricsToken: metricsToken(env) },
     logLevel: e.CRM_LOG_LEVEL,
     concurrency: e.CRM_CONCURRENCY,
     sessionTimeoutMs: e.CRM_SESSION_TIMEOUT_MS,

@@ -13,7 +13,7 @@ import { type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { coPartitionedAssigner } from './assignor.ts';
 import type { SegmenterConfig } from './config.ts';
-import { kafkaLogCreator, startHttp } from '@crm/service-kit';
+import { kafkaLogCreator, kafkaOptions, logRedisErrors, redisOptions, registryOptions, startHttp } from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.ts';
 import { GroupSender } from './group-sender.ts';
@@ -50,8 +50,9 @@ export class Segmenter {
     this.config = config;
     this.log = log;
     this.metrics = createMetrics();
-    this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: false });
-    this.kafka = new Kafka({ clientId: 'crm-segmenter', brokers: config.kafkaBrokers, logLevel: logLevel.INFO, logCreator: kafkaLogCreator(log) });
+    this.redis = new Redis(redisOptions(config.redis, { maxRetriesPerRequest: null, enableAutoPipelining: false }));
+    logRedisErrors(this.redis, config.redis, log);
+    this.kafka = new Kafka(kafkaOptions(config.kafka, { clientId: 'crm-segmenter', logLevel: logLevel.INFO, logCreator: kafkaLogCreator(log) }));
     this.consumer = this.kafka.consumer({
       groupId: config.groupId,
       partitionAssigners: [coPartitionedAssigner],
@@ -100,7 +101,7 @@ export class Segmenter {
 
   private async startUp(): Promise<void> {
     const { config } = this;
-    this.http = await startHttp(config.httpPort, this.metrics.registry, { ready: () => this.readiness() });
+    this.http = await startHttp(config.http, this.metrics.registry, { ready: () => this.readiness() });
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -117,7 +118,7 @@ export class Segmenter {
     } finally {
       await admin.disconnect();
     }
-    const registry = config.schemaRegistryUrl ? new SchemaRegistry({ host: config.schemaRegistryUrl }) : undefined;
+    const registry = config.registry ? new SchemaRegistry(registryOptions(config.registry)) : undefined;
     const canonicalOf = new Map<string, InputTopic>([
       [config.topics.orders, TOPICS.orders],
       [config.topics.interactions, TOPICS.interactions],

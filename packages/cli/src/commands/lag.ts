@@ -13,7 +13,7 @@ export async function lag(io: Io, config: CliConfig, options: { group?: string[]
   try {
     snapshot = await collectLag(kafkaClient(config), selector, { probeTimeoutMs: 10_000 });
   } catch (err) {
-    throw new CliError(`cannot collect lag from Kafka at ${config.kafkaBrokers.join(',')}: ${oneLine(err)}`, { cause: err });
+    throw new CliError(`cannot collect lag from Kafka at ${config.kafka.brokers.join(',')}: ${oneLine(err)}`, { cause: err });
   }
   if (options.json) {
     println(io.stdout, JSON.stringify(snapshot));

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { redactSecrets } from '@crm/service-kit';
 import type { CliConfig } from '../config.ts';
 import { CliError } from '../errors.ts';
 import { type Io, println } from '../io.ts';
@@ -35,7 +36,7 @@ export function replayEnv(io: Io, config: CliConfig, options: ReplayOptions): Re
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(io.env)) if (v !== undefined) env[k] = v;
   Object.assign(env, {
-    KAFKA_BROKERS: config.kafkaBrokers.join(','),
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
     REDIS_URL: config.redisUrl,
     CRM_KEY_PREFIX: options.keyPrefix ?? config.keyPrefix,
     CRM_TOPIC_SUFFIX: config.topicSuffix,
@@ -56,7 +57,8 @@ export async function replay(io: Io, config: CliConfig, options: ReplayOptions):
   const env = replayEnv(io, config, options);
   const shown = ['KAFKA_BROKERS', 'REDIS_URL', 'SCHEMA_REGISTRY_URL', 'CRM_KEY_PREFIX', 'CRM_TOPIC_SUFFIX', 'CRM_GROUP_ID', 'CRM_MODE', 'CRM_HTTP_PORT']
     .filter((k) => env[k] !== undefined && env[k] !== '')
-    .map((k) => `${k}=${env[k]}`)
+    // A URL's password stays out of the printed command (the child still gets it).
+    .map((k) => redactSecrets(`${k}=${env[k]}`))
     .join(' ');
   const command = `${shown} node ${main}`;
   if (options.print) {

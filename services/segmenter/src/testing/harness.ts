@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { type InputEvent, SegmentChangeEvent } from '@crm/contracts';
 import { type CustomerState, apply, decodeState, encodeState, evaluate } from '@crm/domain';
 import { partitionKeys, readBatchContext } from '@crm/store';
-import { readTopic, silentLogger, testEndpoints, testKafka, testRedis, uniqueName, waitFor } from '@crm/testkit';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { readTopic, silentLogger, testEndpoints, testKafka, testRedis, testRegistry, uniqueName, waitFor } from '@crm/testkit';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { expect } from 'vitest';
@@ -79,7 +79,7 @@ export function fixture(overrides: Record<string, string> = {}): Fixture {
     ...isolated,
     kafka: testKafka(),
     redis,
-    registry: new SchemaRegistry({ host: isolated.env['SCHEMA_REGISTRY_URL'] as string }),
+    registry: testRegistry(),
     async start() {
       segmenter = await startInProcess(isolated.config);
       return segmenter;
