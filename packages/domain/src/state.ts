@@ -198,7 +198,7 @@ function addPast(past: PastOrders | null, t: number, net: number): PastOrders {
   if (past === null) return { count: 1, netMinor: net, first: t, last: t, previous: null };
   const last = Math.max(past.last, t);
   // The other of (past.last, t) competes with the old second-latest for the new second place.
-  const runnerUp = t >= past.last ? past.last : t;
+  const runnerUp = Math.min(t, past.last);
   let previous: number | null;
   if (past.previous !== null) previous = Math.max(past.previous, runnerUp);
   // A record from before `previous` was kept (count >= 2, second-latest unknown): known only when t leads.
