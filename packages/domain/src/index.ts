@@ -32,6 +32,7 @@ export {
   type RfmCuts,
   RfmCutsSchema,
   type RfmSegmentRule,
+  SEGMENT_NAME,
   withRfmCuts,
 } from './config.ts';
 export { type SegmentField, SEGMENT_FIELDS, type SegmentRule } from './rules.ts';
