@@ -4,7 +4,7 @@
  * that memory stays flat in the number of customers. Not a test (timing is asserted nowhere);
  * run by hand against a Redis (REDIS_URL, default the local infra):
  *
- *   node packages/cli/scripts/measure-export.ts [customers=100000] [seed=1]
+ *   ./bin/pnpm exec node packages/cli/scripts/measure-export.ts [customers=100000] [seed=1]
  *
  * A child process writes the customers (states folded by the domain from 1-8 seeded orders
  * each, in 6 partitions, with their stage sets) under a key prefix of their own, so the measured
@@ -63,6 +63,10 @@ if (mode === '--seed') {
 } else {
   const customers = Number(mode ?? 100_000);
   const seed = Number(args[0] ?? 1);
+  if (!Number.isSafeInteger(customers) || customers < 1 || !Number.isSafeInteger(seed)) {
+    process.stderr.write('usage: measure-export.ts [customers=100000] [seed=1]\n');
+    process.exit(2);
+  }
   const prefix = `measure-export-${Date.now().toString(36)}`;
   const env = { ...process.env, CRM_KEY_PREFIX: prefix };
   const started = Date.now();
