@@ -85,6 +85,7 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
       // Scores: those from which the segmenter derived the stored RFM segment.
       const segmenterView = describeState(state, inForce);
       expect(segmenterView.memberships.rfmSegment).toBe(state.memberships.rfmSegment);
+      expect(report.reasons).toEqual(segmenterView.reasons);
       expect({ r: report.fields.r, f: report.fields.f, m: report.fields.m }).toEqual({ r: segmenterView.r, f: segmenterView.f, m: segmenterView.m });
       const configured = describeState(state, f.config.domain);
       if (configured.r !== segmenterView.r || configured.f !== segmenterView.f || configured.m !== segmenterView.m) differFromConfigured++;

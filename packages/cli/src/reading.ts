@@ -6,7 +6,7 @@
  * mirrors.
  */
 import { type Dimension, DIMENSIONS, isIsoUtc } from '@crm/contracts';
-import { type CustomerReading, type DomainConfig, decodeState, readCustomer, SEGMENT_NAME, VOCABULARIES, withRfmCuts } from '@crm/domain';
+import { type CustomerReading, type CustomerState, type DomainConfig, decodeState, readCustomer, SEGMENT_NAME, VOCABULARIES, withRfmCuts } from '@crm/domain';
 import { parseStateRecord, readRfmCuts } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { type CliConfig, domainConfig } from './config.ts';
@@ -46,11 +46,17 @@ export async function readConfig(redis: Redis, config: CliConfig): Promise<ReadC
 }
 
 /** Decodes a customer's record (the value of its field in the state hash) and reads it at `at`. */
-export function readRecord(customerId: string, raw: string, at: number, domain: DomainConfig): { version: number; reading: CustomerReading } {
+export function readRecord(
+  customerId: string,
+  raw: string,
+  at: number,
+  domain: DomainConfig,
+): { version: number; state: CustomerState; reading: CustomerReading } {
   try {
     const stored = parseStateRecord(raw);
     if (stored.state === null) throw new Error('the record holds no state');
-    return { version: stored.version, reading: readCustomer(decodeState(stored.state), at, domain) };
+    const state = decodeState(stored.state);
+    return { version: stored.version, state, reading: readCustomer(state, at, domain) };
   } catch (err) {
     throw new CliError(`customer ${customerId}: stored state does not decode: ${(err as Error).message}`, { cause: err });
   }

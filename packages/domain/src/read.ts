@@ -32,31 +32,14 @@ export interface CustomerReading {
  */
 export function readCustomer(state: CustomerState, at: number, config: DomainConfig): CustomerReading {
   const instant = Math.max(at, state.asOf);
-  const v = derive(state, instant, config);
-  return {
-    customerId: state.customerId,
-    at: instant,
-    evaluatedAt: state.asOf,
-    memberships: state.memberships,
-    fields: {
-      lastPurchaseAt: v.lastPurchaseAt,
-      firstPurchaseAt: v.firstPurchaseAt,
-      previousPurchaseAt: v.previousPurchaseAt,
-      recencyDays: v.recencyDays,
-      tenureDays: v.tenureDays,
-      frequency: v.frequency,
-      monetaryMinor: v.monetaryMinor,
-      r: v.r,
-      f: v.f,
-      m: v.m,
-      lifetimeOrders: v.lifetimeOrders,
-      lifetimeNetMinor: v.lifetimeNetMinor,
-      points: v.points,
-      csatAvg: v.csatAvg,
-      npsClass: v.npsClass,
-      openComplaints: v.openComplaints,
-      marketingConsent: v.marketingConsent,
-      registered: v.registered,
-    },
-  };
+  // What is not a derived field: the instant (returned as `at`), memberships and the rules' bookkeeping.
+  const {
+    asOf: _asOf,
+    memberships: _memberships,
+    reasons: _reasons,
+    windowPurchaseTimes: _times,
+    csatExpiresAt: _lapse,
+    ...fields
+  } = derive(state, instant, config);
+  return { customerId: state.customerId, at: instant, evaluatedAt: state.asOf, memberships: state.memberships, fields };
 }

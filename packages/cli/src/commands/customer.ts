@@ -2,7 +2,7 @@
  * `crm customer show <id>` and `crm segments`: read-only views of the state in Redis. A
  * customer lives in the partition Kafka's default partitioner gives its id.
  */
-import type { CustomerReading } from '@crm/domain';
+import { type CustomerReading, type CustomerView, describe } from '@crm/domain';
 import { partitionKeys, segmentCounts, partitionFor } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { withRedis } from '../clients.ts';
@@ -23,6 +23,8 @@ export interface CustomerReport {
   /** Which RFM cuts scored the customer. */
   cuts: string;
   memberships: CustomerReading['memberships'];
+  /** The rule behind each stored membership, as of the state's last evaluation (evaluatedAt). */
+  reasons: CustomerView['reasons'];
   fields: Omit<
     ReturnType<typeof readingRow>,
     'customerId' | 'partition' | 'at' | 'rfmSegment' | 'stage' | 'tier' | 'satisfaction' | 'expectationGap' | 'quadrant' | 'custom'
@@ -45,7 +47,7 @@ export async function customerShow(
   const keys = partitionKeys(config.keyPrefix, partition);
   const { raw, read } = await withRedis(config, async (redis) => ({ raw: await redis.hget(keys.state, customerId), read: await readConfig(redis, config) }));
   if (raw === null) throw new CliError(`customer ${customerId} not found (partition ${partition} of ${partitions}, key ${keys.state})`);
-  const { version, reading } = readRecord(customerId, raw, instant.at, read.domain);
+  const { version, state, reading } = readRecord(customerId, raw, instant.at, read.domain);
   const {
     customerId: _id,
     partition: _p,
@@ -61,7 +63,8 @@ export async function customerShow(
   } = readingRow(reading, partition);
   // An instant before the state's asOf reads at the asOf (readCustomer): say so.
   const atSource = reading.at === instant.at ? instant.source : `the state's last evaluation, later than ${instant.source}`;
-  const report: CustomerReport = { customerId, partition, version, at, atSource, cuts: read.cuts, memberships: reading.memberships, fields };
+  const reasons = describe(state, read.domain).reasons;
+  const report: CustomerReport = { customerId, partition, version, at, atSource, cuts: read.cuts, memberships: reading.memberships, reasons, fields };
   if (options.json) {
     println(io.stdout, JSON.stringify(report));
     return 0;
@@ -98,6 +101,8 @@ export async function customerShow(
     ['registered', String(f.registered)],
   ];
   for (const [k, value] of lines) println(io.stdout, `${k.padEnd(21)} ${value ?? '-'}`);
+  const why = Object.entries(reasons).map(([d, r]) => `${d}: ${r}`);
+  println(io.stdout, `${'reasons'.padEnd(21)} ${why.join('; ')} (the rules at the last evaluation)`);
   return 0;
 }
 

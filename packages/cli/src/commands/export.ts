@@ -90,18 +90,19 @@ async function* pages(redis: Redis, keyPrefix: string, partition: number, where:
   } while (cursor !== '0');
 }
 
+/** The membership field of each dimension but custom. */
+const FIELD_OF = {
+  rfm_segment: 'rfmSegment',
+  stage: 'stage',
+  tier: 'tier',
+  satisfaction: 'satisfaction',
+  expectation_gap: 'expectationGap',
+  quadrant: 'quadrant',
+} as const satisfies Record<Exclude<Where['dimension'], 'custom'>, keyof Memberships>;
+
 /** Whether stored memberships hold the filter's value (the index's set and the state are written by one script). */
 function holds(m: Memberships, where: Where): boolean {
-  switch (where.dimension) {
-    case 'custom':
-      return m.custom.includes(where.value);
-    case 'rfm_segment':
-      return m.rfmSegment === where.value;
-    case 'expectation_gap':
-      return m.expectationGap === where.value;
-    default:
-      return m[where.dimension] === where.value;
-  }
+  return where.dimension === 'custom' ? m.custom.includes(where.value) : m[FIELD_OF[where.dimension]] === where.value;
 }
 
 /** How many customers the export will read: HLEN of each state hash, or SCARD of each segment set. */
