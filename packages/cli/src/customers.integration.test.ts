@@ -5,6 +5,7 @@
  * a from-scratch fold derives at the export's instant, as JSON lines or CSV, and `--where`
  * returns exactly a segment's members.
  */
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +176,23 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
     const bad = captureIo(env);
     expect(await run(['customers', 'export', '--where', 'stage=gold'], bad)).toBe(2);
     expect(bad.err()).toMatch(/--where stage: unknown value "gold" \(one of prospect, new, /);
+  });
+
+  it('stops quietly when the reader goes away (a closed pipe: | head)', async () => {
+    const io = captureIo(env);
+    const pipe = new EventEmitter();
+    let writes = 0;
+    // A full pipe whose reader then closes it: the export waits for drain, gets EPIPE, stops.
+    const stdout = Object.assign(pipe, {
+      write: () => {
+        writes++;
+        setImmediate(() => pipe.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })));
+        return false;
+      },
+    });
+    expect(await run(['customers', 'export', '--where', 'custom=big_spender'], { ...io, stdout })).toBe(0);
+    expect(writes).toBe(1);
+    expect(io.err()).toMatch(/^output closed: stopped after \d+ customer\(s\)/);
   });
 });
 

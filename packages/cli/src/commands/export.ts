@@ -38,7 +38,10 @@ export interface ExportOptions {
 }
 
 export interface ExportSummary {
+  /** Customers written (all of them unless the output closed early). */
   customers: number;
+  /** The reader closed the output (`| head`) before the end: the export stopped there. */
+  outputClosed: boolean;
   partitions: number;
   at: string;
   atSource: string;
@@ -125,6 +128,8 @@ function csvLines(rows: readonly ReadingRow[], header: boolean): string {
 interface Sink {
   write(chunk: string): Promise<void>;
   close(): Promise<void>;
+  /** The reader went away (a closed pipe: `| head`): stop, quietly, as Unix tools do. */
+  closed(): boolean;
 }
 
 function fileSink(path: string): Sink {
@@ -139,17 +144,37 @@ function fileSink(path: string): Sink {
       stream.end();
       await Promise.race([once(stream, 'finish'), failed]);
     },
+    closed: () => false,
   };
 }
 
 function outputSink(out: Output): Sink {
-  const emitter = out as Output & { once?: (event: string, fn: () => void) => unknown };
+  type Listen = (event: string, fn: (err?: NodeJS.ErrnoException) => void) => unknown;
+  const stream = out as Output & { once?: Listen; on?: Listen };
+  let closed = false;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  stream.on?.('error', (err) => {
+    if (err?.code === 'EPIPE') closed = true;
+    else failure = new CliError(`stdout: ${err?.message}`, { cause: err });
+    wake?.();
+  });
   return {
     async write(chunk) {
-      // process.stdout says false when its buffer is full: wait for it (a slow pipe holds the scan).
-      if (out.write(chunk) === false && typeof emitter.once === 'function') await new Promise<void>((resolve) => emitter.once?.('drain', resolve));
+      if (failure !== null) throw failure;
+      if (closed) return;
+      // process.stdout says false when its buffer is full: wait for it (a slow pipe holds the scan), or for its end.
+      if (out.write(chunk) === false && stream.once !== undefined) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          stream.once?.('drain', () => resolve());
+        });
+        wake = null;
+      }
+      if (failure !== null) throw failure;
     },
     async close() {},
+    closed: () => closed,
   };
 }
 
@@ -172,8 +197,9 @@ export async function customersExport(io: Io, config: CliConfig, options: Export
     let customers = 0;
     let header = format === 'csv';
     try {
-      for (const p of partitions) {
+      scan: for (const p of partitions) {
         for await (const page of pages(redis, config.keyPrefix, p, where)) {
+          if (sink.closed()) break scan;
           const rows: ReadingRow[] = [];
           for (const [id, raw] of page) {
             const { reading } = readRecord(id, raw, instant.at, read.domain);
@@ -193,6 +219,7 @@ export async function customersExport(io: Io, config: CliConfig, options: Export
     }
     return {
       customers,
+      outputClosed: sink.closed(),
       partitions: partitions.length,
       at: new Date(instant.at).toISOString(),
       atSource: instant.source,
@@ -210,7 +237,7 @@ export async function customersExportCommand(io: Io, config: CliConfig, options:
   else
     println(
       io.stderr,
-      `exported ${summary.customers.toLocaleString('en-US')} customer(s) from ${summary.partitions} partition(s)` +
+      `${summary.outputClosed ? 'output closed: stopped after' : 'exported'} ${summary.customers.toLocaleString('en-US')} customer(s) from ${summary.partitions} partition(s)` +
         `${summary.where === null ? '' : ` in ${summary.where} (the segment index)`}${options.out === undefined ? '' : ` to ${options.out}`}` +
         ` in ${duration(summary.seconds)}; derived fields as of ${summary.at} (${summary.atSource}), scored with ${summary.cuts};` +
         ' memberships as the segment index holds them',
