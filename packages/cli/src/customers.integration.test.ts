@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InputEvent } from '@crm/contracts';
-import { type CustomerState, DAY_MS, apply, decodeState, describe as describeState, readCustomer, withRfmCuts } from '@crm/domain';
+import { type CustomerState, DAY_MS, MEMBERSHIP_FIELD, apply, decodeState, describe as describeState, readCustomer, withRfmCuts } from '@crm/domain';
 import { type StoredCuts, parseStateRecord, partitionFor, partitionKeys, readRfmCuts } from '@crm/store';
 import { createTopics, fixture, topicOf, waitUntilAllApplied } from '@crm/segmenter/testing';
 import { generateEvents, waitFor } from '@crm/testkit';
@@ -54,6 +54,13 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
       for (const [id, raw] of Object.entries(await f.redis.hgetall(partitionKeys(f.config.keyPrefix, p).state)))
         stored.set(id, decodeState(parseStateRecord(raw).state as string));
   });
+  /** `crm customers export <args>` as JSON lines, and what it wrote on stderr. */
+  const exportLines = async (args: string[]): Promise<{ rows: ReadingRow[]; err: string }> => {
+    const io = captureIo(env);
+    expect(await run(['customers', 'export', ...args], io), io.err()).toBe(0);
+    const text = io.out().trim();
+    return { rows: text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as ReadingRow), err: io.err() };
+  };
   afterAll(async () => {
     await f.close();
     rmSync(dir, { recursive: true, force: true });
@@ -79,10 +86,11 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
       // Memberships: the index's sets hold the customer under each value the CLI prints.
       expect(report.memberships).toEqual(state.memberships);
       const keys = partitionKeys(f.config.keyPrefix, report.partition);
-      const { custom, ...dimensions } = state.memberships;
-      for (const [field, value] of Object.entries(dimensions))
-        if (value !== null) expect(await f.redis.sismember(keys.members(DIMENSION_OF[field] as string, value), id), `${id} ${field}=${value}`).toBe(1);
-      for (const name of custom) expect(await f.redis.sismember(keys.members('custom', name), id)).toBe(1);
+      for (const [dimension, field] of Object.entries(MEMBERSHIP_FIELD)) {
+        const value = state.memberships[field];
+        if (value !== null) expect(await f.redis.sismember(keys.members(dimension, value), id), `${id} ${dimension}=${value}`).toBe(1);
+      }
+      for (const name of state.memberships.custom) expect(await f.redis.sismember(keys.members('custom', name), id)).toBe(1);
       // Scores: those from which the segmenter derived the stored RFM segment.
       const segmenterView = describeState(state, inForce);
       expect(segmenterView.memberships.rfmSegment).toBe(state.memberships.rfmSegment);
@@ -113,16 +121,10 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
   it('exports every customer once, with the fields a from-scratch fold derives at --at, as JSON lines and CSV', async () => {
     const T = Math.max(...[...stored.values()].map((s) => s.asOf)) + 10 * DAY_MS;
     const at = new Date(T).toISOString();
-    const io = captureIo(env);
-    expect(await run(['customers', 'export', '--at', at], io), io.err()).toBe(0);
-    const rows = io
-      .out()
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as ReadingRow);
+    const { rows, err } = await exportLines(['--at', at]);
     expect(rows.map((r) => r.customerId).sort()).toEqual([...stored.keys()].sort());
     expect(new Set(rows.map((r) => r.customerId)).size).toBe(rows.length);
-    expect(io.err()).toMatch(new RegExp(`exported ${stored.size} customer\\(s\\) from ${PARTITIONS} partition\\(s\\) .* as of ${at} \\(--at\\)`));
+    expect(err).toMatch(new RegExp(`exported ${stored.size} customer\\(s\\) from ${PARTITIONS} partition\\(s\\) .* as of ${at} \\(--at\\)`));
 
     const inForce = withRfmCuts(f.config.domain, cuts.cuts);
     const byCustomer = Map.groupBy(events, (e) => e.subject);
@@ -145,13 +147,7 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
   });
 
   it('--where returns exactly the members the segment index holds', async () => {
-    const io = captureIo(env);
-    expect(await run(['customers', 'export'], io)).toBe(0);
-    const all = io
-      .out()
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as ReadingRow);
+    const { rows: all } = await exportLines([]);
     const stages = Map.groupBy(all, (r) => r.stage);
     const [stage] = [...stages.entries()].sort((a, b) => b[1].length - a[1].length)[0] as [string, ReadingRow[]];
     const rfm = (all.find((r) => r.rfmSegment !== null) as ReadingRow).rfmSegment as string;
@@ -163,15 +159,9 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
       const members: string[] = [];
       for (let p = 0; p < PARTITIONS; p++) members.push(...(await f.redis.smembers(partitionKeys(f.config.keyPrefix, p).members(dimension, value))));
       expect(members.length, where).toBeGreaterThan(0);
-      const out = captureIo(env);
-      expect(await run(['customers', 'export', '--where', where], out), out.err()).toBe(0);
-      const ids = out
-        .out()
-        .trim()
-        .split('\n')
-        .map((l) => (JSON.parse(l) as ReadingRow).customerId);
-      expect(ids.sort(), where).toEqual(members.sort());
-      expect(out.err()).toContain(`in ${dimension}=${value} (the segment index)`);
+      const { rows, err } = await exportLines(['--where', where]);
+      expect(rows.map((r) => r.customerId).sort(), where).toEqual(members.sort());
+      expect(err).toContain(`in ${dimension}=${value} (the segment index)`);
     }
     const bad = captureIo(env);
     expect(await run(['customers', 'export', '--where', 'stage=gold'], bad)).toBe(2);
@@ -195,15 +185,6 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
     expect(io.err()).toMatch(/^output closed: stopped after \d+ customer\(s\)/);
   });
 });
-
-const DIMENSION_OF: Record<string, string> = {
-  rfmSegment: 'rfm_segment',
-  stage: 'stage',
-  tier: 'tier',
-  satisfaction: 'satisfaction',
-  expectationGap: 'expectation_gap',
-  quadrant: 'quadrant',
-};
 
 function membershipsOf(s: CustomerState) {
   const { rfmSegment, stage, tier, satisfaction, expectationGap, quadrant, custom } = s.memberships;

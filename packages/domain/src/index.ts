@@ -13,6 +13,7 @@ export {
   describe,
   evaluate,
   MEMBER,
+  MEMBERSHIP_FIELD,
   nextDueAt,
   rescore,
   type SegmentChange,

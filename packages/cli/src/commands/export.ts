@@ -16,7 +16,7 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Memberships } from '@crm/domain';
+import { MEMBERSHIP_FIELD, type Memberships } from '@crm/domain';
 import { partitionKeys } from '@crm/store';
 import { stringify } from 'csv-stringify/sync';
 import type { Redis } from 'ioredis';
@@ -93,19 +93,9 @@ async function* pages(redis: Redis, keyPrefix: string, partition: number, where:
   } while (cursor !== '0');
 }
 
-/** The membership field of each dimension but custom. */
-const FIELD_OF = {
-  rfm_segment: 'rfmSegment',
-  stage: 'stage',
-  tier: 'tier',
-  satisfaction: 'satisfaction',
-  expectation_gap: 'expectationGap',
-  quadrant: 'quadrant',
-} as const satisfies Record<Exclude<Where['dimension'], 'custom'>, keyof Memberships>;
-
 /** Whether stored memberships hold the filter's value (the index's set and the state are written by one script). */
 function holds(m: Memberships, where: Where): boolean {
-  return where.dimension === 'custom' ? m.custom.includes(where.value) : m[FIELD_OF[where.dimension]] === where.value;
+  return where.dimension === 'custom' ? m.custom.includes(where.value) : m[MEMBERSHIP_FIELD[where.dimension]] === where.value;
 }
 
 /** How many customers the export will read: HLEN of each state hash, or SCARD of each segment set. */
