@@ -99,7 +99,8 @@ describe('crm against a running segmenter', () => {
     expect(report).toMatchObject({
       customerId: 'alice',
       partition: partitionFor('alice', 3),
-      view: { lifetimeOrders: 1, monetaryMinor: 5_000, memberships: { stage: 'new' } },
+      memberships: { stage: 'new' },
+      fields: { lifetimeOrders: 1, monetaryMinor: 5_000 },
     });
     const missing = captureIo(env);
     expect(await run(['customer', 'show', 'nobody'], missing)).toBe(1);

@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { deadLettersList, deadLettersRedrive } from './commands/dead-letters.ts';
 import { customerShow, segments } from './commands/customer.ts';
+import { customersExportCommand } from './commands/export.ts';
 import { importOrders } from './commands/import.ts';
 import { infraDown, infraStatus, infraUp } from './commands/infra.ts';
 import { lag } from './commands/lag.ts';
@@ -31,6 +32,12 @@ TLS, SASL and credentials take the services' variables (README, "Security"):
   REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE (with rediss://);
   SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD_FILE, SCHEMA_REGISTRY_CA_FILE.
 Set CRM_DEBUG=1 to see stack traces of unexpected errors.`;
+
+const READ_HELP = `
+Fields (recency, tenure, window figures, R/F/M scores) are derived as of --at, else now; the
+output says which instant it used. Scores use the stored quantile cuts when the segmenter keeps
+some (CRM_SCORING=quantile), else the configured cuts. Memberships are what the segment index
+holds (set by the segmenter), not re-derived at the read instant.`;
 
 function positiveInt(name: string, max = 1_000_000) {
   return (value: string): number => {
@@ -131,11 +138,26 @@ invoice they return. Progress goes to stderr; the summary to stdout.`,
   const customer = program.command('customer').description('inspect customers');
   customer
     .command('show')
-    .description("a customer's state and derived fields, read from Redis (partition by Kafka's murmur2 partitioner)")
+    .description("a customer's memberships (as the segment index holds them) and fields derived at the read instant, from Redis")
     .argument('<id>', 'customer id (the Kafka key)')
+    .option('--at <instant>', 'derive the fields as of this ISO-8601 UTC instant (default: now, the wall clock)')
     .option('--partitions <n>', 'partition count (default: that of the orders topic)', positiveInt('--partitions', 1024))
     .option('--json', 'machine-readable output')
-    .action(act((id: string, opts: { partitions?: number; json?: boolean }) => customerShow(io, config(), id, opts)));
+    .addHelpText('after', READ_HELP)
+    .action(act((id: string, opts: Parameters<typeof customerShow>[3]) => customerShow(io, config(), id, opts)));
+
+  program
+    .command('customers')
+    .description('every customer at once')
+    .command('export')
+    .description('stream every customer of every partition (id, memberships, fields derived at one instant) as JSON lines or CSV, in constant memory')
+    .addOption(new Option('--format <f>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
+    .option('--where <dimension=value>', 'only the members of one segment, from the segment index (e.g. stage=loyal, rfmSegment=champions, custom=vip)')
+    .option('--at <instant>', 'derive the fields as of this ISO-8601 UTC instant (default: now, the wall clock)')
+    .option('--out <file>', 'write to this file (default: stdout)')
+    .option('--json', 'print the summary as JSON (on stderr)')
+    .addHelpText('after', `${READ_HELP}\nProgress and the summary go to stderr; the customers to stdout or --out.`)
+    .action(act((opts: Parameters<typeof customersExportCommand>[2]) => customersExportCommand(io, config(), opts)));
 
   program
     .command('segments')

@@ -35,6 +35,16 @@ describe('Progress', () => {
     expect(written).toHaveLength(1);
   });
 
+  it('counts other units: customers of a total', () => {
+    const c = clock();
+    const written: string[] = [];
+    const units = { amount: (done: number, total: number) => `${done}/${total} customers`, noun: 'customers' };
+    const p = new Progress({ write: (s: string) => written.push(s), isTTY: true }, 400, c.now, units);
+    c.advance(2_000);
+    p.update(100, 100);
+    expect(written).toEqual(['\r[######..................]  25%  100/400 customers  50 customers/s  ETA 0:06\u001b[K']);
+  });
+
   it('formats durations', () => {
     expect(duration(7.4)).toBe('0:07');
     expect(duration(3_725)).toBe('1:02:05');

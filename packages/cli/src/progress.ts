@@ -11,6 +11,16 @@ const TTY_INTERVAL_MS = 200;
 const PLAIN_INTERVAL_MS = 5_000;
 const BAR_WIDTH = 24;
 
+/** What a bar counts: how done/total reads ('2.0/10.0 MB') and what the rate counts ('rows'). */
+export interface ProgressUnits {
+  amount(done: number, total: number): string;
+  noun: string;
+}
+
+const mb = (n: number) => (n / 1_048_576).toFixed(1);
+/** The import's: bytes of the file, rows per second. */
+export const BYTES_AND_ROWS: ProgressUnits = { amount: (done, total) => `${mb(done)}/${mb(total)} MB`, noun: 'rows' };
+
 export class Progress {
   private readonly started: number;
   private last = 0;
@@ -18,11 +28,13 @@ export class Progress {
   private readonly out: Output;
   private readonly totalBytes: number;
   private readonly now: () => number;
+  private readonly units: ProgressUnits;
 
-  constructor(out: Output, totalBytes: number, now: () => number = Date.now) {
+  constructor(out: Output, totalBytes: number, now: () => number = Date.now, units: ProgressUnits = BYTES_AND_ROWS) {
     this.out = out;
     this.totalBytes = totalBytes;
     this.now = now;
+    this.units = units;
     this.started = now();
     this.last = this.started;
   }
@@ -53,11 +65,11 @@ export class Progress {
     const rate = rows / elapsed;
     const eta = fraction > 0 ? (elapsed * (1 - fraction)) / fraction : Number.NaN;
     const filled = Math.round(fraction * BAR_WIDTH);
-    const mb = (n: number) => (n / 1_048_576).toFixed(1);
     return (
       `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${Math.floor(fraction * 100)
         .toString()
-        .padStart(3)}%  ` + `${mb(bytes)}/${mb(this.totalBytes)} MB  ${Math.round(rate).toLocaleString('en-US')} rows/s  ETA ${duration(eta)}`
+        .padStart(3)}%  ` +
+      `${this.units.amount(bytes, this.totalBytes)}  ${Math.round(rate).toLocaleString('en-US')} ${this.units.noun}/s  ETA ${duration(eta)}`
     );
   }
 }

@@ -59,6 +59,19 @@ describe('state codec', () => {
     expect(decodeState(encodeState(s))).toEqual(s);
   });
 
+  it("keeps the lifetime summary's previous purchase, and reads records written before it was kept", () => {
+    const s = evaluate(build([completed({ orderId: 'a', at: day(1) }), completed({ orderId: 'b', at: day(20) })]), day(500), config).state;
+    expect(s.past).toMatchObject({ count: 2, last: day(20), previous: day(1) });
+    const encoded = encodeState(s);
+    expect(decodeState(encoded)).toEqual(s);
+    // The same record as written before: four past fields, the second-latest unknown.
+    const [version, asOf, members, profile, past, ...rest] = encoded.split('|');
+    const old = [version, asOf, members, profile, past?.split(',').slice(0, 4).join(','), ...rest].join('|');
+    expect(old).not.toBe(encoded);
+    expect(decodeQuickly(old)).toEqual({ ...s, past: { ...s.past, previous: null } });
+    expect(decodeStateSlowly(old)).toEqual({ ...s, past: { ...s.past, previous: null } });
+  });
+
   /** version|asOf|memberships|profile|past|orders|interactions|customerId */
   const enc = (...parts: string[]): string => ['1', ...parts].join('|');
   it.each([
@@ -138,7 +151,7 @@ describe('state codec internals', () => {
           ]),
         }),
         () => ({ nps: { t: 1000, h: 1, value: edge([-1, 0, 5.5, 10, 11]) } }),
-        () => ({ past: { count: edge([0, 1, 1.5]), netMinor: edge(amounts), first: edge(times), last: 1000 } }),
+        () => ({ past: { count: edge([0, 1, 1.5]), netMinor: edge(amounts), first: edge(times), last: 1000, previous: edge([null, ...times]) } }),
         () => (order === undefined ? null : { orders: s.orders.map((o) => (o === order ? { ...o, key: edge(keys) } : o)) }),
         () =>
           order?.completed

@@ -49,7 +49,8 @@ export function encodeState(s: CustomerState): string {
     rel(s.seenAt),
     rel(s.erasedAt),
   ]);
-  const past = s.past === null ? '' : [b36(s.past.count), b36(s.past.netMinor), rel(s.past.first), rel(s.past.last)].join(',');
+  // previous is the fifth field, left out when null (records from before it was kept have four).
+  const past = s.past === null ? '' : trim([b36(s.past.count), b36(s.past.netMinor), rel(s.past.first), rel(s.past.last), rel(s.past.previous)]);
   const orders = s.orders
     .map((o) =>
       trim([
@@ -96,7 +97,7 @@ export const CustomerStateSchema = z.object({
   nps: latestOf(z.number().int().min(0).max(10)),
   seenAt: time.nullable(),
   erasedAt: time.nullable(),
-  past: z.object({ count: z.number().int().min(1), netMinor: amount, first: time, last: time }).nullable(),
+  past: z.object({ count: z.number().int().min(1), netMinor: amount, first: time, last: time, previous: time.nullable() }).nullable(),
   orders: z
     .array(
       z.object({
@@ -159,7 +160,12 @@ export function satisfiesSchema(s: CustomerState): boolean {
     (s.nps === null || (isTime(s.nps.t) && isTie(s.nps.h) && isInt(s.nps.value, 0, 10))) &&
     isOptTime(s.seenAt) &&
     isOptTime(s.erasedAt) &&
-    (s.past === null || (isInt(s.past.count, 1, Number.MAX_SAFE_INTEGER) && isAmount(s.past.netMinor) && isTime(s.past.first) && isTime(s.past.last))) &&
+    (s.past === null ||
+      (isInt(s.past.count, 1, Number.MAX_SAFE_INTEGER) &&
+        isAmount(s.past.netMinor) &&
+        isTime(s.past.first) &&
+        isTime(s.past.last) &&
+        isOptTime(s.past.previous))) &&
     s.orders.every(
       (o, i) =>
         isKey(o.key) &&
@@ -364,10 +370,11 @@ export function decodeQuickly(encoded: string): CustomerState | null {
 
   let past: PastOrders | null = null;
   if (!skip(BAR)) {
-    if (!fields(4) || !skip(BAR)) return null;
-    const [count = EMPTY, netMinor = EMPTY, first = EMPTY, last = EMPTY] = got;
+    // count, netMinor, first, last[, previous]: records from before previous was kept have four.
+    if (!fields(5) || !skip(BAR)) return null;
+    const [count = EMPTY, netMinor = EMPTY, first = EMPTY, last = EMPTY, previous = EMPTY] = got;
     if (count === EMPTY || netMinor === EMPTY || first === EMPTY || last === EMPTY) return null;
-    past = { count, netMinor, first: (asOfSec - first) * SECOND_MS, last: (asOfSec - last) * SECOND_MS };
+    past = { count, netMinor, first: (asOfSec - first) * SECOND_MS, last: (asOfSec - last) * SECOND_MS, previous: abs(previous) };
   }
 
   const orders: OrderRecord[] = [];
@@ -497,7 +504,14 @@ export function decodeStateSlowly(encoded: string): CustomerState {
   let past: PastOrders | null = null;
   if (pastS !== '') {
     const q = splitOn(pastS, ',');
-    past = { count: num(q[0], 'past.count'), netMinor: num(q[1], 'past.net'), first: req(q[2], 'past.first'), last: req(q[3], 'past.last') };
+    past = {
+      count: num(q[0], 'past.count'),
+      netMinor: num(q[1], 'past.net'),
+      first: req(q[2], 'past.first'),
+      last: req(q[3], 'past.last'),
+      // Absent in records from before it was kept.
+      previous: abs(q[4], 'past.previous'),
+    };
   }
   const orders: OrderRecord[] =
     ordersS === ''

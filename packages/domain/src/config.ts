@@ -233,3 +233,8 @@ export function parseDomainConfig(input: unknown): DomainConfig {
 
 /** Every default (docs/segmentation.md explains each). */
 export const defaultDomainConfig: DomainConfig = parseDomainConfig({});
+
+/** `config` with other RFM score cuts (quantile scoring: the cuts in force). */
+export function withRfmCuts(config: DomainConfig, cuts: RfmCuts): DomainConfig {
+  return { ...config, rfm: { ...config.rfm, cuts } };
+}

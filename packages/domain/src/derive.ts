@@ -163,15 +163,13 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
   let lifetimeOrders = s.past?.count ?? 0;
   let lifetimeNetMinor = s.past?.netMinor ?? 0;
   let first = s.past?.first ?? null;
-  let last = s.past?.last ?? null;
-  let previous: number | null = null;
   let frequency = 0;
   let monetaryMinor = 0;
   const windowPurchaseTimes: number[] = [];
-  // Of the held purchases' times only the two latest and the earliest matter (no sort needed).
-  let purchases = 0;
-  let latest = -Infinity;
-  let secondLatest = -Infinity;
+  // The latest and second-latest purchase times over the summary's top two and the held
+  // purchases (no sort needed); the earliest comes from the summary and the held ones.
+  let latest = s.past?.last ?? -Infinity;
+  let secondLatest = s.past?.previous ?? -Infinity;
   let earliest = Infinity;
   for (const o of s.orders) {
     const net = orderNet(o);
@@ -179,7 +177,6 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
     const t = o.completed.t;
     lifetimeOrders++;
     lifetimeNetMinor += net;
-    purchases++;
     if (t > latest) {
       secondLatest = latest;
       latest = t;
@@ -191,19 +188,9 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
       windowPurchaseTimes.push(t);
     }
   }
-  if (purchases > 0) {
-    const second = purchases >= 2 ? secondLatest : null;
-    const pastLast = s.past?.last ?? null;
-    if (pastLast === null || latest >= pastLast) {
-      last = latest;
-      previous = second === null ? pastLast : pastLast === null ? second : Math.max(second, pastLast);
-    } else {
-      // Only with refunds or cancellations dated before their completion: the summary holds the latest.
-      last = pastLast;
-      previous = latest;
-    }
-    first = Math.min(first ?? Infinity, earliest);
-  }
+  if (earliest !== Infinity) first = Math.min(first ?? Infinity, earliest);
+  const last = latest === -Infinity ? null : latest;
+  const previous = secondLatest === -Infinity ? null : secondLatest;
   const recencyDays = last === null ? null : daysBetween(last, asOf);
   const tenureDays = first === null ? null : daysBetween(first, asOf);
   const cuts = c.rfm.cuts;

@@ -54,14 +54,20 @@ export interface ApplyResult extends Transition {
 /** Value of a custom-segment membership in a change's from/to. */
 export const MEMBER = 'member';
 
-const DIMENSION_OF: readonly [keyof Omit<Memberships, 'custom'>, Dimension][] = [
-  ['rfmSegment', 'rfm_segment'],
-  ['stage', 'stage'],
-  ['tier', 'tier'],
-  ['satisfaction', 'satisfaction'],
-  ['expectationGap', 'expectation_gap'],
-  ['quadrant', 'quadrant'],
-];
+/** The membership field of each dimension but custom (whose values are the names in `custom`). */
+export const MEMBERSHIP_FIELD: Readonly<Record<Exclude<Dimension, 'custom'>, keyof Omit<Memberships, 'custom'>>> = {
+  rfm_segment: 'rfmSegment',
+  stage: 'stage',
+  tier: 'tier',
+  satisfaction: 'satisfaction',
+  expectation_gap: 'expectationGap',
+  quadrant: 'quadrant',
+};
+
+/** [field, dimension] pairs, in the order changes are reported. */
+const DIMENSION_OF = (Object.entries(MEMBERSHIP_FIELD) as [Exclude<Dimension, 'custom'>, keyof Omit<Memberships, 'custom'>][]).map(
+  ([dimension, field]) => [field, dimension] as const,
+);
 
 /** Deterministic change id: the same move at the same instant always has the same id. */
 export function changeId(customerId: string, dimension: Dimension, segment: string | null, from: string | null, to: string | null, time: string): string {

@@ -13,6 +13,7 @@ export {
   describe,
   evaluate,
   MEMBER,
+  MEMBERSHIP_FIELD,
   nextDueAt,
   rescore,
   type SegmentChange,
@@ -20,6 +21,7 @@ export {
 } from './engine.ts';
 export type { CustomerState, Memberships } from './state.ts';
 export type { CustomerView } from './derive.ts';
+export { type CustomerReading, type DerivedFields, readCustomer } from './read.ts';
 export { CustomerStateSchema, decodeState, encodeState } from './codec.ts';
 export {
   DEFAULT_RFM_SEGMENT_RULES,
@@ -29,7 +31,10 @@ export {
   defaultDomainConfig,
   parseDomainConfig,
   type RfmCuts,
+  RfmCutsSchema,
   type RfmSegmentRule,
+  SEGMENT_NAME,
+  withRfmCuts,
 } from './config.ts';
 export { type SegmentField, SEGMENT_FIELDS, type SegmentRule } from './rules.ts';
 export {

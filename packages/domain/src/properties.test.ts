@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeState } from './codec.ts';
 import { type DomainConfig, parseDomainConfig } from './config.ts';
 import { apply, evaluate, nextDueAt, type SegmentChange } from './engine.ts';
-import type { CustomerState, Memberships } from './state.ts';
+import { derive } from './derive.ts';
+import { type CustomerState, type Memberships, prune } from './state.ts';
 import { buildLog, byTime, LOG_REACH_DAYS, logArb, logSpecArb, maxTime } from './testing/arbitraries.ts';
 import { SAMPLE_SEGMENTS } from './testing/segments.ts';
 import { DAY_MS } from './time.ts';
@@ -149,6 +150,20 @@ describe('properties', { timeout: 120_000 }, () => {
         const grouped = topics.flatMap((topic) => byTime(log.filter((e) => topicOf(e) === topic)));
         const at = maxTime(log) + extra;
         expect(finalState(grouped, at, defaults)).toBe(finalState(byTime(log), at, defaults));
+      }),
+      RUNS,
+    );
+  });
+
+  it('folding orders into the lifetime summary never changes a derived value (previous purchase included)', () => {
+    fc.assert(
+      fc.property(logArb, horizon, (log, extra) => {
+        // Folded with no pruning at all (the lateness allowance covers the log), then read later under the defaults.
+        const s0 = fold(byTime(log), anyOrder);
+        fc.pre(s0 !== null);
+        const held = { ...(s0 as CustomerState), asOf: maxTime(log) + extra };
+        const pruned = prune(held, defaults);
+        expect(derive(pruned, held.asOf, defaults)).toEqual(derive(held, held.asOf, defaults));
       }),
       RUNS,
     );

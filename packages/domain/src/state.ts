@@ -61,6 +61,12 @@ export interface PastOrders {
   readonly netMinor: number;
   readonly first: number;
   readonly last: number;
+  /**
+   * The second-latest of the summarized purchase times (equal to `last` when two share it):
+   * the stage rules' previous purchase. Null for a single order, and for records written
+   * before it was kept (those read as they did then: previous unknown).
+   */
+  readonly previous: number | null;
 }
 
 export interface Memberships {
@@ -187,9 +193,18 @@ export function openComplaintCount(interactions: readonly InteractionRecord[]): 
   return interactions.some((i) => i.complaint) ? openComplaintCases(interactions).size : 0;
 }
 
+/** Adds one purchase to the summary; `last` and `previous` are the top two of the folded times (order-independent). */
 function addPast(past: PastOrders | null, t: number, net: number): PastOrders {
-  if (past === null) return { count: 1, netMinor: net, first: t, last: t };
-  return { count: past.count + 1, netMinor: past.netMinor + net, first: Math.min(past.first, t), last: Math.max(past.last, t) };
+  if (past === null) return { count: 1, netMinor: net, first: t, last: t, previous: null };
+  const last = Math.max(past.last, t);
+  // The other of (past.last, t) competes with the old second-latest for the new second place.
+  const runnerUp = Math.min(t, past.last);
+  let previous: number | null;
+  if (past.previous !== null) previous = Math.max(past.previous, runnerUp);
+  // A record from before `previous` was kept (count >= 2, second-latest unknown): known only when t leads.
+  else if (past.count >= 2) previous = t >= past.last ? past.last : null;
+  else previous = runnerUp;
+  return { count: past.count + 1, netMinor: past.netMinor + net, first: Math.min(past.first, t), last, previous };
 }
 
 /**

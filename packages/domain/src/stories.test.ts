@@ -119,6 +119,19 @@ describe('customer stories', () => {
     expect(again.state.memberships.stage).toBe('repeat');
   });
 
+  it('keeps the previous purchase once every order has folded into the lifetime summary', () => {
+    const { state } = run([completed({ orderId: 'a', at: day(1) }), completed({ orderId: 'c', at: day(50) }), completed({ orderId: 'b', at: day(20) })]);
+    // Beyond the retention horizon (window 365 + lateness 30 days) of every order: no record is held.
+    const later = evaluate(state, day(500), config).state;
+    expect(later.orders).toEqual([]);
+    expect(later.past).toMatchObject({ count: 3, first: day(1), last: day(50), previous: day(20) });
+    expect(describeState(later, config)).toMatchObject({ lastPurchaseAt: day(50), previousPurchaseAt: day(20), lifetimeOrders: 3 });
+    // A purchase after the summary: the summary's latest becomes the previous one.
+    const back = apply(later, completed({ orderId: 'd', at: day(510) }), config);
+    expect(describeState(back.state, config)).toMatchObject({ lastPurchaseAt: day(510), previousPurchaseAt: day(50) });
+    expect(back.state.memberships.stage).toBe('reactivated');
+  });
+
   it('a refund can move a customer down a tier', () => {
     const { state } = run([
       completed({ orderId: 'big', at: day(10), amountMinor: 120_000 }),

@@ -2,13 +2,14 @@
  * `crm customer show <id>` and `crm segments`: read-only views of the state in Redis. A
  * customer lives in the partition Kafka's default partitioner gives its id.
  */
-import { type CustomerView, decodeState, describe } from '@crm/domain';
-import { partitionKeys, segmentCounts, parseStateRecord, partitionFor } from '@crm/store';
+import { type CustomerReading, type CustomerView, describe } from '@crm/domain';
+import { partitionKeys, segmentCounts, partitionFor } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { withRedis } from '../clients.ts';
-import { type CliConfig, domainConfig } from '../config.ts';
+import type { CliConfig } from '../config.ts';
 import { CliError } from '../errors.ts';
 import { type Io, println } from '../io.ts';
+import { readConfig, readInstant, readRecord, readingRow } from '../reading.ts';
 import { formatTable } from '../table.ts';
 import { inputPartitions } from './topics.ts';
 
@@ -16,67 +17,92 @@ export interface CustomerReport {
   customerId: string;
   partition: number;
   version: number;
-  view: CustomerView;
+  /** ISO instant the fields are derived at, and where it came from. */
+  at: string;
+  atSource: string;
+  /** Which RFM cuts scored the customer. */
+  cuts: string;
+  memberships: CustomerReading['memberships'];
+  /** The rule behind each stored membership, as of the state's last evaluation (evaluatedAt). */
+  reasons: CustomerView['reasons'];
+  fields: Omit<
+    ReturnType<typeof readingRow>,
+    'customerId' | 'partition' | 'at' | 'rfmSegment' | 'stage' | 'tier' | 'satisfaction' | 'expectationGap' | 'quadrant' | 'custom'
+  >;
 }
 
-export async function customerShow(io: Io, config: CliConfig, customerId: string, options: { partitions?: number; json?: boolean }): Promise<number> {
+/**
+ * A customer read at `--at` (else now): fields derived at that instant, scored with the cuts
+ * in force; memberships as the segment index holds them (not re-derived).
+ */
+export async function customerShow(
+  io: Io,
+  config: CliConfig,
+  customerId: string,
+  options: { partitions?: number; json?: boolean; at?: string },
+): Promise<number> {
+  const instant = readInstant(options.at);
   const partitions = options.partitions ?? (await inputPartitions(config));
   const partition = partitionFor(customerId, partitions);
   const keys = partitionKeys(config.keyPrefix, partition);
-  const raw = await withRedis(config, (redis) => redis.hget(keys.state, customerId));
+  const { raw, read } = await withRedis(config, async (redis) => ({ raw: await redis.hget(keys.state, customerId), read: await readConfig(redis, config) }));
   if (raw === null) throw new CliError(`customer ${customerId} not found (partition ${partition} of ${partitions}, key ${keys.state})`);
-  let version: number;
-  let view: CustomerView;
-  try {
-    const stored = parseStateRecord(raw);
-    version = stored.version;
-    view = describe(decodeState(stored.state as string), domainConfig(config));
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(`customer ${customerId}: stored state does not decode: ${(err as Error).message}`);
-  }
-  const report: CustomerReport = { customerId, partition, version, view };
+  const { version, state, reading } = readRecord(customerId, raw, instant.at, read.domain);
+  const {
+    customerId: _id,
+    partition: _p,
+    at,
+    rfmSegment,
+    stage,
+    tier,
+    satisfaction,
+    expectationGap,
+    quadrant,
+    custom,
+    ...fields
+  } = readingRow(reading, partition);
+  // An instant before the state's asOf reads at the asOf (readCustomer): say so.
+  const atSource = reading.at === instant.at ? instant.source : `the state's last evaluation, later than ${instant.source}`;
+  const reasons = describe(state, read.domain).reasons;
+  const report: CustomerReport = { customerId, partition, version, at, atSource, cuts: read.cuts, memberships: reading.memberships, reasons, fields };
   if (options.json) {
     println(io.stdout, JSON.stringify(report));
     return 0;
   }
-  const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
-  const v = view;
-  const m = v.memberships;
+  const m = reading.memberships;
+  const f = fields;
   const lines: [string, string | number | null][] = [
     ['customer', customerId],
     ['partition', `${partition} of ${partitions} (version ${version})`],
-    ['as of', time(v.asOf)],
-    ['rfm segment', m.rfmSegment],
-    ['stage', m.stage],
-    ['tier', m.tier],
-    ['satisfaction', m.satisfaction],
-    ['expectation gap', m.expectationGap],
-    ['quadrant', m.quadrant],
-    ['custom segments', m.custom.length === 0 ? '-' : m.custom.join(', ')],
-    ['R/F/M scores', `${v.r ?? '-'}/${v.f ?? '-'}/${v.m ?? '-'}`],
-    ['recency days', v.recencyDays],
-    ['frequency', v.frequency],
-    ['monetary (minor)', v.monetaryMinor],
-    ['lifetime orders', v.lifetimeOrders],
-    ['lifetime net (minor)', v.lifetimeNetMinor],
-    ['points', v.points],
-    ['first purchase', time(v.firstPurchaseAt)],
-    ['last purchase', time(v.lastPurchaseAt)],
-    ['tenure days', v.tenureDays],
-    ['csat average', v.csatAvg === null ? null : v.csatAvg.toFixed(2)],
-    ['nps class', v.npsClass],
-    ['open complaints', v.openComplaints],
-    ['marketing consent', v.marketingConsent === null ? null : String(v.marketingConsent)],
-    ['registered', String(v.registered)],
+    ['memberships', `as the segment index holds them (evaluated ${f.evaluatedAt})`],
+    ['rfm segment', rfmSegment],
+    ['stage', stage],
+    ['tier', tier],
+    ['satisfaction', satisfaction],
+    ['expectation gap', expectationGap],
+    ['quadrant', quadrant],
+    ['custom segments', custom.length === 0 ? '-' : m.custom.join(', ')],
+    ['derived fields', `as of ${at} (${atSource})`],
+    ['R/F/M scores', `${f.r ?? '-'}/${f.f ?? '-'}/${f.m ?? '-'} (${read.cuts})`],
+    ['recency days', f.recencyDays],
+    ['frequency', f.frequency],
+    ['monetary (minor)', f.monetaryMinor],
+    ['lifetime orders', f.lifetimeOrders],
+    ['lifetime net (minor)', f.lifetimeNetMinor],
+    ['points', f.points],
+    ['first purchase', f.firstPurchaseAt],
+    ['previous purchase', f.previousPurchaseAt],
+    ['last purchase', f.lastPurchaseAt],
+    ['tenure days', f.tenureDays],
+    ['csat average', f.csatAvg === null ? null : f.csatAvg.toFixed(2)],
+    ['nps class', f.npsClass],
+    ['open complaints', f.openComplaints],
+    ['marketing consent', f.marketingConsent === null ? null : String(f.marketingConsent)],
+    ['registered', String(f.registered)],
   ];
   for (const [k, value] of lines) println(io.stdout, `${k.padEnd(21)} ${value ?? '-'}`);
-  println(
-    io.stdout,
-    `${'reasons'.padEnd(21)} ${Object.entries(v.reasons)
-      .map(([d, r]) => `${d}: ${r}`)
-      .join('; ')}`,
-  );
+  const why = Object.entries(reasons).map(([d, r]) => `${d}: ${r}`);
+  println(io.stdout, `${'reasons'.padEnd(21)} ${why.join('; ')} (the rules at the last evaluation)`);
   return 0;
 }
 
