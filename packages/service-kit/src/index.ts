@@ -5,6 +5,7 @@
  */
 export {
   ConfigError,
+  decimalVar,
   type Env,
   type EnvIssue,
   formatEnvIssue,

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SegmenterConfig, loadConfig } from '@crm/segmenter';
+import { decimalVar, intVar } from '@crm/service-kit';
 import { z } from 'zod';
 
 const DAY_MS = 86_400_000;
@@ -16,21 +17,21 @@ const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v
 
 const Env = z.object({
   /** Most events produced per wall second (a cap: when it binds, simulated time slows down). */
-  DEMO_RATE: z.coerce.number().int().min(1).max(100_000).default(400),
+  DEMO_RATE: intVar(1, 100_000).default(400),
   /** Simulated days per wall second. */
-  DEMO_DAYS_PER_SECOND: z.coerce.number().positive().max(365).default(2),
+  DEMO_DAYS_PER_SECOND: decimalVar(0.001, 365).default(2),
   /** Customers acquired over the simulated period. */
-  DEMO_CUSTOMERS: z.coerce.number().int().min(1).max(10_000_000).default(40_000),
+  DEMO_CUSTOMERS: intVar(1, 10_000_000).default(40_000),
   /** Seed of the generated histories (the same seed, the same customers). */
-  DEMO_SEED: z.coerce.number().int().min(0).max(0xffff_ffff).default(1),
+  DEMO_SEED: intVar(0, 0xffff_ffff).default(1),
   /** Simulated time starts this many days before now. */
-  DEMO_START_DAYS_AGO: z.coerce.number().min(0).max(36_500).default(730),
+  DEMO_START_DAYS_AGO: decimalVar(0, 36_500).default(730),
   /** Length of the simulated period (days); traffic ends there. */
-  DEMO_DAYS: z.coerce.number().positive().max(36_500).default(1095),
+  DEMO_DAYS: decimalVar(0.001, 36_500).default(1095),
   /** Change lines printed per wall second at most (0: all); the rest still count in the tally. */
-  DEMO_MAX_LINES_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(40),
+  DEMO_MAX_LINES_PER_SECOND: intVar(0, 100_000).default(40),
   /** How often the tally is drawn (ms). */
-  DEMO_TALLY_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+  DEMO_TALLY_INTERVAL_MS: intVar(100, 600_000).optional(),
   /** The segmenter's JSON logs go here (default: a file in the temp directory). */
   DEMO_LOG_FILE: z.string().min(1).optional(),
   /** Keep the run's topics, consumer groups and Redis keys at exit (default: delete them). */
@@ -41,7 +42,7 @@ const Env = z.object({
     .regex(/^[a-z0-9-]{1,32}$/, 'must be 1-32 lowercase letters, digits or -')
     .optional(),
   /** The in-process segmenter's /metrics port (0: any free port; a segmenter may already serve 9464). */
-  DEMO_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  DEMO_HTTP_PORT: intVar(0, 65535).default(0),
   /** ANSI screen (tally pinned at the bottom): auto = when stdout is a terminal. */
   DEMO_SCREEN: z.enum(['auto', 'ansi', 'plain']).default('auto'),
 });

@@ -16,6 +16,11 @@ describe('configuration', () => {
     expect(() => loadConfig({})).toThrow(/KAFKA_BROKERS: is required: a comma-separated list of host:port/);
     expect(() => loadConfig({ ...ok, CRM_CLOCK: 'sundial' })).toThrow(/CRM_CLOCK: .*(wall|stream).*\(got "sundial"\)/);
     expect(() => loadConfig({ ...ok, CRM_PARTITIONS: '0' })).toThrow(/CRM_PARTITIONS/);
+    // Integers are plain decimal digits: 1e3 would create 1,000 partitions, 0x10 would read as 16.
+    expect(() => loadConfig({ ...ok, CRM_PARTITIONS: '1e3' })).toThrow(
+      /CRM_PARTITIONS: must be a whole number from 1 to 1024, in decimal digits \(got "1e3"\)/,
+    );
+    expect(() => loadConfig({ ...ok, CRM_TIMER_BATCH: '0x10' })).toThrow(/CRM_TIMER_BATCH: .*decimal digits \(got "0x10"\)/);
     expect(() => loadConfig({ ...ok, REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
   });
 
