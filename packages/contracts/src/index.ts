@@ -59,4 +59,13 @@ export { type RegistryClient, registerSchemas, schemaIdFor } from './registry.ts
 export { MAGIC_BYTE, WIRE_HEADER_BYTES } from './wire.ts';
 
 // Dead letters.
-export { type DeadLetterOptions, type FailedRecord, toDeadLetter, UNKNOWN_SUBJECT } from './dead-letter.ts';
+export {
+  type DeadLetterOptions,
+  deadLetterKey,
+  type FailedRecord,
+  MAX_KEPT_BYTES,
+  MAX_KEPT_HEADER_BYTES,
+  MAX_KEPT_KEY_BYTES,
+  toDeadLetter,
+  UNKNOWN_SUBJECT,
+} from './dead-letter.ts';
