@@ -69,3 +69,13 @@ export {
   toDeadLetter,
   UNKNOWN_SUBJECT,
 } from './dead-letter.ts';
+
+// Admission: keys and event-time bounds checked after decoding.
+export {
+  admissionError,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_MIN_EVENT_TIME,
+  type EventTimeBounds,
+  type EventTimeRefusal,
+  eventTimeRefusal,
+} from './admission.ts';

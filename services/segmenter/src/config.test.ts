@@ -24,6 +24,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...ok, REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
   });
 
+  it('reads the event-time bounds, defaulting to 2000-01-01 and one day of skew', () => {
+    expect(loadConfig(ok).eventTimeBounds).toEqual({ minEventTime: Date.parse('2000-01-01T00:00:00Z'), maxFutureSkewMs: 86_400_000 });
+    expect(loadConfig({ ...ok, CRM_MIN_EVENT_TIME: '2010-01-01T00:00:00Z', CRM_MAX_FUTURE_SKEW_MS: '0' }).eventTimeBounds).toEqual({
+      minEventTime: Date.parse('2010-01-01T00:00:00Z'),
+      maxFutureSkewMs: 0,
+    });
+    expect(() => loadConfig({ ...ok, CRM_MIN_EVENT_TIME: '2010-01-01' })).toThrow(/CRM_MIN_EVENT_TIME: must be an ISO-8601 UTC timestamp/);
+    expect(() => loadConfig({ ...ok, CRM_MAX_FUTURE_SKEW_MS: '1d' })).toThrow(/CRM_MAX_FUTURE_SKEW_MS: .*decimal digits/);
+  });
+
   it('names a domain configuration file that is not JSON or breaks the rules', () => {
     expect(() => loadConfig({ ...ok, CRM_DOMAIN_CONFIG: '/nonexistent/domain.json' })).toThrow(/CRM_DOMAIN_CONFIG: cannot read JSON/);
   });

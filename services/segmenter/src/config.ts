@@ -2,7 +2,7 @@
  * The segmenter's configuration, from the environment, validated once at boot. A bad value
  * stops the service at start with the variable's name and what was expected.
  */
-import { suffixedTopics } from '@crm/contracts';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MIN_EVENT_TIME, type EventTimeBounds, isoTime, suffixedTopics } from '@crm/contracts';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
 import {
   ConfigError,
@@ -63,6 +63,14 @@ const EnvSchema = z.object({
    * at least 3 x the partitions an instance owns, so every owned partition has work in hand.
    */
   CRM_CONCURRENCY: intVar(1, 256).default(18),
+  /**
+   * Event-time bounds (docs/segmentation.md): an event more than this far ahead of the
+   * reference clock (the wall clock; on the stream clock, the later of the wall clock and the
+   * partition's stream time) is dead-lettered as event_time_future. At most ten years.
+   */
+  CRM_MAX_FUTURE_SKEW_MS: intVar(0, 315_576_000_000).default(DEFAULT_MAX_FUTURE_SKEW_MS),
+  /** Events dated before this instant are dead-lettered as event_time_too_old. */
+  CRM_MIN_EVENT_TIME: isoTime.default(DEFAULT_MIN_EVENT_TIME),
 });
 
 export interface SegmenterConfig {
@@ -84,6 +92,8 @@ export interface SegmenterConfig {
   concurrency: number;
   sessionTimeoutMs: number;
   historyLength: number;
+  /** Events outside these are dead-lettered (CRM_MIN_EVENT_TIME, CRM_MAX_FUTURE_SKEW_MS). */
+  eventTimeBounds: EventTimeBounds;
   domain: DomainConfig;
 }
 
@@ -109,6 +119,7 @@ export function loadConfig(env: Env = process.env): SegmenterConfig {
     concurrency: e.CRM_CONCURRENCY,
     sessionTimeoutMs: e.CRM_SESSION_TIMEOUT_MS,
     historyLength: e.CRM_HISTORY_LENGTH,
+    eventTimeBounds: { minEventTime: Date.parse(e.CRM_MIN_EVENT_TIME), maxFutureSkewMs: e.CRM_MAX_FUTURE_SKEW_MS },
     domain,
   };
 }
