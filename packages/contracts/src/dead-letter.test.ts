@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { type AvroRecordSchema, loadAvroSchema } from './avro.ts';
-import { MAX_KEPT_BYTES, MAX_KEPT_HEADER_BYTES, MAX_KEPT_KEY_BYTES, toDeadLetter, UNKNOWN_SUBJECT } from './dead-letter.ts';
+import { chunkByBytes, MAX_KEPT_BYTES, MAX_KEPT_HEADER_BYTES, MAX_KEPT_KEY_BYTES, toDeadLetter, UNKNOWN_SUBJECT } from './dead-letter.ts';
 import { DeadLetterEvent } from './events.ts';
 import { decodeInput, encodeOutput } from './serde.ts';
 import { encodeWireFormat, MemoryRegistry } from './testing.ts';
@@ -125,5 +125,24 @@ describe('toDeadLetter bounds the letter whatever the record', () => {
     const { id } = await registry.register(schema, { subject: 'crm.dead-letter.v1-value' });
     const wire = encodeWireFormat(id, avro.Type.forSchema(schema as avro.Schema).toBuffer(older));
     expect(await decodeInput('crm.dead-letter.v1', wire, registry)).toMatchObject({ ok: true, event: expected });
+  });
+});
+
+const m = (key: number, value: number) => ({ key: Buffer.alloc(key), value: Buffer.alloc(value) });
+
+describe('chunkByBytes', () => {
+  it('keeps order and puts at most maxBytes of keys and values in a chunk', () => {
+    const messages = [m(1, 9), m(0, 10), m(5, 5), m(0, 1)];
+    expect(chunkByBytes(messages, 20).map((c) => c.map((x) => messages.indexOf(x)))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+  });
+
+  it('sends a message larger than the bound alone, never an empty chunk', () => {
+    const messages = [m(0, 3), m(0, 50), m(0, 3)];
+    expect(chunkByBytes(messages, 10).map((c) => c.length)).toEqual([1, 1, 1]);
+    expect(chunkByBytes([], 10)).toEqual([]);
+    expect(chunkByBytes([{ key: null, value: null }], 0)).toHaveLength(1);
   });
 });

@@ -88,6 +88,40 @@ export function toDeadLetter(record: FailedRecord, error: Pick<DecodeError, 'rea
   };
 }
 
+/**
+ * Most bytes (keys and values) per dead-letter produce request: half the broker's default
+ * max.message.bytes (1 MiB), leaving room for record overhead; a single letter larger than
+ * this (at most ~350 KB) goes alone.
+ */
+export const DEAD_LETTER_REQUEST_BYTES = 512 * 1024;
+
+/** Splits messages, in order, into runs of at most `maxBytes` of keys and values (a larger message forms its own run). */
+export function chunkByBytes<M extends { readonly key?: Buffer | string | null; readonly value: Buffer | string | null }>(
+  messages: readonly M[],
+  maxBytes: number,
+): M[][] {
+  const chunks: M[][] = [];
+  let current: M[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = byteLength(m.key) + byteLength(m.value);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function byteLength(b: Buffer | string | null | undefined): number {
+  if (b === null || b === undefined) return 0;
+  return typeof b === 'string' ? Buffer.byteLength(b) : b.length;
+}
+
 /** The key a dead letter keeps (and is produced with): the record's key, cut to MAX_KEPT_KEY_BYTES. */
 export function deadLetterKey(key: Buffer | null): Buffer | null {
   return key === null || key.length <= MAX_KEPT_KEY_BYTES ? key : key.subarray(0, MAX_KEPT_KEY_BYTES);

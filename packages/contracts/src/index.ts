@@ -60,6 +60,8 @@ export { MAGIC_BYTE, WIRE_HEADER_BYTES } from './wire.ts';
 
 // Dead letters.
 export {
+  chunkByBytes,
+  DEAD_LETTER_REQUEST_BYTES,
   type DeadLetterOptions,
   deadLetterKey,
   type FailedRecord,

@@ -20,6 +20,23 @@ import { z } from 'zod';
 
 export { ConfigError };
 
+/**
+ * Event-time bounds (docs/segmentation.md), shared with the CSV import (`crm import orders`).
+ * An event more than CRM_MAX_FUTURE_SKEW_MS ahead of the reference clock (the wall clock; on
+ * the stream clock, the later of the wall clock and the partition's stream time; at most ten
+ * years) is refused as event_time_future; one dated before CRM_MIN_EVENT_TIME as
+ * event_time_too_old.
+ */
+export const EVENT_TIME_ENV = {
+  CRM_MAX_FUTURE_SKEW_MS: intVar(0, 315_576_000_000).default(DEFAULT_MAX_FUTURE_SKEW_MS),
+  CRM_MIN_EVENT_TIME: isoTime.default(DEFAULT_MIN_EVENT_TIME),
+};
+
+/** The bounds the EVENT_TIME_ENV variables say. */
+export function eventTimeBoundsOf(e: { CRM_MAX_FUTURE_SKEW_MS: number; CRM_MIN_EVENT_TIME: string }): EventTimeBounds {
+  return { minEventTime: Date.parse(e.CRM_MIN_EVENT_TIME), maxFutureSkewMs: e.CRM_MAX_FUTURE_SKEW_MS };
+}
+
 const EnvSchema = z.object({
   KAFKA_BROKERS: kafkaBrokersVar,
   REDIS_URL: redisUrlVar,
@@ -63,14 +80,7 @@ const EnvSchema = z.object({
    * at least 3 x the partitions an instance owns, so every owned partition has work in hand.
    */
   CRM_CONCURRENCY: intVar(1, 256).default(18),
-  /**
-   * Event-time bounds (docs/segmentation.md): an event more than this far ahead of the
-   * reference clock (the wall clock; on the stream clock, the later of the wall clock and the
-   * partition's stream time) is dead-lettered as event_time_future. At most ten years.
-   */
-  CRM_MAX_FUTURE_SKEW_MS: intVar(0, 315_576_000_000).default(DEFAULT_MAX_FUTURE_SKEW_MS),
-  /** Events dated before this instant are dead-lettered as event_time_too_old. */
-  CRM_MIN_EVENT_TIME: isoTime.default(DEFAULT_MIN_EVENT_TIME),
+  ...EVENT_TIME_ENV,
 });
 
 export interface SegmenterConfig {
@@ -119,7 +129,7 @@ export function loadConfig(env: Env = process.env): SegmenterConfig {
     concurrency: e.CRM_CONCURRENCY,
     sessionTimeoutMs: e.CRM_SESSION_TIMEOUT_MS,
     historyLength: e.CRM_HISTORY_LENGTH,
-    eventTimeBounds: { minEventTime: Date.parse(e.CRM_MIN_EVENT_TIME), maxFutureSkewMs: e.CRM_MAX_FUTURE_SKEW_MS },
+    eventTimeBounds: eventTimeBoundsOf(e),
     domain,
   };
 }

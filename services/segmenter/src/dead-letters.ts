@@ -5,7 +5,7 @@
  *
  * What keeps a partition moving whatever the records:
  * - each letter is bounded (toDeadLetter keeps at most MAX_KEPT_BYTES of the record, ~350 KB
- *   encoded), and letters go out in requests of at most REQUEST_BYTES, so no produce request
+ *   encoded), and letters go out in requests of at most DEAD_LETTER_REQUEST_BYTES, so no produce request
  *   exceeds the broker's max.message.bytes (1 MiB by default) however many bad records a batch
  *   holds (1,000 bad 1 KiB records once made one 1.4 MB request, refused, retried forever);
  * - a letter is keyed by the record's key cut to MAX_KEPT_KEY_BYTES, never by a huge key.
@@ -14,17 +14,19 @@
  * (same deterministic letter id, so consumers can drop the repeat), but the metric counts a
  * record when the fence moves past it, which happens once.
  */
-import { type DecodeError, type RegistryClient, TOPICS, deadLetterKey, encodeOutputs, toDeadLetter } from '@crm/contracts';
-import type { KafkaMessage, Message, Producer } from 'kafkajs';
+import {
+  DEAD_LETTER_REQUEST_BYTES,
+  type DecodeError,
+  type RegistryClient,
+  TOPICS,
+  chunkByBytes,
+  deadLetterKey,
+  encodeOutputs,
+  toDeadLetter,
+} from '@crm/contracts';
+import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.ts';
-
-/**
- * Most bytes (keys and values) per dead-letter produce request: half the broker's default
- * max.message.bytes, leaving room for record overhead; a single letter larger than this (at
- * most ~350 KB) goes alone.
- */
-export const REQUEST_BYTES = 512 * 1024;
 
 /** A record refused by decoding or admission, with why. */
 export interface Refused {
@@ -41,30 +43,6 @@ export interface DeadLetterDeps {
   topic: string;
   /** CloudEvents source of the letters. */
   source: string;
-}
-
-/** Splits messages, in order, into runs of at most `maxBytes` of keys and values (a larger message forms its own run). */
-export function chunkByBytes<M extends Pick<Message, 'key' | 'value'>>(messages: readonly M[], maxBytes: number): M[][] {
-  const chunks: M[][] = [];
-  let current: M[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size = byteLength(m.key) + byteLength(m.value);
-    if (current.length > 0 && bytes + size > maxBytes) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(m);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
-function byteLength(b: Message['key'] | Message['value']): number {
-  if (b === null || b === undefined) return 0;
-  return typeof b === 'string' ? Buffer.byteLength(b) : b.length;
 }
 
 export class DeadLetters {
@@ -88,7 +66,7 @@ export class DeadLetters {
     );
     const values = await encodeOutputs(TOPICS.deadLetter, letters, registry);
     const messages = refused.map(({ message }, i) => ({ key: deadLetterKey(message.key), value: values[i] as Buffer }));
-    for (const chunk of chunkByBytes(messages, REQUEST_BYTES)) await producer.send({ topic: this.deps.topic, acks: -1, messages: chunk });
+    for (const chunk of chunkByBytes(messages, DEAD_LETTER_REQUEST_BYTES)) await producer.send({ topic: this.deps.topic, acks: -1, messages: chunk });
   }
 
   /** Counts and logs `refused` records of `topic` once the commit that moved the fence past them succeeded. */
