@@ -12,6 +12,8 @@ import { decimalVar, intVar } from '@crm/service-kit';
 import { z } from 'zod';
 
 const DAY_MS = 86_400_000;
+/** The segmenter's largest CRM_MAX_FUTURE_SKEW_MS (ten years). */
+const MAX_SKEW_MS = 315_576_000_000;
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
@@ -81,8 +83,13 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env, now = Date.
   const e = parsed.data;
   const runId = e.DEMO_RUN_ID ?? `${new Date(now).toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(3).toString('hex')}`;
   const ansi = e.DEMO_SCREEN === 'ansi' || (e.DEMO_SCREEN === 'auto' && isTty);
+  const simStart = Math.floor((now - e.DEMO_START_DAYS_AGO * DAY_MS) / DAY_MS) * DAY_MS;
   const segmenter = loadConfig({
     CRM_PARTITIONS: '3',
+    // Simulated time runs ahead of the wall clock (by a year, by default). The segmenter refuses
+    // events too far ahead of max(wall clock, stream time); at a low rate a partition may see no
+    // event for several simulated days, so allow the whole simulated future (at most ten years).
+    CRM_MAX_FUTURE_SKEW_MS: String(Math.min(MAX_SKEW_MS, Math.max(DAY_MS, simStart + e.DEMO_DAYS * DAY_MS - now + DAY_MS))),
     // Timers checked often: at 2 simulated days a second, 200 ms is ~10 simulated hours.
     CRM_TIMER_INTERVAL_MS: '200',
     CRM_LOG_LEVEL: 'info',
@@ -102,7 +109,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env, now = Date.
     daysPerSecond: e.DEMO_DAYS_PER_SECOND,
     customers: e.DEMO_CUSTOMERS,
     seed: e.DEMO_SEED,
-    simStart: Math.floor((now - e.DEMO_START_DAYS_AGO * DAY_MS) / DAY_MS) * DAY_MS,
+    simStart,
     days: e.DEMO_DAYS,
     maxLinesPerSecond: e.DEMO_MAX_LINES_PER_SECOND,
     tallyIntervalMs: e.DEMO_TALLY_INTERVAL_MS ?? (ansi ? 500 : 5000),
