@@ -88,42 +88,6 @@ describe('crm import orders', () => {
   });
 });
 
-describe('crm import orders: malformed rows and absurd dates', () => {
-  const { env } = isolatedEnv();
-  it('skips and counts a bad quote or an out-of-bounds date, and reads on', async () => {
-    const file = join(dir, 'malformed.csv');
-    const head = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
-    const line = (invoice: number, description: string, date = '12/1/2010 8:26', quantity = '1') =>
-      `${invoice},85123A,${description},${quantity},${date},1.00,17850,United Kingdom`;
-    writeFileSync(
-      file,
-      [
-        head,
-        line(1, '12" RULER'), // a stray quote is data
-        line(2, '"HEART "LARGE" HOLDER"'), // quotes inside quotes, not doubled: data too
-        line(3, 'MUG', '1/1/9999 0:00'), // event_time_future
-        line(4, 'MUG', '12/31/1999 23:59'), // event_time_too_old
-        line(5, 'MUG', '12/1/2010 8:30', '"1'), // a quote left open in a mapped column...
-        line(6, 'MUG'), // ...swallows this line...
-        line(7, 'MUG', '12/1/2010 8:31', '1"'), // ...up to this one: three malformed lines
-        line(8, 'MUG'),
-        line(9, '"OPEN TO THE END'), // never closed: csv-parse's error, skipped
-        line(10, 'MUG'),
-        '',
-      ].join('\n'),
-    );
-    const io = captureIo(env);
-    expect(await run(['import', 'orders', file, '--dry-run', '--json'], io), io.err()).toBe(0);
-    const s = JSON.parse(io.out()) as ImportSummary;
-    expect(Object.fromEntries(Object.entries(s.skipped).filter(([, n]) => n > 0))).toEqual({
-      event_time_future: 1,
-      event_time_too_old: 1,
-      malformed_row: 5,
-    });
-    expect({ rows: s.rows, orders: s.orders, rowsInOrders: s.rowsInOrders }).toEqual({ rows: 10, orders: 3, rowsInOrders: 3 });
-  });
-});
-
 describe('crm import orders (generated export)', () => {
   const isolated = isolatedEnv();
   const config = isolated.config;
