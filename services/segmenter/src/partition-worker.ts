@@ -5,16 +5,14 @@
  * the timers of p all write p's keys, so they take turns; different partitions run freely.
  */
 import {
-  DecodeError,
   type InputEvent,
   type InputTopic,
   type RegistryClient,
   type SegmentChangeEvent,
   TOPICS,
+  admissionError,
   decodeInput,
-  encodeOutput,
   encodeOutputs,
-  toDeadLetter,
 } from '@crm/contracts';
 import {
   type ApplyOutcome,
@@ -55,6 +53,7 @@ import type { Redis } from 'ioredis';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SegmenterConfig } from './config.ts';
+import { DeadLetters, type Refused } from './dead-letters.ts';
 import type { GroupSender } from './group-sender.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -98,11 +97,6 @@ interface Decoded {
   event: InputEvent;
 }
 
-interface Invalid {
-  message: KafkaMessage;
-  error: DecodeError;
-}
-
 /** Consumed records of one input topic of the partition, in offset order. */
 export interface BatchPart {
   topic: string;
@@ -134,7 +128,7 @@ export function nextOffset(messages: readonly KafkaMessage[]): bigint {
 
 interface DecodedPart extends BatchPart {
   valid: Decoded[];
-  invalid: Invalid[];
+  invalid: Refused[];
 }
 
 /** A commit's outcome and the records it appended to the outbox, for the relay to produce from memory. */
@@ -149,6 +143,7 @@ export class PartitionWorker {
   private readonly keys: PartitionKeys;
   private readonly lock = new Lock();
   private readonly log: Logger;
+  private readonly deadLetters: DeadLetters;
   /** Stream clock: the latest event time (ms) this worker has applied. */
   private streamTime = 0;
   /** Backfill: state and indexes are written, changes are not emitted, time is stream time. */
@@ -159,6 +154,8 @@ export class PartitionWorker {
     this.keys = keys;
     this.deps = deps;
     this.log = deps.log.child({ partition });
+    const { producer, registry, metrics, config } = deps;
+    this.deadLetters = new DeadLetters({ producer, registry, metrics, log: this.log, topic: config.topics.deadLetter, source: SOURCE });
   }
 
   /** The clock timers fire by: wall time, or (replay, backfill) the latest event time seen. */
@@ -229,30 +226,29 @@ export class PartitionWorker {
     });
   }
 
-  private async decode(topic: string, messages: readonly KafkaMessage[]): Promise<{ valid: Decoded[]; invalid: Invalid[] }> {
+  /**
+   * The instant "too far in the future" is measured from (docs/segmentation.md, "Event-time
+   * bounds"): the wall clock; on the stream clock the later of the wall clock and this
+   * partition's stream time. The stream time alone would not do: it is 0 after a start and low
+   * while replaying old history, and would refuse every present-day event.
+   */
+  private admissionReference(): number {
+    const wall = Date.now();
+    return this.deps.config.clock === 'stream' ? Math.max(wall, this.streamTime) : wall;
+  }
+
+  /** Decodes the records and admits the events (keyed by their subject, within the event-time bounds). */
+  private async decode(topic: string, messages: readonly KafkaMessage[]): Promise<{ valid: Decoded[]; invalid: Refused[] }> {
     const canonical = this.deps.canonical(topic);
+    const { registry, config } = this.deps;
+    const reference = this.admissionReference();
     const valid: Decoded[] = [];
-    const invalid: Invalid[] = [];
+    const invalid: Refused[] = [];
     for (const message of messages) {
-      const res = await decodeInput(canonical, message.value, this.deps.registry);
-      if (!res.ok) {
-        invalid.push({ message, error: res.error });
-        continue;
-      }
-      const key = message.key?.toString('utf8');
-      if (key !== undefined && key !== res.event.subject) {
-        // The key decides the partition: an event keyed by someone else would update a customer
-        // whose other events live in another partition.
-        invalid.push({
-          message,
-          error: new DecodeError('invalid_field', `subject "${res.event.subject}" differs from the record key "${key}"`, {
-            topic: canonical,
-            field: 'subject',
-          }),
-        });
-        continue;
-      }
-      valid.push({ offset: message.offset, event: res.event as InputEvent });
+      const res = await decodeInput(canonical, message.value, registry);
+      const error = res.ok ? admissionError(canonical, res.event, message.key, config.eventTimeBounds, reference) : res.error;
+      if (error !== null) invalid.push({ message, error });
+      else if (res.ok) valid.push({ offset: message.offset, event: res.event as InputEvent });
     }
     return { valid, invalid };
   }
@@ -267,7 +263,7 @@ export class PartitionWorker {
       const expected: Record<string, string | null> = {};
       const next: Record<string, string> = {};
       const toApply: Array<{ topic: string; events: Decoded[] }> = [];
-      const dead: Array<{ topic: string; failures: Invalid[] }> = [];
+      const dead: Array<{ topic: string; failures: Refused[] }> = [];
       for (const { topic, start, messages, valid, invalid } of parts) {
         const fence = ctx.fence[topic];
         if (fence !== undefined && BigInt(start) > BigInt(fence)) throw new FetchGapError(topic, fence, start);
@@ -285,13 +281,14 @@ export class PartitionWorker {
       }
       if (toApply.length === 0) return null;
       if (!deadLettered) {
-        for (const { topic, failures } of dead) await this.deadLetter(topic, failures);
+        for (const { topic, failures } of dead) await this.deadLetters.produce(topic, this.partition, failures);
         deadLettered = true;
       }
       const { writes, changes, outcomes, erased } = this.applyEvents(ctx, toApply);
       const committed = await this.commit({ expected, next }, ctx, writes, changes, erased);
       // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
       for (const [topic, counts] of outcomes) for (const [outcome, n] of counts) metrics.eventsConsumed.inc({ topic, outcome }, n);
+      for (const { topic, failures } of dead) this.deadLetters.counted(topic, failures);
       for (const { events } of toApply) {
         for (const d of events) {
           const t = Date.parse(d.event.time);
@@ -382,33 +379,6 @@ export class PartitionWorker {
     if (state === null) return { id, version, state: null, dueAt: null };
     const due = nextDueAt(state, this.deps.domain());
     return { id, version, state: encodeState(state), dueAt: due };
-  }
-
-  private async deadLetter(topic: string, failures: readonly Invalid[]): Promise<void> {
-    if (failures.length === 0) return;
-    const time = new Date().toISOString();
-    const messages = await Promise.all(
-      failures.map(async ({ message, error }) => {
-        const event = toDeadLetter(
-          {
-            topic,
-            partition: this.partition,
-            offset: message.offset,
-            key: message.key,
-            value: message.value,
-            headers: message.headers,
-            timestamp: message.timestamp,
-          },
-          error,
-          { source: SOURCE, time },
-        );
-        this.deps.metrics.deadLetters.inc({ reason: error.reason });
-        this.deps.metrics.eventsConsumed.inc({ topic, outcome: 'dead_letter' });
-        this.log.warn({ offset: message.offset, reason: error.reason, field: error.field }, 'dead-lettered a record');
-        return { key: message.key, value: await encodeOutput(TOPICS.deadLetter, event, this.deps.registry) };
-      }),
-    );
-    await this.deps.producer.send({ topic: this.deps.config.topics.deadLetter, acks: -1, messages });
   }
 
   /** Evaluates this partition's due customers (one commit of at most CRM_TIMER_BATCH). Returns how many fired. */
