@@ -63,6 +63,25 @@ const EnvSchema = z.object({
    * at least 3 x the partitions an instance owns, so every owned partition has work in hand.
    */
   CRM_CONCURRENCY: intVar(1, 256).default(18),
+  /**
+   * What a member does with a partition whose Redis fence is behind the offsets committed to
+   * Kafka, or missing where offsets exist (Redis lost writes: docs/architecture.md, "Durability").
+   * reapply: re-apply from the fence (or from the log start when the fence is gone and nothing was
+   * deleted from the log); stop: leave the partition unconsumed for an operator.
+   */
+  CRM_ON_FENCE_LOSS: z.enum(['reapply', 'stop']).default('reapply'),
+  /**
+   * Readiness: a partition with work waiting and no successful commit for this long, or no fetch
+   * from the broker for this long, makes /readyz answer 503.
+   */
+  CRM_STALL_TIMEOUT_MS: intVar(500, 600_000).default(30_000),
+  /**
+   * Replicas that must acknowledge a commit (Redis WAIT) before its changes are relayed to Kafka;
+   * 0 relays once the primary holds the commit (docs/architecture.md, "Durability").
+   */
+  CRM_REDIS_WAIT_REPLICAS: intVar(0, 16).default(0),
+  /** How long WAIT waits for CRM_REDIS_WAIT_REPLICAS acknowledgements before the unit fails and is retried. */
+  CRM_REDIS_WAIT_TIMEOUT_MS: intVar(1, 60_000).default(1_000),
 });
 
 export interface SegmenterConfig {
@@ -84,6 +103,10 @@ export interface SegmenterConfig {
   concurrency: number;
   sessionTimeoutMs: number;
   historyLength: number;
+  onFenceLoss: 'reapply' | 'stop';
+  stallTimeoutMs: number;
+  redisWaitReplicas: number;
+  redisWaitTimeoutMs: number;
   domain: DomainConfig;
 }
 
@@ -109,6 +132,10 @@ export function loadConfig(env: Env = process.env): SegmenterConfig {
     concurrency: e.CRM_CONCURRENCY,
     sessionTimeoutMs: e.CRM_SESSION_TIMEOUT_MS,
     historyLength: e.CRM_HISTORY_LENGTH,
+    onFenceLoss: e.CRM_ON_FENCE_LOSS,
+    stallTimeoutMs: e.CRM_STALL_TIMEOUT_MS,
+    redisWaitReplicas: e.CRM_REDIS_WAIT_REPLICAS,
+    redisWaitTimeoutMs: e.CRM_REDIS_WAIT_TIMEOUT_MS,
     domain,
   };
 }

@@ -25,10 +25,18 @@
  *   later ones with the new assignment's offsets, so dropping older ones would leave a gap.
  * - **Backpressure.** At most QUEUE_DEPTH batches wait per partition; beyond that, `eachBatch`
  *   waits, and so does kafkajs's next fetch.
+ * - **Redis lost writes.** When the worker finds a fence behind one it saw (FenceLostError), the
+ *   partition's waiting batches are dropped and the service audits it (src/fence-audit.ts): it
+ *   seeks each topic back to the fence, or holds the partition for an operator.
+ *
+ * Readiness: `stalled()` names the partitions with work in hand and no successful unit for a
+ * while (Redis refusing commits, a hung call), `backpressured()` says whether kafkajs's fetch
+ * waits on a full lane (then no fetch is expected).
  */
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.ts';
+import { FenceLostError } from './fence-audit.ts';
 import { type BatchPart, FetchGapError, nextOffset } from './partition-worker.ts';
 
 /** Batches waiting per partition before `eachBatch` waits (across the partition's three topics). */
@@ -53,6 +61,8 @@ export interface IntakeDeps {
   owns: (partition: number) => boolean;
   /** The input topics (paused while closing). */
   topics: readonly string[];
+  /** Redis lost writes of partition p (its waiting batches were dropped): audit it again. */
+  fenceLost: (partition: number, err: FenceLostError) => void;
 }
 
 /** A fetched batch waiting on its partition's lane. */
@@ -74,6 +84,10 @@ interface Lane {
   durable: Map<string, bigint>;
   /** Consecutive failed units (back-off). */
   failures: number;
+  /** When the first of the current run of failed units failed (ms), or null. */
+  failingSince: number | null;
+  /** When the running unit started (ms), or null. */
+  runningSince: number | null;
 }
 
 /** How long a full lane's `eachBatch` waits at most before it heartbeats again. */
@@ -154,7 +168,7 @@ export class Intake {
   private lane(partition: number): Lane {
     let lane = this.lanes.get(partition);
     if (lane === undefined) {
-      lane = { waiting: [], running: null, waiters: [], refetchFrom: new Map(), durable: new Map(), failures: 0 };
+      lane = { waiting: [], running: null, waiters: [], refetchFrom: new Map(), durable: new Map(), failures: 0, failingSince: null, runningSince: null };
       this.lanes.set(partition, lane);
     }
     return lane;
@@ -235,10 +249,21 @@ export class Intake {
       metrics.batchesDropped.inc({ reason: 'rebalance' }, unit.length);
       return;
     }
+    lane.runningSince = Date.now();
     try {
       await this.deps.process(partition, unit);
     } catch (err) {
+      lane.runningSince = null;
+      if (err instanceof FenceLostError) {
+        // Everything fetched for this partition assumed the fence it had: the audit seeks again.
+        metrics.batchesDropped.inc({ reason: 'fence_lost' }, lane.waiting.splice(0).length + unit.length);
+        lane.refetchFrom.clear();
+        lane.durable.clear();
+        this.deps.fenceLost(partition, err);
+        return;
+      }
       lane.failures++;
+      lane.failingSince ??= Date.now();
       for (const { topic, start } of unit) {
         // A gap is fetched again from the fence; a failed part from where its fetch started.
         const from = err instanceof FetchGapError && err.topic === topic ? err.fence : start;
@@ -248,13 +273,35 @@ export class Intake {
       }
       return;
     }
+    lane.runningSince = null;
     lane.failures = 0;
+    lane.failingSince = null;
     for (const { topic, messages } of unit) this.markDurable(partition, lane, topic, nextOffset(messages));
     try {
       await this.deps.processed();
     } catch (err) {
       log.warn({ err }, 'post-batch check failed');
     }
+  }
+
+  /**
+   * Partitions with work in hand and no successful unit for `stallMs`: units failing since, or
+   * one running for that long.
+   */
+  stalled(stallMs: number, now = Date.now()): number[] {
+    const stalled: number[] = [];
+    for (const [partition, lane] of this.lanes) {
+      if (!this.deps.owns(partition)) continue;
+      const since = lane.failingSince ?? lane.runningSince;
+      if (since !== null && now - since > stallMs) stalled.push(partition);
+    }
+    return stalled;
+  }
+
+  /** True when a lane is full: kafkajs's next fetch waits for room, so no fetch completes meanwhile. */
+  backpressured(): boolean {
+    for (const lane of this.lanes.values()) if (lane.waiting.length >= QUEUE_DEPTH) return true;
+    return false;
   }
 
   /** Records an offset to commit, never moving one back, and only for a partition this member owns. */

@@ -55,6 +55,7 @@ import type { Redis } from 'ioredis';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SegmenterConfig } from './config.ts';
+import { FenceLostError } from './fence-audit.ts';
 import type { GroupSender } from './group-sender.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -153,6 +154,16 @@ export class PartitionWorker {
   private streamTime = 0;
   /** Backfill: state and indexes are written, changes are not emitted, time is stream time. */
   private quiet = false;
+  /**
+   * Topic -> the highest fence this worker read or wrote. Fences only move forward, so a lower
+   * one read later means Redis lost writes (FenceLostError).
+   */
+  private readonly knownFence = new Map<string, bigint>();
+  /**
+   * Topic -> the offset re-application must reach before timers fire again: while records that
+   * Redis lost are re-applied, a timer would evaluate a state the emitted changes never saw.
+   */
+  private timersHeldUntil = new Map<string, bigint>();
 
   constructor(partition: number, keys: PartitionKeys, deps: WorkerDeps) {
     this.partition = partition;
@@ -169,6 +180,55 @@ export class PartitionWorker {
   /** Quiet (backfill) or live. Takes effect from the next batch or timer run. */
   setQuiet(quiet: boolean): void {
     this.quiet = quiet;
+  }
+
+  /**
+   * Runs `task` alone on this partition (no batch, timer or relay in between), e.g. the fence
+   * audit on assignment.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.lock.run(task);
+  }
+
+  /** The highest fence of `topic` this worker has seen, or null. */
+  knownFenceOf(topic: string): string | null {
+    return this.knownFence.get(topic)?.toString() ?? null;
+  }
+
+  /**
+   * The partition restarts from `fence` (after an audit): forget what was known before, and
+   * fire no timers until each topic's fence reaches `holdTimersUntil` (the offsets applied before
+   * Redis lost them).
+   */
+  restartFrom(fence: Readonly<Record<string, string>>, holdTimersUntil: ReadonlyMap<string, string>): void {
+    this.knownFence.clear();
+    for (const [topic, offset] of Object.entries(fence)) this.knownFence.set(topic, BigInt(offset));
+    this.timersHeldUntil = new Map([...holdTimersUntil].map(([t, o]) => [t, BigInt(o)]));
+  }
+
+  /** Throws FenceLostError when Redis' fence is behind (or without) one this worker saw before; else remembers it. */
+  private checkFence(fence: Readonly<Record<string, string>>): void {
+    for (const [topic, known] of this.knownFence) {
+      const now = fence[topic];
+      if (now === undefined || BigInt(now) < known) throw new FenceLostError(this.partition, topic, now ?? null, known.toString());
+    }
+    this.learnFence(fence);
+  }
+
+  private learnFence(fence: Readonly<Record<string, string>>): void {
+    for (const [topic, offset] of Object.entries(fence)) {
+      const o = BigInt(offset);
+      if (o > (this.knownFence.get(topic) ?? -1n)) this.knownFence.set(topic, o);
+    }
+  }
+
+  /** True while re-application has not reached the offsets applied before Redis lost them. */
+  private get timersHeld(): boolean {
+    for (const [topic, until] of this.timersHeldUntil) {
+      if ((this.knownFence.get(topic) ?? -1n) < until) return true;
+      this.timersHeldUntil.delete(topic);
+    }
+    return false;
   }
 
   /** Whether commits keep the recent-change histories (not while backfilling: no change is emitted). */
@@ -264,6 +324,7 @@ export class PartitionWorker {
 
     return this.retryingConflicts(parts.map((p) => p.topic).join(','), async () => {
       const ctx = await readBatchContext(this.deps.redis, this.keys, customerIds, this.keepsHistory);
+      this.checkFence(ctx.fence);
       const expected: Record<string, string | null> = {};
       const next: Record<string, string> = {};
       const toApply: Array<{ topic: string; events: Decoded[] }> = [];
@@ -290,6 +351,7 @@ export class PartitionWorker {
       }
       const { writes, changes, outcomes, erased } = this.applyEvents(ctx, toApply);
       const committed = await this.commit({ expected, next }, ctx, writes, changes, erased);
+      this.learnFence(next);
       // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
       for (const [topic, counts] of outcomes) for (const [outcome, n] of counts) metrics.eventsConsumed.inc({ topic, outcome }, n);
       for (const { events } of toApply) {
@@ -415,6 +477,7 @@ export class PartitionWorker {
   fireTimers(): Promise<number> {
     return this.lock.run(async () => {
       const { redis, config, metrics } = this.deps;
+      if (this.timersHeld) return 0;
       const now = this.now();
       const due = await dueCustomers(redis, this.keys, now, config.timerBatch);
       metrics.timersDue.set({ partition: String(this.partition) }, due.length);
@@ -445,6 +508,7 @@ export class PartitionWorker {
   private async reevaluate(ids: readonly string[], transform: (state: CustomerState) => Transition, now: number | null): Promise<Committed> {
     return this.retryingConflicts(null, async () => {
       const ctx = await readBatchContext(this.deps.redis, this.keys, ids, this.keepsHistory);
+      this.checkFence(ctx.fence);
       const changes: SegmentChange[] = [];
       const writes: CustomerWrite[] = [];
       for (const id of ids) {
@@ -508,12 +572,28 @@ export class PartitionWorker {
     }
     const { lastId } = committed.result;
     if (lastId === null) return;
+    await this.replicated();
     await this.send(committed.records);
     // Not awaited: the trim goes out on the same connection ahead of this partition's next
     // command, so the next commit already counts the outbox without these records. Should it
     // fail, they stay and are relayed again (same ids).
     ackOutbox(this.deps.redis, this.keys, lastId).catch((err: unknown) => this.log.warn({ err }, 'outbox trim failed; relayed again later'));
     this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
+  }
+
+  /**
+   * CRM_REDIS_WAIT_REPLICAS > 0: changes leave for Kafka only once that many replicas acknowledged
+   * every write of this connection so far (Redis WAIT), so a failover to a replica cannot roll
+   * back a change campaigns already received. Throws when they did not within the timeout: the
+   * outbox keeps the changes and the unit is retried.
+   */
+  private async replicated(): Promise<void> {
+    const { redisWaitReplicas: replicas, redisWaitTimeoutMs } = this.deps.config;
+    if (replicas === 0) return;
+    const acked = await this.deps.redis.wait(replicas, redisWaitTimeoutMs);
+    if (acked < replicas) {
+      throw new Error(`Redis WAIT: ${acked} of ${replicas} replicas acknowledged within ${redisWaitTimeoutMs} ms; changes stay in the outbox`);
+    }
   }
 
   /**
@@ -536,6 +616,7 @@ export class PartitionWorker {
     for (;;) {
       const [entry] = await readOutbox(redis, this.keys, 1);
       if (entry === undefined) break;
+      if (relayed === 0) await this.replicated();
       await this.send(entry.records);
       await ackOutbox(redis, this.keys, entry.id);
       relayed += entry.records.length;

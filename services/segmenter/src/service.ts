@@ -2,6 +2,12 @@
  * The segmenter service: one consumer group over the three input topics (co-partitioned
  * assignment), a PartitionWorker per owned partition, the timer loop, the HTTP endpoints,
  * and a graceful stop (finish the batch, flush the outbox, commit, leave the group).
+ *
+ * Each assigned partition starts from Redis' fence, not from Kafka's committed offset: on every
+ * assignment its topics are paused, the fence is audited against the committed offsets and the
+ * log start (src/fence-audit.ts), and each topic is sought to where the fence says, or the
+ * partition is held for an operator. /readyz answers whether the member can make progress, and
+ * every outage is a JSON log line.
  */
 import type { Server } from 'node:http';
 import { type InputTopic, TOPICS } from '@crm/contracts';
@@ -9,12 +15,13 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type DomainConfig, type RfmCuts, type RfmSummary, mergeRfmSummaries, quantileCuts } from '@crm/domain';
 import { globalKeys, keyedPartitioner, partitionKeys, readFence } from '@crm/store';
 import { Redis } from 'ioredis';
-import { type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
+import { type Admin, type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { coPartitionedAssigner } from './assignor.ts';
 import type { SegmenterConfig } from './config.ts';
 import { kafkaLogCreator, startHttp } from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
+import { FenceLostError, type TopicFacts, holdAdvice, judgePartition } from './fence-audit.ts';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.ts';
 import { GroupSender } from './group-sender.ts';
 import { Intake } from './intake.ts';
@@ -45,6 +52,20 @@ export class Segmenter {
   private partitionCount = 0;
   private rescoreLoop: NodeJS.Timeout | undefined;
   private rescoreRunning: Promise<void> | undefined;
+  /** Reads committed offsets and log starts for the fence audits; connected while running. */
+  private readonly admin: Admin;
+  /** Owned partition -> where it stands: being audited (paused), consumed, or held for an operator. */
+  private readonly standing = new Map<number, 'auditing' | 'consuming' | 'held'>();
+  /** Audits in flight (awaited by stop). */
+  private readonly audits = new Set<Promise<void>>();
+  /** The last Redis error reason logged (one line per outage and reason), or null while Redis is fine. */
+  private redisOutage: string | null = null;
+  /** When the consumer last completed a fetch (ms). */
+  private lastFetchAt = Date.now();
+  /** Why the consumer crashed, until it fetches again; null when it runs. */
+  private consumerCrash: string | null = null;
+  /** Counts group joins: an audit acts only while the assignment it audits is current. */
+  private generation = 0;
 
   constructor(config: SegmenterConfig, log: Logger) {
     this.config = config;
@@ -70,9 +91,12 @@ export class Segmenter {
       log,
       process: (p, parts) => this.worker(p).processBatch(parts),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
-      owns: (p) => this.owned.includes(p),
+      owns: (p) => this.standing.get(p) === 'consuming',
       topics: this.inputTopics,
+      fenceLost: (p, err) => this.fenceLost(p, err),
     });
+    this.admin = this.kafka.admin();
+    this.watchRedis();
     this.domain = config.domain;
   }
 
@@ -91,7 +115,7 @@ export class Segmenter {
     try {
       await this.startUp();
     } catch (err) {
-      await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
+      await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()]);
       this.redis.disconnect();
       await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
       throw err;
@@ -101,9 +125,9 @@ export class Segmenter {
   private async startUp(): Promise<void> {
     const { config } = this;
     this.http = await startHttp(config.httpPort, this.metrics.registry, { ready: () => this.readiness() });
-    const admin = this.kafka.admin();
+    const { admin } = this;
     await admin.connect();
-    try {
+    {
       const counts = await ensureTopics(admin, [...this.inputTopics, config.topics.segmentChanges, config.topics.deadLetter], config.partitions);
       this.partitionCount = assertCoPartitioned(counts, this.inputTopics);
       if (config.mode === 'backfill') {
@@ -114,8 +138,6 @@ export class Segmenter {
         }
         this.log.info('backfill: rebuilding state quietly up to the end offsets seen at start');
       }
-    } finally {
-      await admin.disconnect();
     }
     const registry = config.schemaRegistryUrl ? new SchemaRegistry({ host: config.schemaRegistryUrl }) : undefined;
     const canonicalOf = new Map<string, InputTopic>([
@@ -140,9 +162,17 @@ export class Segmenter {
       this.metrics.rebalances.inc();
       const assignment = e.payload.memberAssignment as Record<string, number[]>;
       this.owned = [...(assignment[config.topics.orders] ?? [])].sort((a, b) => a - b);
+      // Paused before kafkajs's first fetch (it fetches once this handler returns): nothing is
+      // consumed from the committed offsets until the audit has put each topic at its fence.
+      this.standing.clear();
+      for (const p of this.owned) this.standing.set(p, 'auditing');
+      if (this.owned.length > 0) this.consumer.pause(this.inputTopics.map((topic) => ({ topic, partitions: this.owned })));
       this.intake.rebalanced(this.owned);
       this.metrics.assignedPartitions.set(this.owned.length);
+      this.metrics.partitionsHeld.set(0);
       this.log.info({ partitions: this.owned }, 'partitions assigned');
+      this.generation++;
+      this.track(this.audit(this.owned, this.generation));
       // A new owner first drains what a previous owner committed but did not relay.
       for (const p of this.owned) {
         this.worker(p)
@@ -150,7 +180,15 @@ export class Segmenter {
           .catch((err: unknown) => this.log.error({ err, partition: p }, 'outbox drain failed'));
       }
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) => this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      this.lastFetchAt = Date.now();
+      if (this.consumerCrash !== null) this.log.info('consumer fetching again');
+      this.consumerCrash = null;
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.consumerCrash = e.payload.error.message;
+      this.log.error({ reason: e.payload.error.message, error: e.payload.error.name, restart: e.payload.restart }, 'consumer crashed');
+    });
     await this.consumer.subscribe({ topics: this.inputTopics, fromBeginning: true });
     this.running = true;
     // Offsets are committed by the intake, once Redis holds what they cover (src/intake.ts).
@@ -166,6 +204,95 @@ export class Segmenter {
     if (config.scoring === 'quantile') await this.adoptStoredCuts();
     if (config.scoring === 'quantile') this.scheduleRescore();
     this.log.info({ topics: this.inputTopics, group: config.groupId, clock: config.clock }, 'segmenter started');
+  }
+
+  /** Keeps a background task for stop to await; its failure is logged. */
+  private track(task: Promise<void>): void {
+    const tracked = task.catch((err: unknown) => this.log.error({ err }, 'fence audit failed')).finally(() => this.audits.delete(tracked));
+    this.audits.add(tracked);
+  }
+
+  /**
+   * Audits the fences of `partitions` (paused meanwhile) until it succeeds, the assignment
+   * changes or the service stops: Redis or the broker may be down at the moment.
+   */
+  private async audit(partitions: readonly number[], generation: number): Promise<void> {
+    for (let attempt = 1; this.running && generation === this.generation; attempt++) {
+      try {
+        await this.auditOnce(partitions, generation);
+        return;
+      } catch (err) {
+        this.log.error({ err, partitions, attempt }, 'fence audit failed; partitions stay paused, retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(AUDIT_RETRY_MS * attempt, 10 * AUDIT_RETRY_MS)));
+      }
+    }
+  }
+
+  private async auditOnce(partitions: readonly number[], generation: number): Promise<void> {
+    const { config, admin } = this;
+    const [committed, starts] = await Promise.all([
+      admin.fetchOffsets({ groupId: config.groupId, topics: this.inputTopics }),
+      Promise.all(this.inputTopics.map(async (topic) => [topic, await admin.fetchTopicOffsets(topic)] as const)),
+    ]);
+    const committedOf = (topic: string, p: number): string | null => {
+      const o = committed.find((c) => c.topic === topic)?.partitions.find((x) => x.partition === p)?.offset;
+      return o === undefined || BigInt(o) < 0n ? null : o;
+    };
+    const logStartOf = (topic: string, p: number): string => starts.find(([t]) => t === topic)?.[1].find((o) => o.partition === p)?.low ?? '0';
+    for (const p of partitions) {
+      const worker = this.worker(p);
+      // Alone on the partition: no unit or timer moves the fence between the read and the seek.
+      await worker.exclusive(async () => {
+        if (generation !== this.generation || !this.running) return;
+        const fence = await readFence(this.redis, partitionKeys(config.keyPrefix, p));
+        const facts: TopicFacts[] = this.inputTopics.map((topic) => ({
+          topic,
+          fence: fence[topic] ?? null,
+          committed: maxOffset(committedOf(topic, p), worker.knownFenceOf(topic)),
+          logStart: logStartOf(topic, p),
+        }));
+        this.act(p, worker, fence, judgePartition(facts, config.onFenceLoss));
+      });
+    }
+  }
+
+  /** Carries out an audit's verdict for partition p: says what Redis lost, then seeks and resumes, or holds. */
+  private act(p: number, worker: PartitionWorker, fence: Record<string, string>, verdict: ReturnType<typeof judgePartition>): void {
+    const holdTimersUntil = new Map<string, string>();
+    for (const v of verdict.topics) {
+      if (v.kind === 'start') continue;
+      this.metrics.fenceRegressions.inc({ topic: v.topic });
+      const action = v.kind === 'reapply' ? `re-applying from offset ${v.from}` : 'partition held';
+      this.log.error(
+        { partition: p, topic: v.topic, fence: v.fence, committed: v.committed, policy: this.config.onFenceLoss, action },
+        v.fence === null ? 'Redis lost writes: fence missing where offsets were committed' : 'Redis lost writes: fence behind the committed offset',
+      );
+      if (v.kind === 'reapply') holdTimersUntil.set(v.topic, v.until);
+    }
+    const held = verdict.topics.find((v) => v.kind === 'hold');
+    if (held !== undefined) {
+      this.standing.set(p, 'held');
+      this.metrics.partitionsHeld.set([...this.standing.values()].filter((s) => s === 'held').length);
+      this.log.error(
+        { partition: p, reason: held.reason, fence: held.fence, committed: held.committed, logStart: held.logStart, todo: holdAdvice(held.reason) },
+        'partition held: not consumed until an operator acts',
+      );
+      return;
+    }
+    // Every topic is sought, also to where it stands: batches fetched before the audit were dropped.
+    for (const v of verdict.topics) if (v.kind !== 'hold') this.consumer.seek({ topic: v.topic, partition: p, offset: v.from });
+    worker.restartFrom(fence, holdTimersUntil);
+    this.standing.set(p, 'consuming');
+    this.consumer.resume(this.inputTopics.map((topic) => ({ topic, partitions: [p] })));
+  }
+
+  /** A worker found Redis' fence behind one it saw: pause the partition and audit it again. */
+  private fenceLost(p: number, err: FenceLostError): void {
+    if (this.standing.get(p) !== 'consuming') return;
+    this.log.error({ partition: p, topic: err.topic, fence: err.fence, known: err.known }, 'Redis lost writes while consuming: auditing the partition');
+    this.standing.set(p, 'auditing');
+    this.consumer.pause(this.inputTopics.map((topic) => ({ topic, partitions: [p] })));
+    this.track(this.audit([p], this.generation));
   }
 
   private worker(p: number): PartitionWorker {
@@ -226,11 +353,13 @@ export class Segmenter {
     await Promise.all(
       this.owned.map(async (p) => {
         try {
-          while (this.running && (await this.worker(p).fireTimers()) >= this.config.timerBatch) {
+          // Not while its fence is audited or the partition is held: the state may miss records.
+          while (this.running && this.standing.get(p) === 'consuming' && (await this.worker(p).fireTimers()) >= this.config.timerBatch) {
             // a full batch fired: more may be due
           }
         } catch (err) {
-          this.log.error({ err, partition: p }, 'timer evaluation failed; retried on the next tick');
+          if (err instanceof FenceLostError) this.fenceLost(p, err);
+          else this.log.error({ err, partition: p }, 'timer evaluation failed; retried on the next tick');
         }
       }),
     );
@@ -283,26 +412,111 @@ export class Segmenter {
     this.log.info({ changes }, 'rescore sweep done');
   }
 
-  private readiness(): { ready: boolean; detail: Record<string, unknown> } {
-    const redisUp = this.redis.status === 'ready';
-    const ready = this.running && redisUp && this.owned.length > 0;
-    return { ready, detail: { running: this.running, redis: this.redis.status, partitions: this.owned } };
+  /**
+   * One JSON line per Redis outage and reason (ioredis emits 'error' on every reconnection
+   * attempt; without a listener it prints stack traces to stderr), and one when it is back.
+   */
+  private watchRedis(): void {
+    this.redis.on('error', (err: Error & { code?: string }) => {
+      const reason = err.message;
+      if (reason === this.redisOutage) return;
+      this.redisOutage = reason;
+      this.log.error({ reason, code: err.code, redis: this.redis.status }, 'Redis unavailable');
+    });
+    this.redis.on('ready', () => {
+      if (this.redisOutage !== null) this.log.info('Redis available again');
+      this.redisOutage = null;
+    });
   }
 
-  /** Stops timers, finishes the queued batches and commits their offsets, relays every owned outbox, commits, leaves the group. */
+  /**
+   * Ready when this member can make progress: running, Redis connected, the consumer fetching
+   * (or waiting on a full lane), partitions owned, none held for an operator, none with work in
+   * hand and no successful commit for CRM_STALL_TIMEOUT_MS. `reasons` says what is wrong.
+   */
+  readiness(): { ready: boolean; detail: Record<string, unknown> } {
+    const now = Date.now();
+    const { stallTimeoutMs } = this.config;
+    const reasons: string[] = [];
+    const held = this.owned.filter((p) => this.standing.get(p) === 'held');
+    const stalled = this.intake.stalled(stallTimeoutMs, now);
+    if (!this.running) reasons.push('not running');
+    if (this.redis.status !== 'ready') reasons.push(`Redis ${this.redis.status}${this.redisOutage ? `: ${this.redisOutage}` : ''}`);
+    if (this.consumerCrash !== null) reasons.push(`consumer crashed: ${this.consumerCrash}`);
+    else if (now - this.lastFetchAt > stallTimeoutMs && !this.intake.backpressured())
+      reasons.push(`no fetch from the broker for ${Math.round((now - this.lastFetchAt) / 1000)} s`);
+    if (this.running && this.owned.length === 0) reasons.push('no partitions assigned');
+    if (held.length > 0) reasons.push(`partitions held after Redis lost writes: ${held.join(', ')}`);
+    if (stalled.length > 0) reasons.push(`partitions without a successful commit for ${stallTimeoutMs / 1000} s: ${stalled.join(', ')}`);
+    return {
+      ready: reasons.length === 0,
+      detail: { reasons, redis: this.redis.status, partitions: this.owned, held, stalled },
+    };
+  }
+
+  /**
+   * Stops timers, finishes the queued batches and commits their offsets, relays every owned
+   * outbox, commits, leaves the group. Each step has a deadline within STOP_DEADLINE_MS, so the
+   * member always leaves the group: with Redis down, batches in flight are abandoned unapplied
+   * (their offsets stay uncommitted) and outboxes stay for the next owner.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    const deadline = Date.now() + STOP_DEADLINE_MS;
+    const step = async (what: string, work: () => Promise<unknown>, maxMs: number): Promise<void> => {
+      const ms = Math.max(0, Math.min(maxMs, deadline - Date.now()));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), ms);
+      });
+      try {
+        const outcome = await Promise.race([work().then(() => 'done' as const), late]);
+        if (outcome === 'late') this.log.warn({ step: what, waitedMs: ms }, 'stop: step did not finish in time; going on');
+      } catch (err) {
+        this.log.warn({ step: what, err }, 'stop: step failed; going on');
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     if (this.timerLoop) clearTimeout(this.timerLoop);
     if (this.rescoreLoop) clearTimeout(this.rescoreLoop);
-    await Promise.all([this.timerRunning, this.rescoreRunning]);
+    const redisUp = this.redis.status === 'ready';
+    if (!redisUp) {
+      this.log.warn(
+        { redis: this.redis.status, reason: this.redisOutage },
+        'stopping without Redis: batches in flight are abandoned unapplied (offsets not committed), outboxes stay for the next owner',
+      );
+      // Fails every command waiting for a connection, so that nothing below waits for Redis.
+      this.redis.disconnect();
+    }
+    await step('timers', () => Promise.all([this.timerRunning, this.rescoreRunning, ...this.audits]), STOP_STEP_MS);
     // Batches already queued are finished and their offsets committed while the consumer still runs.
-    await this.intake.close();
-    await this.consumer.stop();
-    for (const p of this.owned) await this.worker(p).relay();
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
-    await this.redis.quit();
-    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    await step('finish queued batches', () => this.intake.close(), STOP_STEP_MS);
+    await step('stop consuming', () => this.consumer.stop(), STOP_STEP_MS);
+    if (redisUp) {
+      await step(
+        'relay outboxes',
+        async () => {
+          for (const p of this.owned) if (this.standing.get(p) === 'consuming') await this.worker(p).relay();
+        },
+        STOP_STEP_MS,
+      );
+    }
+    await step('leave the group', () => this.consumer.disconnect(), STOP_STEP_MS);
+    await step('producer', () => this.producer.disconnect(), STOP_STEP_MS);
+    await step('admin', () => this.admin.disconnect(), STOP_STEP_MS);
+    if (redisUp) await step('redis', () => this.redis.quit(), 1000);
+    this.redis.disconnect();
+    await step(
+      'http',
+      () =>
+        new Promise<void>((resolve) => {
+          if (!this.http) return resolve();
+          this.http.close(() => resolve());
+          this.http.closeAllConnections();
+        }),
+      1000,
+    );
     this.log.info('segmenter stopped');
   }
 
@@ -310,6 +524,21 @@ export class Segmenter {
     const address = this.http?.address();
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
+}
+
+/** Longest graceful stop: within @crm/service-kit's forced exit (30 s), so a stop always ends with the group left. */
+const STOP_DEADLINE_MS = 20_000;
+/** Longest wait for one step of the stop. */
+const STOP_STEP_MS = 8_000;
+
+/** Pause between fence audit attempts (times the attempt, at most ten times). */
+const AUDIT_RETRY_MS = 500;
+
+/** The higher of two offsets (null: none). */
+function maxOffset(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return BigInt(a) >= BigInt(b) ? a : b;
 }
 
 function withCuts(domain: DomainConfig, cuts: RfmCuts): DomainConfig {
