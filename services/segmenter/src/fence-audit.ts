@@ -24,6 +24,12 @@ export interface TopicFacts {
    * this member itself saw in Redis earlier, whichever is higher; null when neither exists.
    */
   committed: string | null;
+  /**
+   * The offset below which every record's changes are known to be in the changes topic: the
+   * group's committed offset (the relay precedes the offset commit), or the fence of the last
+   * commit this member relayed, whichever is higher; null when neither exists.
+   */
+  emitted: string | null;
   /** The log start offset: records below it were deleted (retention) and cannot be read again. */
   logStart: string;
 }
@@ -31,14 +37,17 @@ export interface TopicFacts {
 export type TopicVerdict =
   /** Redis holds at least what was committed: start at `from` (the fence; the log start when nothing was applied yet). */
   | { kind: 'start'; topic: string; from: string }
-  /** Redis lost writes and the records are still in the log: re-apply from `from`, up to `until` (where the lost writes ended). */
-  | { kind: 'reapply'; topic: string; from: string; until: string; fence: string | null; committed: string }
+  /**
+   * Redis lost writes and the records are still in the log: re-apply from `from`; below
+   * `silentUntil` their changes were emitted before and are not emitted again.
+   */
+  | { kind: 'reapply'; topic: string; from: string; silentUntil: string | null; fence: string | null; committed: string }
   /** Redis lost writes and the partition must not be consumed: by policy, or the records needed were deleted from the log. */
   | { kind: 'hold'; topic: string; reason: 'policy' | 'log_truncated'; fence: string | null; committed: string; logStart: string };
 
 /** The verdict for one topic-partition. */
 export function judgeTopic(facts: TopicFacts, policy: FenceLossPolicy): TopicVerdict {
-  const { topic, fence, committed, logStart } = facts;
+  const { topic, fence, committed, emitted, logStart } = facts;
   const behind = committed !== null && (fence === null ? BigInt(committed) > 0n : BigInt(fence) < BigInt(committed));
   if (!behind) return { kind: 'start', topic, from: fence ?? logStart };
   // A missing fence with records applied before: the state holds none of this topic's records, so
@@ -46,7 +55,7 @@ export function judgeTopic(facts: TopicFacts, policy: FenceLossPolicy): TopicVer
   const from = fence ?? '0';
   if (policy === 'stop') return { kind: 'hold', topic, reason: 'policy', fence, committed, logStart };
   if (BigInt(logStart) > BigInt(from)) return { kind: 'hold', topic, reason: 'log_truncated', fence, committed, logStart };
-  return { kind: 'reapply', topic, from, until: committed, fence, committed };
+  return { kind: 'reapply', topic, from, silentUntil: emitted !== null && BigInt(emitted) > BigInt(from) ? emitted : null, fence, committed };
 }
 
 /**

@@ -142,6 +142,8 @@ interface DecodedPart extends BatchPart {
 interface Committed {
   result: CommitResult;
   records: OutboxRecord[];
+  /** The fence the commit moved to (topics it moved). */
+  fence: Readonly<Record<string, string>>;
 }
 
 export class PartitionWorker {
@@ -159,11 +161,16 @@ export class PartitionWorker {
    * one read later means Redis lost writes (FenceLostError).
    */
   private readonly knownFence = new Map<string, bigint>();
+  /** Topic -> the fence after the last commit whose changes this worker relayed. */
+  private readonly relayedFence = new Map<string, bigint>();
   /**
-   * Topic -> the offset re-application must reach before timers fire again: while records that
-   * Redis lost are re-applied, a timer would evaluate a state the emitted changes never saw.
+   * Topic -> the offset below which records are re-applied silently after Redis lost writes:
+   * their changes were emitted before (docs/architecture.md, "Durability"). Emitting them again
+   * would not repeat the first emission: the topics of a partition interleave by fetch timing,
+   * so a re-application computes the same final state through other intermediate ones. Timers
+   * wait meanwhile: they would evaluate states the emitted changes never saw.
    */
-  private timersHeldUntil = new Map<string, bigint>();
+  private silentUntil = new Map<string, bigint>();
 
   constructor(partition: number, keys: PartitionKeys, deps: WorkerDeps) {
     this.partition = partition;
@@ -195,15 +202,20 @@ export class PartitionWorker {
     return this.knownFence.get(topic)?.toString() ?? null;
   }
 
+  /** The fence of `topic` after the last commit whose changes this worker relayed, or null. */
+  relayedFenceOf(topic: string): string | null {
+    return this.relayedFence.get(topic)?.toString() ?? null;
+  }
+
   /**
    * The partition restarts from `fence` (after an audit): forget what was known before, and
-   * fire no timers until each topic's fence reaches `holdTimersUntil` (the offsets applied before
-   * Redis lost them).
+   * re-apply the records below `silentUntil` (per topic) without emitting their changes again
+   * and without firing timers.
    */
-  restartFrom(fence: Readonly<Record<string, string>>, holdTimersUntil: ReadonlyMap<string, string>): void {
+  restartFrom(fence: Readonly<Record<string, string>>, silentUntil: ReadonlyMap<string, string>): void {
     this.knownFence.clear();
     for (const [topic, offset] of Object.entries(fence)) this.knownFence.set(topic, BigInt(offset));
-    this.timersHeldUntil = new Map([...holdTimersUntil].map(([t, o]) => [t, BigInt(o)]));
+    this.silentUntil = new Map([...silentUntil].map(([t, o]) => [t, BigInt(o)]));
   }
 
   /** Throws FenceLostError when Redis' fence is behind (or without) one this worker saw before; else remembers it. */
@@ -222,11 +234,11 @@ export class PartitionWorker {
     }
   }
 
-  /** True while re-application has not reached the offsets applied before Redis lost them. */
-  private get timersHeld(): boolean {
-    for (const [topic, until] of this.timersHeldUntil) {
+  /** True while re-application has not reached the offsets whose changes were emitted before Redis lost them. */
+  private get reapplying(): boolean {
+    for (const [topic, until] of this.silentUntil) {
       if ((this.knownFence.get(topic) ?? -1n) < until) return true;
-      this.timersHeldUntil.delete(topic);
+      this.silentUntil.delete(topic);
     }
     return false;
   }
@@ -284,6 +296,7 @@ export class PartitionWorker {
       if (records === 0) return;
       const committed = await this.applyAndCommit(decoded);
       await this.relayCommitted(committed);
+      if (committed !== null) for (const [topic, offset] of Object.entries(committed.fence)) this.relayedFence.set(topic, BigInt(offset));
       this.deps.metrics.batchSize.observe(records);
       this.deps.metrics.batchDuration.observe((performance.now() - started) / 1000);
     });
@@ -349,8 +362,8 @@ export class PartitionWorker {
         for (const { topic, failures } of dead) await this.deadLetter(topic, failures);
         deadLettered = true;
       }
-      const { writes, changes, outcomes, erased } = this.applyEvents(ctx, toApply);
-      const committed = await this.commit({ expected, next }, ctx, writes, changes, erased);
+      const { writes, changes, outcomes, erased, silenced } = this.applyEvents(ctx, toApply);
+      const committed = await this.commit({ expected, next }, ctx, writes, changes, erased, silenced);
       this.learnFence(next);
       // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
       for (const [topic, counts] of outcomes) for (const [outcome, n] of counts) metrics.eventsConsumed.inc({ topic, outcome }, n);
@@ -392,9 +405,11 @@ export class PartitionWorker {
     writes: CustomerWrite[],
     changes: readonly SegmentChange[],
     erased?: ReadonlyMap<string, number>,
+    silenced?: ReadonlySet<SegmentChange>,
   ): Promise<Committed> {
     const { redis, metrics } = this.deps;
-    const records = await this.encodeChanges(changes);
+    const emitted = silenced === undefined || silenced.size === 0 ? changes : changes.filter((c) => !silenced.has(c));
+    const records = await this.encodeChanges(emitted);
     const t0 = performance.now();
     const result = await commitBatch(redis, this.keys, {
       fence,
@@ -404,15 +419,22 @@ export class PartitionWorker {
       history: this.historyOf(ctx, changes, erased),
     });
     metrics.redisCommit.observe((performance.now() - t0) / 1000);
-    if (!this.quiet) countChanges(metrics, changes);
-    return { result, records };
+    if (!this.quiet) countChanges(metrics, emitted);
+    return { result, records, fence: fence.next };
   }
 
   /** Pure part of a batch: fold the events into the customers' states (topics in turn: the domain is order-independent). */
   private applyEvents(
     ctx: BatchContext,
     parts: ReadonlyArray<{ topic: string; events: readonly Decoded[] }>,
-  ): { writes: CustomerWrite[]; changes: SegmentChange[]; outcomes: Map<string, Map<ApplyOutcome, number>>; erased: Map<string, number> } {
+  ): {
+    writes: CustomerWrite[];
+    changes: SegmentChange[];
+    outcomes: Map<string, Map<ApplyOutcome, number>>;
+    erased: Map<string, number>;
+    /** Changes of records re-applied after Redis lost them: emitted before, not emitted again. */
+    silenced: Set<SegmentChange>;
+  } {
     const domain = this.deps.domain();
     const states = new Map<string, CustomerState | null>();
     const changes: SegmentChange[] = [];
@@ -420,15 +442,18 @@ export class PartitionWorker {
     const outcomes = new Map<string, Map<ApplyOutcome, number>>();
     /** Customer -> how many of `changes` came before (and with) their applied erasure. */
     const erased = new Map<string, number>();
+    const silenced = new Set<SegmentChange>();
     for (const { topic, events } of parts) {
       const counts = outcomes.get(topic) ?? new Map<ApplyOutcome, number>();
       outcomes.set(topic, counts);
+      const silentBelow = this.silentUntil.get(topic);
       for (const { offset, event } of events) {
         const id = event.subject;
         if (!states.has(id)) states.set(id, decodeStored(ctx, id));
         const res = apply(states.get(id) ?? null, event, domain, { topic, partition: this.partition, offset });
         states.set(id, res.state);
         for (const c of res.changes) changes.push(c);
+        if (silentBelow !== undefined && BigInt(offset) < silentBelow) for (const c of res.changes) silenced.add(c);
         // The customer's recent history goes with the erasure (its exits included); what
         // follows it starts a new history. The changes themselves are all emitted.
         if (event.type === 'customer.erasure.requested' && res.outcome === 'applied') erased.set(id, changes.length);
@@ -436,7 +461,7 @@ export class PartitionWorker {
       }
     }
     const writes = [...states].map(([id, state]) => this.write(ctx, id, state));
-    return { writes, changes, outcomes, erased };
+    return { writes, changes, outcomes, erased, silenced };
   }
 
   private write(ctx: BatchContext, id: string, state: CustomerState | null): CustomerWrite {
@@ -477,7 +502,7 @@ export class PartitionWorker {
   fireTimers(): Promise<number> {
     return this.lock.run(async () => {
       const { redis, config, metrics } = this.deps;
-      if (this.timersHeld) return 0;
+      if (this.reapplying) return 0;
       const now = this.now();
       const due = await dueCustomers(redis, this.keys, now, config.timerBatch);
       metrics.timersDue.set({ partition: String(this.partition) }, due.length);

@@ -249,6 +249,7 @@ export class Segmenter {
           topic,
           fence: fence[topic] ?? null,
           committed: maxOffset(committedOf(topic, p), worker.knownFenceOf(topic)),
+          emitted: maxOffset(committedOf(topic, p), worker.relayedFenceOf(topic)),
           logStart: logStartOf(topic, p),
         }));
         this.act(p, worker, fence, judgePartition(facts, config.onFenceLoss));
@@ -258,7 +259,7 @@ export class Segmenter {
 
   /** Carries out an audit's verdict for partition p: says what Redis lost, then seeks and resumes, or holds. */
   private act(p: number, worker: PartitionWorker, fence: Record<string, string>, verdict: ReturnType<typeof judgePartition>): void {
-    const holdTimersUntil = new Map<string, string>();
+    const silentUntil = new Map<string, string>();
     for (const v of verdict.topics) {
       if (v.kind === 'start') continue;
       this.metrics.fenceRegressions.inc({ topic: v.topic });
@@ -267,7 +268,7 @@ export class Segmenter {
         { partition: p, topic: v.topic, fence: v.fence, committed: v.committed, policy: this.config.onFenceLoss, action },
         v.fence === null ? 'Redis lost writes: fence missing where offsets were committed' : 'Redis lost writes: fence behind the committed offset',
       );
-      if (v.kind === 'reapply') holdTimersUntil.set(v.topic, v.until);
+      if (v.kind === 'reapply' && v.silentUntil !== null) silentUntil.set(v.topic, v.silentUntil);
     }
     const held = verdict.topics.find((v) => v.kind === 'hold');
     if (held !== undefined) {
@@ -281,7 +282,7 @@ export class Segmenter {
     }
     // Every topic is sought, also to where it stands: batches fetched before the audit were dropped.
     for (const v of verdict.topics) if (v.kind !== 'hold') this.consumer.seek({ topic: v.topic, partition: p, offset: v.from });
-    worker.restartFrom(fence, holdTimersUntil);
+    worker.restartFrom(fence, silentUntil);
     this.standing.set(p, 'consuming');
     this.consumer.resume(this.inputTopics.map((topic) => ({ topic, partitions: [p] })));
   }

@@ -1,0 +1,177 @@
+/**
+ * Redis loses writes the segmenter already committed to Kafka, on a Redis server of the test's
+ * own (append-only, fsync every second, truncated files refused at load, as infra runs it):
+ * (a) FLUSHALL, as a restore from an empty backup or a wrong failover would leave it;
+ * (b) a machine crash that loses the tail of the append-only file;
+ * (c) the same cut inside a MULTI block (a torn transaction), which Redis 7.0 would replay
+ *     wrongly if it accepted the file: here it refuses, and `redis-check-aof --fix` cuts at
+ *     the transaction boundary.
+ * Every scenario: the input is processed and the offsets committed, Redis loses writes, a new
+ * segmenter starts with no new input (every partition is quiet). It must say what Redis lost
+ * (a JSON log line with partition, topic, fence and committed offset; the metric) and re-apply
+ * from the fence, so that every customer's state equals a from-scratch recomputation and the
+ * changes topic holds unbroken chains (what was emitted before is not emitted again from other
+ * intermediate states; a change emitted twice has the same id and content).
+ */
+import { readFileSync, statSync, truncateSync } from 'node:fs';
+import { DAY_MS, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
+import type { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Segmenter } from './service.ts';
+import {
+  createTopics,
+  expectStatesEqualRecomputation,
+  expectUnbrokenChains,
+  isolatedEnv,
+  readChanges,
+  topicOf,
+  waitUntilAllApplied,
+} from './testing/harness.ts';
+import { OwnRedis } from './testing/redis-server.ts';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+
+const PARTITIONS = 2;
+const CUSTOMERS = 300;
+const EVENTS = 4_000;
+const LOST_WRITES = ['Redis lost writes: fence behind the committed offset', 'Redis lost writes: fence missing where offsets were committed'];
+
+let own: OwnRedis | undefined;
+let client: Redis | undefined;
+afterEach(async () => {
+  await client?.quit();
+  await own?.close();
+  client = undefined;
+  own = undefined;
+});
+
+/**
+ * Processes a generated log to the end with one segmenter (in two halves), lets `damage` make
+ * Redis lose writes (it gets the size of the append-only file when the first half was applied),
+ * then runs a second segmenter over the same (unchanged) log and checks what it did.
+ */
+async function scenario(seed: number, damage: (redis: OwnRedis, halfway: number) => Promise<void>): Promise<Array<Record<string, unknown>>> {
+  own = await OwnRedis.start();
+  const redis = own;
+  const { config } = isolatedEnv({ REDIS_URL: redis.url, CRM_PARTITIONS: String(PARTITIONS), CRM_LOG_LEVEL: 'info' });
+  const kafka = testKafka();
+  const registry = new SchemaRegistry({ host: config.schemaRegistryUrl as string });
+  await createTopics(kafka, config, PARTITIONS);
+  const now = Date.now();
+  const events = generateEvents({ seed, customers: CUSTOMERS, events: EVENTS, start: now - 20 * DAY_MS, end: now - 60_000, prefix: `f${seed}` });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const send = async (part: typeof events) => {
+    const byTopic = new Map<string, Array<{ key: string; value: string }>>();
+    for (const e of part) byTopic.set(topicOf(config, e), [...(byTopic.get(topicOf(config, e)) ?? []), { key: e.subject, value: JSON.stringify(e) }]);
+    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  };
+
+  client = redis.client();
+  const first = new Segmenter(config, logSink('warn').logger);
+  await first.start();
+  await send(events.slice(0, EVENTS / 2));
+  await waitUntilAllApplied(kafka, client, config, PARTITIONS);
+  const halfway = statSync(redis.incrFile()).size;
+  await send(events.slice(EVENTS / 2));
+  await producer.disconnect();
+  await waitUntilAllApplied(kafka, client, config, PARTITIONS);
+  await first.stop();
+  await client.quit();
+  client = undefined;
+
+  await damage(redis, halfway);
+
+  client = redis.client();
+  const sink = logSink('info');
+  const second = new Segmenter(config, sink.logger);
+  await second.start();
+  try {
+    await waitFor('the lost writes reported', () => sink.lines.some((l) => LOST_WRITES.includes(l['msg'] as string)));
+    await waitUntilAllApplied(kafka, client, config, PARTITIONS);
+    // Re-applied up to where the first run was, timers fire again: what they emit must chain too.
+    await waitFor('timers free again and nothing due', async () => {
+      for (let p = 0; p < PARTITIONS; p++) if ((await client?.zcount(`${config.keyPrefix}:{${p}}:timers`, '-inf', Date.now())) !== 0) return false;
+      return true;
+    });
+  } finally {
+    await second.stop();
+  }
+
+  const regressions = (await second.metrics.fenceRegressions.get()).values.reduce((n, v) => n + v.value, 0);
+  const reported = sink.lines.filter((l) => LOST_WRITES.includes(l['msg'] as string));
+  expect(regressions).toBe(reported.length);
+  for (const line of reported) {
+    expect(line).toMatchObject({ level: 50, policy: 'reapply', committed: expect.any(String) });
+    expect([...Object.values(config.topics)]).toContain(line['topic']);
+    expect(line['partition']).toBeTypeOf('number');
+  }
+
+  const compared = await expectStatesEqualRecomputation(client, config, PARTITIONS, events, Date.now(), (actual, expected, id) =>
+    expect(actual, id).toBe(expected),
+  );
+  expect(compared).toBe(new Set(events.map((e) => e.subject)).size);
+  // Records whose changes were emitted before (below the committed offsets) are re-applied without
+  // emitting them again; anything emitted twice (an outbox trim or a timer Redis lost) has the same id and content.
+  await expectUnbrokenChains(client, config, PARTITIONS, await readChanges({ kafka, registry, config }));
+  return reported;
+}
+
+describe('Redis loses writes already committed to Kafka', () => {
+  it('(a) after FLUSHALL, every fence is missing: reported, and every partition re-applied from the log start', async () => {
+    const reported = await scenario(31, async (redis) => {
+      const c = redis.client();
+      await c.flushall();
+      await c.quit();
+    });
+    // Every partition lost every topic it had records of.
+    expect(new Set(reported.map((l) => `${l['partition']}`)).size).toBe(PARTITIONS);
+    for (const line of reported) expect(line).toMatchObject({ fence: null, msg: 'Redis lost writes: fence missing where offsets were committed' });
+  }, 240_000);
+
+  it('(b) after a crash that lost the tail of the append-only file: fences behind, reported, re-applied from them', async () => {
+    const reported = await scenario(32, async (redis, halfway) => {
+      await redis.kill();
+      // A machine crash with appendfsync everysec: what the kernel had not written to disk is gone
+      // (here: half of what was written while the second half of the log was applied).
+      const file = redis.incrFile();
+      truncateSync(file, Math.floor((halfway + statSync(file).size) / 2));
+      if ((await redis.restart()).exitCode !== null) {
+        // Cut inside a command: refused at load (aof-load-truncated no), repaired, started.
+        redis.fixAof();
+        expect((await redis.restart()).exitCode).toBeNull();
+      }
+    });
+    expect(reported.some((l) => l['fence'] !== null)).toBe(true);
+    for (const l of reported) if (l['fence'] !== null) expect(BigInt(l['fence'] as string)).toBeLessThan(BigInt(l['committed'] as string));
+  }, 240_000);
+
+  it('(c) after a cut inside a MULTI block: Redis refuses to load, the repair cuts at the transaction boundary, then as (b)', async () => {
+    let multiAt = -1;
+    const reported = await scenario(33, async (redis, halfway) => {
+      await redis.kill();
+      const file = redis.incrFile();
+      const aof = readFileSync(file);
+      // A transaction (one commitBatch's effects) written while the second half of the log was applied, cut in the middle of its second command.
+      const MULTI = Buffer.from('*1\r\n$5\r\nMULTI\r\n');
+      multiAt = aof.indexOf(MULTI, halfway);
+      expect(multiAt).toBeGreaterThan(0);
+      const firstCommand = multiAt + MULTI.length;
+      const secondCommand = aof.indexOf(Buffer.from('\r\n*'), firstCommand) + 2;
+      const exec = aof.indexOf(Buffer.from('*1\r\n$4\r\nEXEC\r\n'), multiAt);
+      const cut = secondCommand + 10;
+      expect(cut).toBeLessThan(exec);
+      truncateSync(file, cut);
+
+      const refused = await redis.restart();
+      expect(refused.exitCode, redis.output.slice(-2000)).not.toBeNull();
+      expect(redis.output).toMatch(/Unexpected end of file|aof-load-truncated/);
+      const repair = redis.fixAof();
+      expect(repair).toMatch(/Successfully truncated AOF/);
+      // Cut before the MULTI: the transaction is gone whole, nothing of it half-applied.
+      expect(statSync(file).size).toBe(multiAt);
+      expect((await redis.restart()).exitCode).toBeNull();
+    });
+    expect(multiAt).toBeGreaterThan(0);
+    expect(reported.some((l) => l['fence'] !== null)).toBe(true);
+  }, 240_000);
+});
