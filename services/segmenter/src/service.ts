@@ -56,6 +56,8 @@ export class Segmenter {
   private readonly admin: Admin;
   /** Owned partition -> where it stands: being audited (paused), consumed, or held for an operator. */
   private readonly standing = new Map<number, 'auditing' | 'consuming' | 'held'>();
+  /** Partition -> when its current audit began (ms). */
+  private readonly auditingSince = new Map<number, number>();
   /** Audits in flight (awaited by stop). */
   private readonly audits = new Set<Promise<void>>();
   /** The last Redis error reason logged (one line per outage and reason), or null while Redis is fine. */
@@ -165,7 +167,8 @@ export class Segmenter {
       // Paused before kafkajs's first fetch (it fetches once this handler returns): nothing is
       // consumed from the committed offsets until the audit has put each topic at its fence.
       this.standing.clear();
-      for (const p of this.owned) this.standing.set(p, 'auditing');
+      this.auditingSince.clear();
+      for (const p of this.owned) this.auditing(p);
       if (this.owned.length > 0) this.consumer.pause(this.inputTopics.map((topic) => ({ topic, partitions: this.owned })));
       this.intake.rebalanced(this.owned);
       this.metrics.assignedPartitions.set(this.owned.length);
@@ -287,11 +290,16 @@ export class Segmenter {
     this.consumer.resume(this.inputTopics.map((topic) => ({ topic, partitions: [p] })));
   }
 
+  private auditing(p: number): void {
+    this.standing.set(p, 'auditing');
+    this.auditingSince.set(p, Date.now());
+  }
+
   /** A worker found Redis' fence behind one it saw: pause the partition and audit it again. */
   private fenceLost(p: number, err: FenceLostError): void {
     if (this.standing.get(p) !== 'consuming') return;
     this.log.error({ partition: p, topic: err.topic, fence: err.fence, known: err.known }, 'Redis lost writes while consuming: auditing the partition');
-    this.standing.set(p, 'auditing');
+    this.auditing(p);
     this.consumer.pause(this.inputTopics.map((topic) => ({ topic, partitions: [p] })));
     this.track(this.audit([p], this.generation));
   }
@@ -440,6 +448,7 @@ export class Segmenter {
     const { stallTimeoutMs } = this.config;
     const reasons: string[] = [];
     const held = this.owned.filter((p) => this.standing.get(p) === 'held');
+    const unaudited = this.owned.filter((p) => this.standing.get(p) === 'auditing' && now - (this.auditingSince.get(p) ?? now) > stallTimeoutMs);
     const stalled = this.intake.stalled(stallTimeoutMs, now);
     if (!this.running) reasons.push('not running');
     if (this.redis.status !== 'ready') reasons.push(`Redis ${this.redis.status}${this.redisOutage ? `: ${this.redisOutage}` : ''}`);
@@ -447,6 +456,8 @@ export class Segmenter {
     else if (now - this.lastFetchAt > stallTimeoutMs && !this.intake.backpressured())
       reasons.push(`no fetch from the broker for ${Math.round((now - this.lastFetchAt) / 1000)} s`);
     if (this.running && this.owned.length === 0) reasons.push('no partitions assigned');
+    if (unaudited.length > 0)
+      reasons.push(`partitions not started for ${stallTimeoutMs / 1000} s (their fences could not be audited): ${unaudited.join(', ')}`);
     if (held.length > 0) reasons.push(`partitions held after Redis lost writes: ${held.join(', ')}`);
     if (stalled.length > 0) reasons.push(`partitions without a successful commit for ${stallTimeoutMs / 1000} s: ${stalled.join(', ')}`);
     return {
@@ -464,7 +475,7 @@ export class Segmenter {
   async stop(): Promise<void> {
     this.running = false;
     const deadline = Date.now() + STOP_DEADLINE_MS;
-    const step = async (what: string, work: () => Promise<unknown>, maxMs: number): Promise<void> => {
+    const step = async (what: string, work: () => Promise<unknown>, maxMs: number): Promise<boolean> => {
       const ms = Math.max(0, Math.min(maxMs, deadline - Date.now()));
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => {
@@ -472,9 +483,12 @@ export class Segmenter {
       });
       try {
         const outcome = await Promise.race([work().then(() => 'done' as const), late]);
-        if (outcome === 'late') this.log.warn({ step: what, waitedMs: ms }, 'stop: step did not finish in time; going on');
+        if (outcome === 'done') return true;
+        this.log.warn({ step: what, waitedMs: ms }, 'stop: step did not finish in time; going on');
+        return false;
       } catch (err) {
         this.log.warn({ step: what, err }, 'stop: step failed; going on');
+        return false;
       } finally {
         clearTimeout(timer);
       }
@@ -490,9 +504,11 @@ export class Segmenter {
       // Fails every command waiting for a connection, so that nothing below waits for Redis.
       this.redis.disconnect();
     }
-    await step('timers', () => Promise.all([this.timerRunning, this.rescoreRunning, ...this.audits]), STOP_STEP_MS);
+    // Without Redis, commands already queued by ioredis never settle: waiting for them is waiting in vain.
+    const redisStepMs = redisUp ? STOP_STEP_MS : STOP_STEP_WITHOUT_REDIS_MS;
+    await step('timers', () => Promise.all([this.timerRunning, this.rescoreRunning, ...this.audits]), redisStepMs);
     // Batches already queued are finished and their offsets committed while the consumer still runs.
-    await step('finish queued batches', () => this.intake.close(), STOP_STEP_MS);
+    await step('finish queued batches', () => this.intake.close(), redisStepMs);
     await step('stop consuming', () => this.consumer.stop(), STOP_STEP_MS);
     if (redisUp) {
       await step(
@@ -503,7 +519,7 @@ export class Segmenter {
         STOP_STEP_MS,
       );
     }
-    await step('leave the group', () => this.consumer.disconnect(), STOP_STEP_MS);
+    if (await step('leave the group', () => this.consumer.disconnect(), STOP_STEP_MS)) this.log.info({ group: this.config.groupId }, 'left the consumer group');
     await step('producer', () => this.producer.disconnect(), STOP_STEP_MS);
     await step('admin', () => this.admin.disconnect(), STOP_STEP_MS);
     if (redisUp) await step('redis', () => this.redis.quit(), 1000);
@@ -531,6 +547,8 @@ export class Segmenter {
 const STOP_DEADLINE_MS = 20_000;
 /** Longest wait for one step of the stop. */
 const STOP_STEP_MS = 8_000;
+/** Longest wait for a step that needs Redis when Redis was down as the stop began. */
+const STOP_STEP_WITHOUT_REDIS_MS = 1_000;
 
 /** Pause between fence audit attempts (times the attempt, at most ten times). */
 const AUDIT_RETRY_MS = 500;
