@@ -17,6 +17,7 @@ import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { DAY_MS, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SegmenterConfig } from './config.ts';
 import { Segmenter } from './service.ts';
 import {
   createTopics,
@@ -47,12 +48,17 @@ afterEach(async () => {
 /**
  * Processes a generated log to the end with one segmenter (in two halves), lets `damage` make
  * Redis lose writes (it gets the size of the append-only file when the first half was applied),
- * then runs a second segmenter over the same (unchanged) log and checks what it did.
+ * then runs a second segmenter over the same (unchanged) log, or keeps the first one running
+ * through the damage (`whileRunning`), and checks what it did.
  */
-async function scenario(seed: number, damage: (redis: OwnRedis, halfway: number) => Promise<void>): Promise<Array<Record<string, unknown>>> {
+async function scenario(
+  seed: number,
+  damage: (redis: OwnRedis, halfway: number, config: SegmenterConfig) => Promise<void>,
+  { whileRunning = false, policy = 'reapply', heldFor = 'policy' } = {},
+): Promise<Array<Record<string, unknown>>> {
   own = await OwnRedis.start();
   const redis = own;
-  const { config } = isolatedEnv({ REDIS_URL: redis.url, CRM_PARTITIONS: String(PARTITIONS), CRM_LOG_LEVEL: 'info' });
+  const { config } = isolatedEnv({ REDIS_URL: redis.url, CRM_PARTITIONS: String(PARTITIONS), CRM_ON_FENCE_LOSS: policy, CRM_STALL_TIMEOUT_MS: '1000' });
   const kafka = testKafka();
   const registry = new SchemaRegistry({ host: config.schemaRegistryUrl as string });
   await createTopics(kafka, config, PARTITIONS);
@@ -67,7 +73,8 @@ async function scenario(seed: number, damage: (redis: OwnRedis, halfway: number)
   };
 
   client = redis.client();
-  const first = new Segmenter(config, logSink('warn').logger);
+  const firstSink = logSink('info');
+  const first = new Segmenter(config, firstSink.logger);
   await first.start();
   await send(events.slice(0, EVENTS / 2));
   await waitUntilAllApplied(kafka, client, config, PARTITIONS);
@@ -75,16 +82,34 @@ async function scenario(seed: number, damage: (redis: OwnRedis, halfway: number)
   await send(events.slice(EVENTS / 2));
   await producer.disconnect();
   await waitUntilAllApplied(kafka, client, config, PARTITIONS);
-  await first.stop();
+  if (!whileRunning) await first.stop();
   await client.quit();
   client = undefined;
 
-  await damage(redis, halfway);
+  await damage(redis, halfway, config);
 
   client = redis.client();
-  const sink = logSink('info');
-  const second = new Segmenter(config, sink.logger);
-  await second.start();
+  const sink = whileRunning ? firstSink : logSink('info');
+  const second = whileRunning ? first : new Segmenter(config, sink.logger);
+  if (!whileRunning) await second.start();
+  if (policy === 'stop' || heldFor === 'log_truncated') {
+    try {
+      // Held for an operator: not consumed, not ready, counted, and the log says what to do.
+      const held = await waitFor('every partition held', () => {
+        const lines = sink.lines.filter((l) => l['msg'] === 'partition held: not consumed until an operator acts');
+        return lines.length === PARTITIONS ? lines : undefined;
+      });
+      for (const line of held) expect(line).toMatchObject({ level: 50, reason: heldFor, todo: expect.stringContaining('crm replay') });
+      expect((await second.metrics.partitionsHeld.get()).values[0]?.value).toBe(PARTITIONS);
+      const readiness = second.readiness();
+      expect(readiness.ready).toBe(false);
+      expect(String(readiness.detail['reasons'])).toMatch(/partitions held after Redis lost writes: 0, 1/);
+      for (let p = 0; p < PARTITIONS; p++) expect(await client.hgetall(`${config.keyPrefix}:{${p}}:fence`)).toEqual({});
+    } finally {
+      await second.stop();
+    }
+    return sink.lines.filter((l) => LOST_WRITES.includes(l['msg'] as string));
+  }
   try {
     await waitFor('the lost writes reported', () => sink.lines.some((l) => LOST_WRITES.includes(l['msg'] as string)));
     await waitUntilAllApplied(kafka, client, config, PARTITIONS);
@@ -101,7 +126,7 @@ async function scenario(seed: number, damage: (redis: OwnRedis, halfway: number)
   const reported = sink.lines.filter((l) => LOST_WRITES.includes(l['msg'] as string));
   expect(regressions).toBe(reported.length);
   for (const line of reported) {
-    expect(line).toMatchObject({ level: 50, policy: 'reapply', committed: expect.any(String) });
+    expect(line).toMatchObject({ level: 50, policy, committed: expect.any(String) });
     expect([...Object.values(config.topics)]).toContain(line['topic']);
     expect(line['partition']).toBeTypeOf('number');
   }
@@ -128,6 +153,43 @@ describe('Redis loses writes already committed to Kafka', () => {
     for (const line of reported) expect(line).toMatchObject({ fence: null, msg: 'Redis lost writes: fence missing where offsets were committed' });
   }, 240_000);
 
+  it('(a2) after FLUSHALL with CRM_ON_FENCE_LOSS=stop: reported, and every partition held for an operator', async () => {
+    const reported = await scenario(
+      35,
+      async (redis) => {
+        const c = redis.client();
+        await c.flushall();
+        await c.quit();
+      },
+      { policy: 'stop' },
+    );
+    expect(reported.length).toBeGreaterThanOrEqual(PARTITIONS);
+    for (const line of reported) expect(line).toMatchObject({ policy: 'stop', action: 'partition held' });
+  }, 240_000);
+
+  it('(a3) after FLUSHALL when the log no longer starts at 0 (retention): reported, and held, since nothing can be re-applied', async () => {
+    const reported = await scenario(
+      36,
+      async (redis, _, config) => {
+        const c = redis.client();
+        await c.flushall();
+        await c.quit();
+        const admin = testKafka().admin();
+        await admin.connect();
+        const inputs = [config.topics.orders, config.topics.interactions, config.topics.profiles];
+        await admin.fetchTopicMetadata({ topics: inputs });
+        for (const topic of inputs) {
+          // Retention deleted each partition's first record.
+          const nonEmpty = (await admin.fetchTopicOffsets(topic)).filter((o) => BigInt(o.high) > 0n);
+          await admin.deleteTopicRecords({ topic, partitions: nonEmpty.map(({ partition }) => ({ partition, offset: '1' })) });
+        }
+        await admin.disconnect();
+      },
+      { heldFor: 'log_truncated' },
+    );
+    for (const line of reported) expect(line).toMatchObject({ policy: 'reapply', action: 'partition held', fence: null });
+  }, 240_000);
+
   it('(b) after a crash that lost the tail of the append-only file: fences behind, reported, re-applied from them', async () => {
     const reported = await scenario(32, async (redis, halfway) => {
       await redis.kill();
@@ -143,6 +205,23 @@ describe('Redis loses writes already committed to Kafka', () => {
     });
     expect(reported.some((l) => l['fence'] !== null)).toBe(true);
     for (const l of reported) if (l['fence'] !== null) expect(BigInt(l['fence'] as string)).toBeLessThan(BigInt(l['committed'] as string));
+  }, 240_000);
+
+  it('(b2) the same, with the segmenter running through the Redis crash: the reconnection is audited', async () => {
+    const reported = await scenario(
+      34,
+      async (redis, halfway) => {
+        await redis.kill();
+        const file = redis.incrFile();
+        truncateSync(file, Math.floor((halfway + statSync(file).size) / 2));
+        if ((await redis.restart()).exitCode !== null) {
+          redis.fixAof();
+          expect((await redis.restart()).exitCode).toBeNull();
+        }
+      },
+      { whileRunning: true },
+    );
+    expect(reported.some((l) => l['fence'] !== null)).toBe(true);
   }, 240_000);
 
   it('(c) after a cut inside a MULTI block: Redis refuses to load, the repair cuts at the transaction boundary, then as (b)', async () => {

@@ -62,6 +62,8 @@ export class Segmenter {
   private readonly audits = new Set<Promise<void>>();
   /** The last Redis error reason logged (one line per outage and reason), or null while Redis is fine. */
   private redisOutage: string | null = null;
+  /** Whether Redis was connected before (a later 'ready' is a reconnection). */
+  private redisConnectedBefore = false;
   /** When the consumer last completed a fetch (ms). */
   private lastFetchAt = Date.now();
   /** Why the consumer crashed, until it fetches again; null when it runs. */
@@ -435,6 +437,17 @@ export class Segmenter {
     this.redis.on('ready', () => {
       if (this.redisOutage !== null) this.log.info('Redis available again');
       this.redisOutage = null;
+      // A Redis that restarted (or failed over) may hold less than before, also for partitions
+      // that receive nothing new: audit every consumed partition again.
+      if (this.redisConnectedBefore) {
+        const partitions = this.owned.filter((p) => this.standing.get(p) === 'consuming');
+        for (const p of partitions) this.auditing(p);
+        if (partitions.length > 0 && this.running) {
+          this.consumer.pause(this.inputTopics.map((topic) => ({ topic, partitions })));
+          this.track(this.audit(partitions, this.generation));
+        }
+      }
+      this.redisConnectedBefore = true;
     });
   }
 
