@@ -100,6 +100,8 @@ export class Segmenter {
       fenceLost: (p, err) => this.fenceLost(p, err),
     });
     this.admin = this.kafka.admin();
+    // At 0 from the start: Prometheus' increase() misses a counter series' first sample.
+    for (const topic of this.inputTopics) this.metrics.fenceRegressions.inc({ topic }, 0);
     this.watchRedis();
     this.domain = config.domain;
   }
