@@ -28,17 +28,20 @@ export class OwnRedis {
   readonly dir: string;
   readonly port: number;
   private child: ChildProcess | undefined;
+  /** Further redis-server arguments (e.g. `--replicaof host port`). */
+  private readonly args: readonly string[];
   /** Everything the server wrote, across its starts. */
   output = '';
 
-  private constructor(dir: string, port: number) {
+  private constructor(dir: string, port: number, args: readonly string[]) {
     this.dir = dir;
     this.port = port;
+    this.args = args;
   }
 
   /** Starts a new server and waits until it answers. */
-  static async start(): Promise<OwnRedis> {
-    const r = new OwnRedis(mkdtempSync(join(tmpdir(), 'crm-own-redis-')), await freePort());
+  static async start(args: readonly string[] = []): Promise<OwnRedis> {
+    const r = new OwnRedis(mkdtempSync(join(tmpdir(), 'crm-own-redis-')), await freePort(), args);
     await r.restart();
     return r;
   }
@@ -80,6 +83,7 @@ export class OwnRedis {
         'no',
         '--logfile',
         '',
+        ...this.args,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
