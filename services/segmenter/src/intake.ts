@@ -19,7 +19,7 @@
  * - **Committed offsets follow Redis.** Offsets are resolved at once, so that fetching moves
  *   on, but they are committed to Kafka only after Redis holds the records (autoCommit is off
  *   and kafkajs never commits resolved offsets by itself then), never moving back. A new owner
- *   starts from the committed offsets and the fence skips what was applied after them.
+ *   starts from the fences (the service seeks each topic-partition there on assignment).
  * - **Rebalances.** Queued batches of partitions this member lost are dropped (the new owner
  *   fetches them). Those of partitions it keeps are applied: kafkajs may already have fetched
  *   later ones with the new assignment's offsets, so dropping older ones would leave a gap.
@@ -115,7 +115,7 @@ export class Intake {
 
   /**
    * The assignment changed: what this member no longer owns is forgotten (its queued batches are
-   * dropped when their turn comes; the new owner fetches from the committed offsets). Batches of
+   * dropped when their turn comes; the new owner fetches from the fences). Batches of
    * partitions it keeps are still applied: kafkajs may have fetched some of them with the new
    * assignment's offsets already, and dropping the older ones would skip records.
    */
@@ -315,7 +315,7 @@ export class Intake {
     try {
       this.deps.consumer.seek({ topic, partition, offset: offset.toString() });
     } catch (err) {
-      // Not running any more (stopping): the next owner starts from the committed offsets.
+      // Not running any more (stopping): the next owner starts from the fences.
       this.deps.log.warn({ err, topic, partition }, 'seek refused');
     }
   }

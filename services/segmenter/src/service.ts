@@ -516,7 +516,8 @@ export class Segmenter {
         { redis: this.redis.status, reason: this.redisOutage },
         'stopping without Redis: batches in flight are abandoned unapplied (offsets not committed), outboxes stay for the next owner',
       );
-      // Fails every command waiting for a connection, so that nothing below waits for Redis.
+      // No more reconnection attempts; commands ioredis queued meanwhile may never settle, so the
+      // steps below that need Redis get STOP_STEP_WITHOUT_REDIS_MS.
       this.redis.disconnect();
     }
     // Without Redis, commands already queued by ioredis never settle: waiting for them is waiting in vain.
