@@ -1,15 +1,15 @@
 /**
  * What `appendfsync always` costs against `everysec` for the segmenter's own write: the real
  * commitBatch.lua, committed back to back, on two Redis servers of this script's own (temp dirs
- * on the same disk, AOF on, nothing else different). Rounds alternate between the two settings
+ * on the same disk, infra's settings, only appendfsync different). Rounds alternate between the two settings
  * so that a busy machine weighs on both alike. Prints commits per second and commit latency
  * p50/p99, for one partition committing alone and for several committing at once (Redis fsyncs
  * once per event-loop turn, so concurrent commits share an fsync).
  *
  *   ./bin/pnpm exec node bench/src/fsync.ts [--seconds=5] [--rounds=2] [--partitions=6] [--customers=200] [--records=100]
  *
- * A commit here looks like a busy unit of work: 200 customers (a 250-character record each),
- * 100 changes of 300 bytes to the outbox, the fence moved. Numbers only; nothing fails on timing.
+ * By default a commit looks like a busy unit of work: 200 customers (a 250-character record
+ * each), 100 changes of 300 bytes to the outbox, the fence moved. Numbers only; nothing fails on timing.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { redisServerArgs } from '@crm/infra';
 import { ackOutbox, commitBatch, partitionKeys, readFence } from '@crm/store';
 import { Redis } from 'ioredis';
 
@@ -39,26 +40,9 @@ async function freePort(): Promise<number> {
 async function startRedis(fsync: 'always' | 'everysec'): Promise<{ redis: Redis; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `crm-fsync-${fsync}-`));
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    '/usr/bin/redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      fsync,
-      '--save',
-      '',
-      '--auto-aof-rewrite-percentage',
-      '0',
-    ],
-    { stdio: 'ignore' },
-  );
+  const child: ChildProcess = spawn('/usr/bin/redis-server', [...redisServerArgs(port, dir, { appendfsync: fsync }), '--auto-aof-rewrite-percentage', '0'], {
+    stdio: 'ignore',
+  });
   const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null, retryStrategy: () => 50 });
   redis.on('error', () => undefined);
   for (let i = 0; redis.status !== 'ready'; i++) {

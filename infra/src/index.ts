@@ -14,6 +14,7 @@ export { ensureKafkaJars, kafkaLibDir, kafkaVersion } from './kafka.ts';
 export { findJava } from './java.ts';
 export { ensureDebianTool } from './debian.ts';
 export { createTopicsAndWait } from './topics.ts';
+export { redisServerArgs } from './redis.ts';
 
 export interface Endpoints {
   kafkaBrokers: string;

@@ -14,7 +14,7 @@
  * intermediate states; a change emitted twice has the same id and content).
  */
 import { readFileSync, statSync, truncateSync } from 'node:fs';
-import { DAY_MS, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
+import { DAY_MS, OwnRedis, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SegmenterConfig } from './config.ts';
@@ -28,7 +28,7 @@ import {
   topicOf,
   waitUntilAllApplied,
 } from './testing/harness.ts';
-import { OwnRedis } from './testing/redis-server.ts';
+
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 
 const PARTITIONS = 2;
@@ -141,6 +141,21 @@ async function scenario(
   return reported;
 }
 
+/**
+ * A machine crash with appendfsync everysec: what the kernel had not written to disk is gone
+ * (here: half of what was written while the second half of the log was applied). A cut inside a
+ * command is refused at load (aof-load-truncated no), then repaired.
+ */
+async function loseAofTail(redis: OwnRedis, halfway: number): Promise<void> {
+  await redis.kill();
+  const file = redis.incrFile();
+  truncateSync(file, Math.floor((halfway + statSync(file).size) / 2));
+  if ((await redis.restart()).exitCode !== null) {
+    redis.fixAof();
+    expect((await redis.restart()).exitCode).toBeNull();
+  }
+}
+
 describe('Redis loses writes already committed to Kafka', () => {
   it('(a) after FLUSHALL, every fence is missing: reported, and every partition re-applied from the log start', async () => {
     const reported = await scenario(31, async (redis) => {
@@ -191,36 +206,13 @@ describe('Redis loses writes already committed to Kafka', () => {
   }, 240_000);
 
   it('(b) after a crash that lost the tail of the append-only file: fences behind, reported, re-applied from them', async () => {
-    const reported = await scenario(32, async (redis, halfway) => {
-      await redis.kill();
-      // A machine crash with appendfsync everysec: what the kernel had not written to disk is gone
-      // (here: half of what was written while the second half of the log was applied).
-      const file = redis.incrFile();
-      truncateSync(file, Math.floor((halfway + statSync(file).size) / 2));
-      if ((await redis.restart()).exitCode !== null) {
-        // Cut inside a command: refused at load (aof-load-truncated no), repaired, started.
-        redis.fixAof();
-        expect((await redis.restart()).exitCode).toBeNull();
-      }
-    });
+    const reported = await scenario(32, loseAofTail);
     expect(reported.some((l) => l['fence'] !== null)).toBe(true);
     for (const l of reported) if (l['fence'] !== null) expect(BigInt(l['fence'] as string)).toBeLessThan(BigInt(l['committed'] as string));
   }, 240_000);
 
   it('(b2) the same, with the segmenter running through the Redis crash: the reconnection is audited', async () => {
-    const reported = await scenario(
-      34,
-      async (redis, halfway) => {
-        await redis.kill();
-        const file = redis.incrFile();
-        truncateSync(file, Math.floor((halfway + statSync(file).size) / 2));
-        if ((await redis.restart()).exitCode !== null) {
-          redis.fixAof();
-          expect((await redis.restart()).exitCode).toBeNull();
-        }
-      },
-      { whileRunning: true },
-    );
+    const reported = await scenario(34, loseAofTail, { whileRunning: true });
     expect(reported.some((l) => l['fence'] !== null)).toBe(true);
   }, 240_000);
 

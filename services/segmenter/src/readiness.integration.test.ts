@@ -6,12 +6,11 @@
  * - Redis is down (SIGKILL): 503 naming Redis, one 'Redis unavailable' line with the reason,
  *   200 again once it is back (and a line saying so).
  */
-import { DAY_MS, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
+import { DAY_MS, generateEvents, logSink, testKafka, waitFor, OwnRedis } from '@crm/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Segmenter } from './service.ts';
 import { createTopics, isolatedEnv, topicOf, waitUntilAllApplied } from './testing/harness.ts';
-import { OwnRedis } from './testing/redis-server.ts';
 
 const PARTITIONS = 2;
 

@@ -5,13 +5,12 @@
  * the primary but nothing is relayed (the outbox keeps it) and /readyz says the partitions make
  * no progress; once the replica is back, everything is relayed and the chains are unbroken.
  */
-import { DAY_MS, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
+import { DAY_MS, generateEvents, logSink, testKafka, waitFor, OwnRedis } from '@crm/testkit';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Segmenter } from './service.ts';
 import { createTopics, expectUnbrokenChains, isolatedEnv, readChanges, topicOf, waitUntilAllApplied } from './testing/harness.ts';
-import { OwnRedis } from './testing/redis-server.ts';
 
 const PARTITIONS = 2;
 

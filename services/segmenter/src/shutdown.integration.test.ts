@@ -5,10 +5,9 @@
  * (no ioredis stack traces). The segmenter runs as operators run it: `node src/main.ts`.
  */
 import { fileURLToPath } from 'node:url';
-import { type NodeProcess, logLine, spawnNode, testKafka } from '@crm/testkit';
+import { type NodeProcess, logLine, spawnNode, testKafka, OwnRedis } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTopics, isolatedEnv } from './testing/harness.ts';
-import { OwnRedis } from './testing/redis-server.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 

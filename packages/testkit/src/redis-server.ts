@@ -9,8 +9,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@crm/testkit';
+import { redisServerArgs } from '@crm/infra';
 import { Redis } from 'ioredis';
+import { waitFor } from './helpers.ts';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const REDIS_CHECK_AOF = '/usr/bin/redis-check-aof';
@@ -60,33 +61,9 @@ export class OwnRedis {
    * code when it refuses to start (a truncated append-only file).
    */
   async restart(): Promise<{ exitCode: number | null }> {
-    const child = spawn(
-      REDIS_SERVER,
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        this.dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
-        '--aof-load-truncated',
-        'no',
-        '--auto-aof-rewrite-percentage',
-        '0',
-        '--save',
-        '',
-        '--daemonize',
-        'no',
-        '--logfile',
-        '',
-        ...this.args,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    // As infra runs it, plus: no AOF rewrite (tests cut the file the server writes to).
+    const args = [...redisServerArgs(this.port, this.dir), '--auto-aof-rewrite-percentage', '0', ...this.args];
+    const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => {
       this.output += d.toString();
