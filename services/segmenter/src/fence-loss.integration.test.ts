@@ -122,6 +122,16 @@ async function scenario(
     await second.stop();
   }
 
+  // Kafka's committed offsets never went back below what was emitted, and end at the fences.
+  const admin = kafka.admin();
+  await admin.connect();
+  const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topics.orders, config.topics.interactions, config.topics.profiles] });
+  await admin.disconnect();
+  for (const { topic, partitions } of committed) {
+    for (const { partition, offset } of partitions)
+      expect(offset, `${topic}/${partition}`).toBe((await client.hget(`${config.keyPrefix}:{${partition}}:fence`, topic)) ?? '-1');
+  }
+
   const regressions = (await second.metrics.fenceRegressions.get()).values.reduce((n, v) => n + v.value, 0);
   const reported = sink.lines.filter((l) => LOST_WRITES.includes(l['msg'] as string));
   expect(regressions).toBe(reported.length);

@@ -82,6 +82,11 @@ interface Lane {
   refetchFrom: Map<string, bigint>;
   /** Topic -> the next offset after what Redis holds, not yet committed to Kafka. */
   durable: Map<string, bigint>;
+  /**
+   * Topic -> an offset Kafka's committed offset must not move back below: while records Redis
+   * lost are re-applied, the committed offset still says up to where their changes were emitted.
+   */
+  floor: Map<string, bigint>;
   /** Consecutive failed units (back-off). */
   failures: number;
   /** When the first of the current run of failed units failed (ms), or null. */
@@ -124,7 +129,17 @@ export class Intake {
       if (owned.includes(partition)) continue;
       lane.durable.clear();
       lane.refetchFrom.clear();
+      lane.floor.clear();
     }
+  }
+
+  /**
+   * Redis lost writes of `topic` in `partition` and the records are re-applied from its fence: the
+   * offset committed to Kafka stays at `offset` (up to where changes were emitted) until the
+   * re-application passes it, so that a crash meanwhile still knows which changes left.
+   */
+  holdCommitsBelow(partition: number, topic: string, offset: bigint): void {
+    this.lane(partition).floor.set(topic, offset);
   }
 
   /** The `eachBatch` handler: queue, resolve, return (waiting only while the partition's lane is full). */
@@ -168,7 +183,17 @@ export class Intake {
   private lane(partition: number): Lane {
     let lane = this.lanes.get(partition);
     if (lane === undefined) {
-      lane = { waiting: [], running: null, waiters: [], refetchFrom: new Map(), durable: new Map(), failures: 0, failingSince: null, runningSince: null };
+      lane = {
+        waiting: [],
+        running: null,
+        waiters: [],
+        refetchFrom: new Map(),
+        durable: new Map(),
+        floor: new Map(),
+        failures: 0,
+        failingSince: null,
+        runningSince: null,
+      };
       this.lanes.set(partition, lane);
     }
     return lane;
@@ -307,6 +332,11 @@ export class Intake {
   /** Records an offset to commit, never moving one back, and only for a partition this member owns. */
   private markDurable(partition: number, lane: Lane, topic: string, offset: bigint): void {
     if (!this.deps.owns(partition)) return;
+    const floor = lane.floor.get(topic);
+    if (floor !== undefined) {
+      if (offset < floor) return;
+      lane.floor.delete(topic);
+    }
     const known = lane.durable.get(topic);
     if (known === undefined || offset > known) lane.durable.set(topic, offset);
   }

@@ -276,6 +276,7 @@ export class Segmenter {
         v.fence === null ? 'Redis lost writes: fence missing where offsets were committed' : 'Redis lost writes: fence behind the committed offset',
       );
       if (v.kind === 'reapply' && v.silentUntil !== null) silentUntil.set(v.topic, v.silentUntil);
+      if (v.kind === 'reapply') this.intake.holdCommitsBelow(p, v.topic, BigInt(v.committed));
     }
     const held = verdict.topics.find((v) => v.kind === 'hold');
     if (held !== undefined) {
