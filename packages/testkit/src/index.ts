@@ -8,5 +8,6 @@ export { silentLogger, logSink, type LogSink } from './logs.ts';
 export { type NodeProcess, logLine, spawnNode } from './process.ts';
 export { DAY_MS, type GenerateOptions, generateEvents } from './generate.ts';
 export { OwnRedis } from './redis-server.ts';
+export { OwnKafka } from './own-kafka.ts';
 /** mulberry32: the same seed gives the same stream (the generators' PRNG, under testkit's name). */
 export { mulberry32 as prng } from '@crm/sample-data';

@@ -16,7 +16,8 @@ import { waitFor } from './helpers.ts';
 const REDIS_SERVER = '/usr/bin/redis-server';
 const REDIS_CHECK_AOF = '/usr/bin/redis-check-aof';
 
-async function freePort(): Promise<number> {
+/** A TCP port nothing listens on at the moment (on loopback). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

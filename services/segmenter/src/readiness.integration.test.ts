@@ -4,10 +4,13 @@
  * - Redis refuses every commit (an ACL that denies EVAL/EVALSHA) while records wait: 503 naming
  *   the stalled partitions, 200 again once commits pass;
  * - Redis is down (SIGKILL): 503 naming Redis, one 'Redis unavailable' line with the reason,
- *   200 again once it is back (and a line saying so).
+ *   200 again once it is back (and a line saying so);
+ * - the broker (one of the test's own) is frozen: 503 naming the missing fetches, 200 again once
+ *   it answers.
  */
-import { DAY_MS, generateEvents, logSink, testKafka, waitFor, OwnRedis } from '@crm/testkit';
+import { DAY_MS, OwnKafka, OwnRedis, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
 import type { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Segmenter } from './service.ts';
 import { createTopics, isolatedEnv, topicOf, waitUntilAllApplied } from './testing/harness.ts';
@@ -95,4 +98,31 @@ describe('readiness', () => {
     expect(sink.lines.some((l) => String(l['msg']).startsWith('Redis lost writes'))).toBe(false);
     await producer.disconnect();
   }, 120_000);
+
+  it('is 503 while the broker does not answer, and 200 again once it does', async () => {
+    const broker = await OwnKafka.start();
+    let own: Segmenter | undefined;
+    try {
+      const { config } = isolatedEnv({ KAFKA_BROKERS: broker.brokers, CRM_PARTITIONS: String(PARTITIONS), CRM_STALL_TIMEOUT_MS: '1000' });
+      await createTopics(new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING }), config, PARTITIONS);
+      own = new Segmenter(config, logSink('warn').logger);
+      await own.start();
+      const port = own.httpPort();
+      await waitFor('ready', async () => (await readyz(port)).status === 200);
+
+      broker.pause();
+      const frozen = await waitFor('503 while the broker is frozen', async () => {
+        const r = await readyz(port);
+        return r.status === 503 ? r : undefined;
+      });
+      expect(frozen.body.reasons.join('; ')).toMatch(/no fetch from the broker for \d+ s/);
+
+      broker.resume();
+      await waitFor('ready once the broker answers', async () => (await readyz(port)).status === 200, { timeoutMs: 60_000 });
+    } finally {
+      broker.resume();
+      await own?.stop();
+      await broker.close();
+    }
+  }, 180_000);
 });
