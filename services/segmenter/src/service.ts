@@ -21,7 +21,8 @@ import { coPartitionedAssigner } from './assignor.ts';
 import type { SegmenterConfig } from './config.ts';
 import { kafkaLogCreator, startHttp } from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
-import { FenceLostError, type TopicFacts, holdAdvice, judgePartition } from './fence-audit.ts';
+import { FenceLostError } from './fence-audit.ts';
+import { FenceGuard } from './fence-guard.ts';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.ts';
 import { GroupSender } from './group-sender.ts';
 import { Intake } from './intake.ts';
@@ -54,12 +55,8 @@ export class Segmenter {
   private rescoreRunning: Promise<void> | undefined;
   /** Reads committed offsets and log starts for the fence audits; connected while running. */
   private readonly admin: Admin;
-  /** Owned partition -> where it stands: being audited (paused), consumed, or held for an operator. */
-  private readonly standing = new Map<number, 'auditing' | 'consuming' | 'held'>();
-  /** Partition -> when its current audit began (ms). */
-  private readonly auditingSince = new Map<number, number>();
-  /** Audits in flight (awaited by stop). */
-  private readonly audits = new Set<Promise<void>>();
+  /** Starts each owned partition from its fence, or holds it (src/fence-guard.ts). */
+  private readonly fences: FenceGuard;
   /** The last Redis error reason logged (one line per outage and reason), or null while Redis is fine. */
   private redisOutage: string | null = null;
   /** Whether Redis was connected before (a later 'ready' is a reconnection). */
@@ -68,8 +65,6 @@ export class Segmenter {
   private lastFetchAt = Date.now();
   /** Why the consumer crashed, until it fetches again; null when it runs. */
   private consumerCrash: string | null = null;
-  /** Counts group joins: an audit acts only while the assignment it audits is current. */
-  private generation = 0;
 
   constructor(config: SegmenterConfig, log: Logger) {
     this.config = config;
@@ -95,11 +90,23 @@ export class Segmenter {
       log,
       process: (p, parts) => this.worker(p).processBatch(parts),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
-      owns: (p) => this.standing.get(p) === 'consuming',
+      owns: (p) => this.fences.consuming(p),
       topics: this.inputTopics,
-      fenceLost: (p, err) => this.fenceLost(p, err),
+      fenceLost: (p, err) => this.fences.lost(p, err),
     });
     this.admin = this.kafka.admin();
+    this.fences = new FenceGuard({
+      config,
+      log,
+      metrics: this.metrics,
+      redis: this.redis,
+      admin: this.admin,
+      consumer: this.consumer,
+      intake: this.intake,
+      inputTopics: this.inputTopics,
+      worker: (p) => this.worker(p),
+      running: () => this.running,
+    });
     // At 0 from the start: Prometheus' increase() misses a counter series' first sample.
     for (const topic of this.inputTopics) this.metrics.fenceRegressions.inc({ topic }, 0);
     this.watchRedis();
@@ -131,19 +138,18 @@ export class Segmenter {
   private async startUp(): Promise<void> {
     const { config } = this;
     this.http = await startHttp(config.httpPort, this.metrics.registry, { ready: () => this.readiness() });
+    // Kept connected: every assignment's fence audit reads committed offsets and log starts.
     const { admin } = this;
     await admin.connect();
-    {
-      const counts = await ensureTopics(admin, [...this.inputTopics, config.topics.segmentChanges, config.topics.deadLetter], config.partitions);
-      this.partitionCount = assertCoPartitioned(counts, this.inputTopics);
-      if (config.mode === 'backfill') {
-        this.backfillTargets = new Map();
-        for (const t of this.inputTopics) {
-          const offsets = await admin.fetchTopicOffsets(t);
-          this.backfillTargets.set(t, new Map(offsets.map((o) => [o.partition, o.high])));
-        }
-        this.log.info('backfill: rebuilding state quietly up to the end offsets seen at start');
+    const counts = await ensureTopics(admin, [...this.inputTopics, config.topics.segmentChanges, config.topics.deadLetter], config.partitions);
+    this.partitionCount = assertCoPartitioned(counts, this.inputTopics);
+    if (config.mode === 'backfill') {
+      this.backfillTargets = new Map();
+      for (const t of this.inputTopics) {
+        const offsets = await admin.fetchTopicOffsets(t);
+        this.backfillTargets.set(t, new Map(offsets.map((o) => [o.partition, o.high])));
       }
+      this.log.info('backfill: rebuilding state quietly up to the end offsets seen at start');
     }
     const registry = config.schemaRegistryUrl ? new SchemaRegistry({ host: config.schemaRegistryUrl }) : undefined;
     const canonicalOf = new Map<string, InputTopic>([
@@ -168,18 +174,12 @@ export class Segmenter {
       this.metrics.rebalances.inc();
       const assignment = e.payload.memberAssignment as Record<string, number[]>;
       this.owned = [...(assignment[config.topics.orders] ?? [])].sort((a, b) => a - b);
-      // Paused before kafkajs's first fetch (it fetches once this handler returns): nothing is
-      // consumed from the committed offsets until the audit has put each topic at its fence.
-      this.standing.clear();
-      this.auditingSince.clear();
-      for (const p of this.owned) this.auditing(p);
-      if (this.owned.length > 0) this.consumer.pause(this.inputTopics.map((topic) => ({ topic, partitions: this.owned })));
+      // Paused here, before kafkajs's first fetch (it fetches once this handler returns), until
+      // the audit has put each topic at its fence.
+      this.fences.assigned(this.owned);
       this.intake.rebalanced(this.owned);
       this.metrics.assignedPartitions.set(this.owned.length);
-      this.metrics.partitionsHeld.set(0);
       this.log.info({ partitions: this.owned }, 'partitions assigned');
-      this.generation++;
-      this.track(this.audit(this.owned, this.generation));
       // A new owner first drains what a previous owner committed but did not relay.
       for (const p of this.owned) {
         this.worker(p)
@@ -211,102 +211,6 @@ export class Segmenter {
     if (config.scoring === 'quantile') await this.adoptStoredCuts();
     if (config.scoring === 'quantile') this.scheduleRescore();
     this.log.info({ topics: this.inputTopics, group: config.groupId, clock: config.clock }, 'segmenter started');
-  }
-
-  /** Keeps a background task for stop to await; its failure is logged. */
-  private track(task: Promise<void>): void {
-    const tracked = task.catch((err: unknown) => this.log.error({ err }, 'fence audit failed')).finally(() => this.audits.delete(tracked));
-    this.audits.add(tracked);
-  }
-
-  /**
-   * Audits the fences of `partitions` (paused meanwhile) until it succeeds, the assignment
-   * changes or the service stops: Redis or the broker may be down at the moment.
-   */
-  private async audit(partitions: readonly number[], generation: number): Promise<void> {
-    for (let attempt = 1; this.running && generation === this.generation; attempt++) {
-      try {
-        await this.auditOnce(partitions, generation);
-        return;
-      } catch (err) {
-        this.log.error({ err, partitions, attempt }, 'fence audit failed; partitions stay paused, retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(AUDIT_RETRY_MS * attempt, 10 * AUDIT_RETRY_MS)));
-      }
-    }
-  }
-
-  private async auditOnce(partitions: readonly number[], generation: number): Promise<void> {
-    const { config, admin } = this;
-    const [committed, starts] = await Promise.all([
-      admin.fetchOffsets({ groupId: config.groupId, topics: this.inputTopics }),
-      Promise.all(this.inputTopics.map(async (topic) => [topic, await admin.fetchTopicOffsets(topic)] as const)),
-    ]);
-    const committedOf = (topic: string, p: number): string | null => {
-      const o = committed.find((c) => c.topic === topic)?.partitions.find((x) => x.partition === p)?.offset;
-      return o === undefined || BigInt(o) < 0n ? null : o;
-    };
-    const logStartOf = (topic: string, p: number): string => starts.find(([t]) => t === topic)?.[1].find((o) => o.partition === p)?.low ?? '0';
-    for (const p of partitions) {
-      const worker = this.worker(p);
-      // Alone on the partition: no unit or timer moves the fence between the read and the seek.
-      await worker.exclusive(async () => {
-        if (generation !== this.generation || !this.running) return;
-        const fence = await readFence(this.redis, partitionKeys(config.keyPrefix, p));
-        const facts: TopicFacts[] = this.inputTopics.map((topic) => ({
-          topic,
-          fence: fence[topic] ?? null,
-          committed: maxOffset(committedOf(topic, p), worker.knownFenceOf(topic)),
-          emitted: maxOffset(committedOf(topic, p), worker.relayedFenceOf(topic)),
-          logStart: logStartOf(topic, p),
-        }));
-        this.act(p, worker, fence, judgePartition(facts, config.onFenceLoss));
-      });
-    }
-  }
-
-  /** Carries out an audit's verdict for partition p: says what Redis lost, then seeks and resumes, or holds. */
-  private act(p: number, worker: PartitionWorker, fence: Record<string, string>, verdict: ReturnType<typeof judgePartition>): void {
-    const silentUntil = new Map<string, string>();
-    for (const v of verdict.topics) {
-      if (v.kind === 'start') continue;
-      this.metrics.fenceRegressions.inc({ topic: v.topic });
-      const action = v.kind === 'reapply' ? `re-applying from offset ${v.from}` : 'partition held';
-      this.log.error(
-        { partition: p, topic: v.topic, fence: v.fence, committed: v.committed, policy: this.config.onFenceLoss, action },
-        v.fence === null ? 'Redis lost writes: fence missing where offsets were committed' : 'Redis lost writes: fence behind the committed offset',
-      );
-      if (v.kind === 'reapply' && v.silentUntil !== null) silentUntil.set(v.topic, v.silentUntil);
-      if (v.kind === 'reapply') this.intake.holdCommitsBelow(p, v.topic, BigInt(v.committed));
-    }
-    const held = verdict.topics.find((v) => v.kind === 'hold');
-    if (held !== undefined) {
-      this.standing.set(p, 'held');
-      this.metrics.partitionsHeld.set([...this.standing.values()].filter((s) => s === 'held').length);
-      this.log.error(
-        { partition: p, reason: held.reason, fence: held.fence, committed: held.committed, logStart: held.logStart, todo: holdAdvice(held.reason) },
-        'partition held: not consumed until an operator acts',
-      );
-      return;
-    }
-    // Every topic is sought, also to where it stands: batches fetched before the audit were dropped.
-    for (const v of verdict.topics) if (v.kind !== 'hold') this.consumer.seek({ topic: v.topic, partition: p, offset: v.from });
-    worker.restartFrom(fence, silentUntil);
-    this.standing.set(p, 'consuming');
-    this.consumer.resume(this.inputTopics.map((topic) => ({ topic, partitions: [p] })));
-  }
-
-  private auditing(p: number): void {
-    this.standing.set(p, 'auditing');
-    this.auditingSince.set(p, Date.now());
-  }
-
-  /** A worker found Redis' fence behind one it saw: pause the partition and audit it again. */
-  private fenceLost(p: number, err: FenceLostError): void {
-    if (this.standing.get(p) !== 'consuming') return;
-    this.log.error({ partition: p, topic: err.topic, fence: err.fence, known: err.known }, 'Redis lost writes while consuming: auditing the partition');
-    this.auditing(p);
-    this.consumer.pause(this.inputTopics.map((topic) => ({ topic, partitions: [p] })));
-    this.track(this.audit([p], this.generation));
   }
 
   private worker(p: number): PartitionWorker {
@@ -368,11 +272,11 @@ export class Segmenter {
       this.owned.map(async (p) => {
         try {
           // Not while its fence is audited or the partition is held: the state may miss records.
-          while (this.running && this.standing.get(p) === 'consuming' && (await this.worker(p).fireTimers()) >= this.config.timerBatch) {
+          while (this.running && this.fences.consuming(p) && (await this.worker(p).fireTimers()) >= this.config.timerBatch) {
             // a full batch fired: more may be due
           }
         } catch (err) {
-          if (err instanceof FenceLostError) this.fenceLost(p, err);
+          if (err instanceof FenceLostError) this.fences.lost(p, err);
           else this.log.error({ err, partition: p }, 'timer evaluation failed; retried on the next tick');
         }
       }),
@@ -442,14 +346,7 @@ export class Segmenter {
       this.redisOutage = null;
       // A Redis that restarted (or failed over) may hold less than before, also for partitions
       // that receive nothing new: audit every consumed partition again.
-      if (this.redisConnectedBefore) {
-        const partitions = this.owned.filter((p) => this.standing.get(p) === 'consuming');
-        for (const p of partitions) this.auditing(p);
-        if (partitions.length > 0 && this.running) {
-          this.consumer.pause(this.inputTopics.map((topic) => ({ topic, partitions })));
-          this.track(this.audit(partitions, this.generation));
-        }
-      }
+      if (this.redisConnectedBefore) this.fences.reaudit(this.owned);
       this.redisConnectedBefore = true;
     });
   }
@@ -463,8 +360,8 @@ export class Segmenter {
     const now = Date.now();
     const { stallTimeoutMs } = this.config;
     const reasons: string[] = [];
-    const held = this.owned.filter((p) => this.standing.get(p) === 'held');
-    const unaudited = this.owned.filter((p) => this.standing.get(p) === 'auditing' && now - (this.auditingSince.get(p) ?? now) > stallTimeoutMs);
+    const held = this.owned.filter((p) => this.fences.held(p));
+    const unaudited = this.owned.filter((p) => this.fences.auditingFor(p, now) > stallTimeoutMs);
     const stalled = this.intake.stalled(stallTimeoutMs, now);
     if (!this.running) reasons.push('not running');
     if (this.redis.status !== 'ready') reasons.push(`Redis ${this.redis.status}${this.redisOutage ? `: ${this.redisOutage}` : ''}`);
@@ -517,13 +414,12 @@ export class Segmenter {
         { redis: this.redis.status, reason: this.redisOutage },
         'stopping without Redis: batches in flight are abandoned unapplied (offsets not committed), outboxes stay for the next owner',
       );
-      // No more reconnection attempts; commands ioredis queued meanwhile may never settle, so the
-      // steps below that need Redis get STOP_STEP_WITHOUT_REDIS_MS.
+      // No more reconnection attempts.
       this.redis.disconnect();
     }
-    // Without Redis, commands already queued by ioredis never settle: waiting for them is waiting in vain.
+    // Without Redis, commands ioredis already queued never settle: waiting for them is waiting in vain.
     const redisStepMs = redisUp ? STOP_STEP_MS : STOP_STEP_WITHOUT_REDIS_MS;
-    await step('timers', () => Promise.all([this.timerRunning, this.rescoreRunning, ...this.audits]), redisStepMs);
+    await step('timers', () => Promise.all([this.timerRunning, this.rescoreRunning, this.fences.settled()]), redisStepMs);
     // Batches already queued are finished and their offsets committed while the consumer still runs.
     await step('finish queued batches', () => this.intake.close(), redisStepMs);
     await step('stop consuming', () => this.consumer.stop(), STOP_STEP_MS);
@@ -531,7 +427,7 @@ export class Segmenter {
       await step(
         'relay outboxes',
         async () => {
-          for (const p of this.owned) if (this.standing.get(p) === 'consuming') await this.worker(p).relay();
+          for (const p of this.owned) if (this.fences.consuming(p)) await this.worker(p).relay();
         },
         STOP_STEP_MS,
       );
@@ -566,16 +462,6 @@ const STOP_DEADLINE_MS = 20_000;
 const STOP_STEP_MS = 8_000;
 /** Longest wait for a step that needs Redis when Redis was down as the stop began. */
 const STOP_STEP_WITHOUT_REDIS_MS = 1_000;
-
-/** Pause between fence audit attempts (times the attempt, at most ten times). */
-const AUDIT_RETRY_MS = 500;
-
-/** The higher of two offsets (null: none). */
-function maxOffset(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return BigInt(a) >= BigInt(b) ? a : b;
-}
 
 function withCuts(domain: DomainConfig, cuts: RfmCuts): DomainConfig {
   return { ...domain, rfm: { ...domain.rfm, cuts } };
