@@ -26,8 +26,10 @@
  * - **Backpressure.** At most QUEUE_DEPTH batches wait per partition; beyond that, `eachBatch`
  *   waits, and so does kafkajs's next fetch.
  * - **Redis lost writes.** When the worker finds a fence behind one it saw (FenceLostError), the
- *   partition's waiting batches are dropped and the service audits it (src/fence-audit.ts): it
- *   seeks each topic back to the fence, or holds the partition for an operator.
+ *   partition's waiting batches are dropped and the service audits it (src/fence-guard.ts): it
+ *   seeks each topic back to the fence, or holds the partition for an operator. While lost
+ *   records are re-applied, the committed offset is not moved back below where it stood
+ *   (`holdCommitsBelow`): it still says up to where changes were emitted.
  *
  * Readiness: `stalled()` names the partitions with work in hand and no successful unit for a
  * while (Redis refusing commits, a hung call), `backpressured()` says whether kafkajs's fetch
