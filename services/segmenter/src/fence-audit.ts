@@ -71,8 +71,8 @@ export function judgePartition(facts: readonly TopicFacts[], policy: FenceLossPo
 /** What an operator reads when a partition is held. */
 export function holdAdvice(reason: 'policy' | 'log_truncated'): string {
   return reason === 'log_truncated'
-    ? 'the records needed to repair the state were deleted from the log: rebuild the state with `crm replay` (backfill into a fresh CRM_KEY_PREFIX), then point the segmenter at it'
-    : 'CRM_ON_FENCE_LOSS=stop: restore Redis from a copy that holds the committed offsets, or restart with CRM_ON_FENCE_LOSS=reapply to re-apply from the fence, or rebuild with `crm replay`';
+    ? 'the records needed to repair the state were deleted from the log: restore Redis from a copy that holds the committed offsets, or rebuild from what the log holds with `crm replay --group <new group> --key-prefix <new prefix>` and point the services at them'
+    : 'CRM_ON_FENCE_LOSS=stop: restore Redis from a copy that holds the committed offsets, or restart with CRM_ON_FENCE_LOSS=reapply to re-apply from the fence, or rebuild with `crm replay --group <new group> --key-prefix <new prefix>`';
 }
 
 /**
