@@ -1,15 +1,17 @@
 /**
  * Redis loses writes the segmenter already committed to Kafka, on a Redis server of the test's
  * own (append-only, fsync every second, truncated files refused at load, as infra runs it):
- * (a) FLUSHALL, as a restore from an empty backup or a wrong failover would leave it;
- * (b) a machine crash that loses the tail of the append-only file;
+ * (a) FLUSHALL, as a restore from an empty backup or a wrong failover would leave it; (a2) the
+ *     same with CRM_ON_FENCE_LOSS=stop, (a3) with a log that lost its first records: held;
+ * (b) a machine crash that loses the tail of the append-only file; (b2) the same while the
+ *     segmenter keeps running (it audits on reconnection);
  * (c) the same cut inside a MULTI block (a torn transaction), which Redis 7.0 would replay
  *     wrongly if it accepted the file: here it refuses, and `redis-check-aof --fix` cuts at
  *     the transaction boundary.
  * Every scenario: the input is processed and the offsets committed, Redis loses writes, a new
- * segmenter starts with no new input (every partition is quiet). It must say what Redis lost
- * (a JSON log line with partition, topic, fence and committed offset; the metric) and re-apply
- * from the fence, so that every customer's state equals a from-scratch recomputation and the
+ * segmenter starts (or the running one goes on) with no new input (every partition is quiet).
+ * It must say what Redis lost (a JSON log line with partition, topic, fence and committed
+ * offset; the metric) and re-apply from the fence, so that every customer's state equals a from-scratch recomputation and the
  * changes topic holds unbroken chains (what was emitted before is not emitted again from other
  * intermediate states; a change emitted twice has the same id and content).
  */
@@ -38,7 +40,11 @@ const LOST_WRITES = ['Redis lost writes: fence behind the committed offset', 'Re
 
 let own: OwnRedis | undefined;
 let client: Redis | undefined;
+/** Segmenters a failed test left running. */
+const running = new Set<Segmenter>();
 afterEach(async () => {
+  for (const s of running) await s.stop();
+  running.clear();
   await client?.quit();
   await own?.close();
   client = undefined;
@@ -76,13 +82,17 @@ async function scenario(
   const firstSink = logSink('info');
   const first = new Segmenter(config, firstSink.logger);
   await first.start();
+  running.add(first);
   await send(events.slice(0, EVENTS / 2));
   await waitUntilAllApplied(kafka, client, config, PARTITIONS);
   const halfway = statSync(redis.incrFile()).size;
   await send(events.slice(EVENTS / 2));
   await producer.disconnect();
   await waitUntilAllApplied(kafka, client, config, PARTITIONS);
-  if (!whileRunning) await first.stop();
+  if (!whileRunning) {
+    await first.stop();
+    running.delete(first);
+  }
   await client.quit();
   client = undefined;
 
@@ -92,6 +102,7 @@ async function scenario(
   const sink = whileRunning ? firstSink : logSink('info');
   const second = whileRunning ? first : new Segmenter(config, sink.logger);
   if (!whileRunning) await second.start();
+  running.add(second);
   if (policy === 'stop' || heldFor === 'log_truncated') {
     try {
       // Held for an operator: not consumed, not ready, counted, and the log says what to do.
@@ -107,6 +118,7 @@ async function scenario(
       for (let p = 0; p < PARTITIONS; p++) expect(await client.hgetall(`${config.keyPrefix}:{${p}}:fence`)).toEqual({});
     } finally {
       await second.stop();
+      running.delete(second);
     }
     return sink.lines.filter((l) => LOST_WRITES.includes(l['msg'] as string));
   }
@@ -120,6 +132,7 @@ async function scenario(
     });
   } finally {
     await second.stop();
+    running.delete(second);
   }
 
   // Kafka's committed offsets never went back below what was emitted, and end at the fences.

@@ -234,8 +234,8 @@ export class PartitionWorker {
     }
   }
 
-  /** True while re-application has not reached the offsets whose changes were emitted before Redis lost them. */
-  private get reapplying(): boolean {
+  /** True while re-application has not reached the offsets whose changes were emitted before Redis lost them (forgets the topics it has). */
+  private stillReapplying(): boolean {
     for (const [topic, until] of this.silentUntil) {
       if ((this.knownFence.get(topic) ?? -1n) < until) return true;
       this.silentUntil.delete(topic);
@@ -502,7 +502,7 @@ export class PartitionWorker {
   fireTimers(): Promise<number> {
     return this.lock.run(async () => {
       const { redis, config, metrics } = this.deps;
-      if (this.reapplying) return 0;
+      if (this.stillReapplying()) return 0;
       const now = this.now();
       const due = await dueCustomers(redis, this.keys, now, config.timerBatch);
       metrics.timersDue.set({ partition: String(this.partition) }, due.length);
