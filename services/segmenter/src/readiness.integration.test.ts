@@ -69,9 +69,14 @@ describe('readiness', () => {
       return r.status === 503 ? r : undefined;
     });
     expect(refusing.body.reasons.join('; ')).toMatch(/partitions without a successful commit for 1 s/);
+    const said = await waitFor('a JSON line saying so', () =>
+      sink.lines.find((l) => l['msg'] === 'not ready' && String(l['reasons']).includes('partitions without a successful commit')),
+    );
+    expect(said).toMatchObject({ level: 40 });
     await client.call('ACL', 'SETUSER', 'default', '+eval', '+evalsha');
     await waitUntilAllApplied(kafka, client, config, PARTITIONS);
     await waitFor('ready again after the refusals', async () => (await readyz(port)).status === 200, { timeoutMs: 30_000 });
+    await waitFor('a JSON line saying ready again', () => sink.lines.some((l) => l['msg'] === 'ready again'));
 
     // 2. Redis is down.
     await client.quit();
@@ -105,7 +110,8 @@ describe('readiness', () => {
     try {
       const { config } = isolatedEnv({ KAFKA_BROKERS: broker.brokers, CRM_PARTITIONS: String(PARTITIONS), CRM_STALL_TIMEOUT_MS: '1000' });
       await createTopics(new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING }), config, PARTITIONS);
-      own = new Segmenter(config, logSink('warn').logger);
+      const sink = logSink('info');
+      own = new Segmenter(config, sink.logger);
       await own.start();
       const port = own.httpPort();
       await waitFor('ready', async () => (await readyz(port)).status === 200);
@@ -116,6 +122,9 @@ describe('readiness', () => {
         return r.status === 503 ? r : undefined;
       });
       expect(frozen.body.reasons.join('; ')).toMatch(/no fetch from the broker for \d+ s/);
+      await waitFor('a JSON line saying so', () =>
+        sink.lines.some((l) => l['msg'] === 'not ready' && String(l['reasons']).includes('no fetch from the broker')),
+      );
 
       broker.resume();
       await waitFor('ready once the broker answers', async () => (await readyz(port)).status === 200, { timeoutMs: 60_000 });

@@ -42,6 +42,10 @@ export class Segmenter {
   private owned: number[] = [];
   private http: Server | undefined;
   private timerLoop: NodeJS.Timeout | undefined;
+  /** Logs each change of readiness (READINESS_CHECK_MS). */
+  private readinessWatch: NodeJS.Timeout | undefined;
+  /** The reasons last logged for not being ready ('' while ready). */
+  private notReadyBecause = '';
   private timerRunning: Promise<void> | undefined;
   private running = false;
   private deps: WorkerDeps | undefined;
@@ -208,6 +212,7 @@ export class Segmenter {
     this.intake.start();
     this.metrics.backfilling.set(this.backfillTargets === null ? 0 : 1);
     this.scheduleTimers();
+    this.readinessWatch = setInterval(() => this.logReadiness(), READINESS_CHECK_MS);
     if (config.scoring === 'quantile') await this.adoptStoredCuts();
     if (config.scoring === 'quantile') this.scheduleRescore();
     this.log.info({ topics: this.inputTopics, group: config.groupId, clock: config.clock }, 'segmenter started');
@@ -380,6 +385,20 @@ export class Segmenter {
   }
 
   /**
+   * Every outage is a JSON line with its reasons, whatever its source (a broker that stopped
+   * answering logs nothing itself until its requests time out): one line when the reasons change,
+   * one when the service is ready again.
+   */
+  private logReadiness(): void {
+    const { ready, detail } = this.readiness();
+    const because = ready ? '' : (detail['reasons'] as string[]).join('; ');
+    if (because === this.notReadyBecause) return;
+    if (ready) this.log.info('ready again');
+    else this.log.warn({ reasons: detail['reasons'] }, 'not ready');
+    this.notReadyBecause = because;
+  }
+
+  /**
    * Stops timers, finishes the queued batches and commits their offsets, relays every owned
    * outbox, commits, leaves the group. Each step has a deadline within STOP_DEADLINE_MS, so the
    * member always leaves the group: with Redis down, batches in flight are abandoned unapplied
@@ -407,6 +426,7 @@ export class Segmenter {
       }
     };
     if (this.timerLoop) clearTimeout(this.timerLoop);
+    if (this.readinessWatch) clearInterval(this.readinessWatch);
     if (this.rescoreLoop) clearTimeout(this.rescoreLoop);
     const redisUp = this.redis.status === 'ready';
     if (!redisUp) {
@@ -455,6 +475,9 @@ export class Segmenter {
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
 }
+
+/** How often readiness is checked for a change worth a log line. */
+const READINESS_CHECK_MS = 1_000;
 
 /** Longest graceful stop: within @crm/service-kit's forced exit (30 s), so a stop always ends with the group left. */
 const STOP_DEADLINE_MS = 20_000;
