@@ -1,7 +1,7 @@
 /**
  * What `appendfsync always` costs against `everysec` for the segmenter's own write: the real
  * commitBatch.lua, committed back to back, on two Redis servers of this script's own (temp dirs
- * on the same disk, infra's settings, only appendfsync different). Rounds alternate between the two settings
+ * on the same disk, append-only file on, only appendfsync different). Rounds alternate between the two settings
  * so that a busy machine weighs on both alike. Prints commits per second and commit latency
  * p50/p99, for one partition committing alone and for several committing at once (Redis fsyncs
  * once per event-loop turn, so concurrent commits share an fsync).
@@ -18,7 +18,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { redisServerArgs } from '@crm/infra';
 import { ackOutbox, commitBatch, partitionKeys, readFence } from '@crm/store';
 import { Redis } from 'ioredis';
 
@@ -40,7 +39,11 @@ async function freePort(): Promise<number> {
 async function startRedis(fsync: 'always' | 'everysec'): Promise<{ redis: Redis; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `crm-fsync-${fsync}-`));
   const port = await freePort();
-  const child: ChildProcess = spawn('/usr/bin/redis-server', [...redisServerArgs(port, dir, { appendfsync: fsync }), '--auto-aof-rewrite-percentage', '0'], {
+  const args = [
+    ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''],
+    ...['--appendonly', 'yes', '--appendfsync', fsync, '--auto-aof-rewrite-percentage', '0'],
+  ];
+  const child: ChildProcess = spawn('/usr/bin/redis-server', args, {
     stdio: 'ignore',
   });
   const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null, retryStrategy: () => 50 });

@@ -15,7 +15,6 @@ export { runningPid, stopDaemon } from './process.ts';
 export { findJava } from './java.ts';
 export { ensureDebianTool } from './debian.ts';
 export { createTopicsAndWait } from './topics.ts';
-export { redisServerArgs } from './redis.ts';
 
 export interface Endpoints {
   kafkaBrokers: string;

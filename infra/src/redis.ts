@@ -37,19 +37,6 @@ export async function redisHealthy(cfg: InfraConfig): Promise<string | undefined
   }
 }
 
-/**
- * The redis-server arguments infra runs Redis with, on loopback: the append-only file on, fsync
- * every second (`appendfsync` overrides it), a truncated file refused at load, no RDB snapshots.
- * Tests and benchmarks that start a Redis of their own use the same.
- */
-export function redisServerArgs(port: number, dir: string, { appendfsync = 'everysec' }: { appendfsync?: 'everysec' | 'always' } = {}): string[] {
-  return [
-    ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
-    ...['--appendonly', 'yes', '--appendfsync', appendfsync, '--aof-load-truncated', 'no'],
-    ...['--save', '', '--daemonize', 'no', '--logfile', ''],
-  ];
-}
-
 export async function startRedis(cfg: InfraConfig): Promise<{ version: string; started: boolean }> {
   const d = redisDaemon(cfg);
   const existing = runningPid(d);
@@ -62,7 +49,26 @@ export async function startRedis(cfg: InfraConfig): Promise<{ version: string; s
     const bin = ensureRedisServer();
     const dir = join(cfg.stateDir, 'redis');
     mkdirSync(dir, { recursive: true });
-    pid = startDaemon(d, bin, redisServerArgs(cfg.redisPort, dir));
+    pid = startDaemon(d, bin, [
+      '--port',
+      String(cfg.redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--aof-load-truncated',
+      'no',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
+    ]);
     started = true;
   }
   const version = await waitHealthy(d, pid, () => redisHealthy(cfg), 30_000, 'redis never answered PING');

@@ -7,7 +7,7 @@ export { testEndpoints, uniqueName, testKafka, testRedis, createTopic, waitFor, 
 export { silentLogger, logSink, type LogSink } from './logs.ts';
 export { type NodeProcess, logLine, spawnNode } from './process.ts';
 export { DAY_MS, type GenerateOptions, generateEvents } from './generate.ts';
-export { OwnRedis } from './redis-server.ts';
+export { AofRedis } from './aof-redis.ts';
 export { OwnKafka } from './own-kafka.ts';
 /** mulberry32: the same seed gives the same stream (the generators' PRNG, under testkit's name). */
 export { mulberry32 as prng } from '@crm/sample-data';

@@ -16,7 +16,7 @@
  * intermediate states; a change emitted twice has the same id and content).
  */
 import { readFileSync, statSync, truncateSync } from 'node:fs';
-import { DAY_MS, OwnRedis, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
+import { DAY_MS, AofRedis, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SegmenterConfig } from './config.ts';
@@ -38,7 +38,7 @@ const CUSTOMERS = 300;
 const EVENTS = 4_000;
 const LOST_WRITES = ['Redis lost writes: fence behind the committed offset', 'Redis lost writes: fence missing where offsets were committed'];
 
-let own: OwnRedis | undefined;
+let own: AofRedis | undefined;
 let client: Redis | undefined;
 /** Segmenters a failed test left running. */
 const running = new Set<Segmenter>();
@@ -59,10 +59,10 @@ afterEach(async () => {
  */
 async function scenario(
   seed: number,
-  damage: (redis: OwnRedis, halfway: number, config: SegmenterConfig) => Promise<void>,
+  damage: (redis: AofRedis, halfway: number, config: SegmenterConfig) => Promise<void>,
   { whileRunning = false, policy = 'reapply', heldFor = 'policy' } = {},
 ): Promise<Array<Record<string, unknown>>> {
-  own = await OwnRedis.start();
+  own = await AofRedis.start();
   const redis = own;
   const { config } = isolatedEnv({ REDIS_URL: redis.url, CRM_PARTITIONS: String(PARTITIONS), CRM_ON_FENCE_LOSS: policy, CRM_STALL_TIMEOUT_MS: '1000' });
   const kafka = testKafka();
@@ -169,7 +169,7 @@ async function scenario(
  * (here: half of what was written while the second half of the log was applied). A cut inside a
  * command is refused at load (aof-load-truncated no), then repaired.
  */
-async function loseAofTail(redis: OwnRedis, halfway: number): Promise<void> {
+async function loseAofTail(redis: AofRedis, halfway: number): Promise<void> {
   await redis.kill();
   const file = redis.incrFile();
   truncateSync(file, Math.floor((halfway + statSync(file).size) / 2));

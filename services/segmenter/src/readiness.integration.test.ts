@@ -8,7 +8,7 @@
  * - the broker (one of the test's own) is frozen: 503 naming the missing fetches, 200 again once
  *   it answers.
  */
-import { DAY_MS, OwnKafka, OwnRedis, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
+import { DAY_MS, OwnKafka, AofRedis, generateEvents, logSink, testKafka, waitFor } from '@crm/testkit';
 import type { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ async function readyz(port: number): Promise<{ status: number; body: { status: s
 }
 
 describe('readiness', () => {
-  let own: OwnRedis | undefined;
+  let own: AofRedis | undefined;
   let client: Redis | undefined;
   let segmenter: Segmenter | undefined;
   afterAll(async () => {
@@ -33,7 +33,7 @@ describe('readiness', () => {
   });
 
   it('is 503 with the reason while Redis refuses commits or is down, 200 again after, and logs each outage as JSON', async () => {
-    own = await OwnRedis.start();
+    own = await AofRedis.start();
     const redis = own;
     client = redis.client();
     const { config } = isolatedEnv({ REDIS_URL: redis.url, CRM_PARTITIONS: String(PARTITIONS), CRM_STALL_TIMEOUT_MS: '1000' });

@@ -5,7 +5,7 @@
  * the primary but nothing is relayed (the outbox keeps it) and /readyz says the partitions make
  * no progress; once the replica is back, everything is relayed and the chains are unbroken.
  */
-import { DAY_MS, generateEvents, logSink, testKafka, waitFor, OwnRedis } from '@crm/testkit';
+import { DAY_MS, generateEvents, logSink, testKafka, waitFor, AofRedis } from '@crm/testkit';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { createTopics, expectUnbrokenChains, isolatedEnv, readChanges, topicOf, 
 const PARTITIONS = 2;
 
 describe('CRM_REDIS_WAIT_REPLICAS=1', () => {
-  const servers: OwnRedis[] = [];
+  const servers: AofRedis[] = [];
   let primaryClient: Redis | undefined;
   let segmenter: Segmenter | undefined;
   afterAll(async () => {
@@ -25,8 +25,8 @@ describe('CRM_REDIS_WAIT_REPLICAS=1', () => {
   });
 
   it('relays a change only once a replica holds it', async () => {
-    const primary = await OwnRedis.start();
-    const replica = await OwnRedis.start(['--replicaof', '127.0.0.1', String(primary.port)]);
+    const primary = await AofRedis.start();
+    const replica = await AofRedis.start(['--replicaof', '127.0.0.1', String(primary.port)]);
     servers.push(primary, replica);
     const client = primary.client();
     primaryClient = client;

@@ -5,14 +5,14 @@
  * (no ioredis stack traces). The segmenter runs as operators run it: `node src/main.ts`.
  */
 import { fileURLToPath } from 'node:url';
-import { type NodeProcess, logLine, spawnNode, testKafka, OwnRedis } from '@crm/testkit';
+import { type NodeProcess, logLine, spawnNode, testKafka, AofRedis } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTopics, isolatedEnv } from './testing/harness.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 describe('SIGTERM without a usable Redis', () => {
-  let own: OwnRedis | undefined;
+  let own: AofRedis | undefined;
   const children: NodeProcess[] = [];
   afterAll(async () => {
     for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
@@ -23,7 +23,7 @@ describe('SIGTERM without a usable Redis', () => {
     [
       'nothing listens',
       async () => {
-        const gone = await OwnRedis.start();
+        const gone = await AofRedis.start();
         await gone.close();
         return gone.url;
       },
@@ -32,7 +32,7 @@ describe('SIGTERM without a usable Redis', () => {
     [
       'the password is wrong',
       async () => {
-        own = await OwnRedis.start();
+        own = await AofRedis.start();
         const c = own.client();
         await c.config('SET', 'requirepass', 'the-right-one');
         c.disconnect();

@@ -1,7 +1,8 @@
 /**
- * A Redis server of a test's own (never the shared one): a redis-server process on a free port
- * in a temp dir, append-only file on, fsync every second and a truncated file refused at load,
- * as infra runs it. For tests that kill it, cut its append-only file, repair and restart it.
+ * A Redis server of a test's own (never the shared one) with an append-only file: a
+ * redis-server process on a free port in a temp dir, fsync every second and a truncated file
+ * refused at load, as infra runs it. For tests that kill it, cut its append-only file, repair
+ * and restart it on the same port and directory.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,7 +10,6 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redisServerArgs } from '@crm/infra';
 import { Redis } from 'ioredis';
 import { waitFor } from './helpers.ts';
 
@@ -26,7 +26,7 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-export class OwnRedis {
+export class AofRedis {
   readonly dir: string;
   readonly port: number;
   private child: ChildProcess | undefined;
@@ -42,8 +42,8 @@ export class OwnRedis {
   }
 
   /** Starts a new server and waits until it answers. */
-  static async start(args: readonly string[] = []): Promise<OwnRedis> {
-    const r = new OwnRedis(mkdtempSync(join(tmpdir(), 'crm-own-redis-')), await freePort(), args);
+  static async start(args: readonly string[] = []): Promise<AofRedis> {
+    const r = new AofRedis(mkdtempSync(join(tmpdir(), 'crm-own-redis-')), await freePort(), args);
     await r.restart();
     return r;
   }
@@ -62,8 +62,12 @@ export class OwnRedis {
    * code when it refuses to start (a truncated append-only file).
    */
   async restart(): Promise<{ exitCode: number | null }> {
-    // As infra runs it, plus: no AOF rewrite (tests cut the file the server writes to).
-    const args = [...redisServerArgs(this.port, this.dir), '--auto-aof-rewrite-percentage', '0', ...this.args];
+    const args = [
+      ...['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--logfile', ''],
+      // As infra runs it (infra/src/redis.ts), and no AOF rewrite: tests cut the file the server writes to.
+      ...['--appendonly', 'yes', '--appendfsync', 'everysec', '--aof-load-truncated', 'no', '--auto-aof-rewrite-percentage', '0'],
+      ...this.args,
+    ];
     const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => {
