@@ -92,6 +92,25 @@ const EnvSchema = z.object({
    */
   CRM_CONCURRENCY: intVar(1, 256).default(18),
   ...EVENT_TIME_ENV,
+  /**
+   * What a member does with a partition whose Redis fence is behind the offsets committed to
+   * Kafka, or missing where offsets exist (Redis lost writes: docs/architecture.md, "Durability").
+   * reapply: re-apply from the fence (or from the log start when the fence is gone and nothing was
+   * deleted from the log); stop: leave the partition unconsumed for an operator.
+   */
+  CRM_ON_FENCE_LOSS: z.enum(['reapply', 'stop']).default('reapply'),
+  /**
+   * Readiness: a partition with work waiting and no successful commit for this long, or no fetch
+   * from the broker for this long, makes /readyz answer 503.
+   */
+  CRM_STALL_TIMEOUT_MS: intVar(500, 600_000).default(30_000),
+  /**
+   * Replicas that must acknowledge a commit (Redis WAIT) before its changes are relayed to Kafka;
+   * 0 relays once the primary holds the commit (docs/architecture.md, "Durability").
+   */
+  CRM_REDIS_WAIT_REPLICAS: intVar(0, 16).default(0),
+  /** How long WAIT waits for CRM_REDIS_WAIT_REPLICAS acknowledgements before the unit fails and is retried. */
+  CRM_REDIS_WAIT_TIMEOUT_MS: intVar(1, 60_000).default(1_000),
 });
 
 export interface SegmenterConfig {
@@ -119,6 +138,10 @@ export interface SegmenterConfig {
   historyLength: number;
   /** Events outside these are dead-lettered (CRM_MIN_EVENT_TIME, CRM_MAX_FUTURE_SKEW_MS). */
   eventTimeBounds: EventTimeBounds;
+  onFenceLoss: 'reapply' | 'stop';
+  stallTimeoutMs: number;
+  redisWaitReplicas: number;
+  redisWaitTimeoutMs: number;
   domain: DomainConfig;
 }
 
@@ -145,6 +168,10 @@ export function loadConfig(env: Env = process.env): SegmenterConfig {
     sessionTimeoutMs: e.CRM_SESSION_TIMEOUT_MS,
     historyLength: e.CRM_HISTORY_LENGTH,
     eventTimeBounds: eventTimeBoundsOf(e),
+    onFenceLoss: e.CRM_ON_FENCE_LOSS,
+    stallTimeoutMs: e.CRM_STALL_TIMEOUT_MS,
+    redisWaitReplicas: e.CRM_REDIS_WAIT_REPLICAS,
+    redisWaitTimeoutMs: e.CRM_REDIS_WAIT_TIMEOUT_MS,
     domain,
   };
 }

@@ -54,6 +54,7 @@ import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SegmenterConfig } from './config.ts';
 import { DeadLetters, type Refused } from './dead-letters.ts';
+import { FenceLostError } from './fence-audit.ts';
 import type { GroupSender } from './group-sender.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -135,6 +136,8 @@ interface DecodedPart extends BatchPart {
 interface Committed {
   result: CommitResult;
   records: OutboxRecord[];
+  /** The fence the commit moved to (topics it moved). */
+  fence: Readonly<Record<string, string>>;
 }
 
 export class PartitionWorker {
@@ -148,6 +151,21 @@ export class PartitionWorker {
   private streamTime = 0;
   /** Backfill: state and indexes are written, changes are not emitted, time is stream time. */
   private quiet = false;
+  /**
+   * Topic -> the highest fence this worker read or wrote. Fences only move forward, so a lower
+   * one read later means Redis lost writes (FenceLostError).
+   */
+  private readonly knownFence = new Map<string, bigint>();
+  /** Topic -> the fence after the last commit whose changes this worker relayed. */
+  private readonly relayedFence = new Map<string, bigint>();
+  /**
+   * Topic -> the offset below which records are re-applied silently after Redis lost writes:
+   * their changes were emitted before (docs/architecture.md, "Durability"). Emitting them again
+   * would not repeat the first emission: the topics of a partition interleave by fetch timing,
+   * so a re-application computes the same final state through other intermediate ones. Timers
+   * wait meanwhile: they would evaluate states the emitted changes never saw.
+   */
+  private silentUntil = new Map<string, bigint>();
 
   constructor(partition: number, keys: PartitionKeys, deps: WorkerDeps) {
     this.partition = partition;
@@ -166,6 +184,60 @@ export class PartitionWorker {
   /** Quiet (backfill) or live. Takes effect from the next batch or timer run. */
   setQuiet(quiet: boolean): void {
     this.quiet = quiet;
+  }
+
+  /**
+   * Runs `task` alone on this partition (no batch, timer or relay in between), e.g. the fence
+   * audit on assignment.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.lock.run(task);
+  }
+
+  /** The highest fence of `topic` this worker has seen, or null. */
+  knownFenceOf(topic: string): string | null {
+    return this.knownFence.get(topic)?.toString() ?? null;
+  }
+
+  /** The fence of `topic` after the last commit whose changes this worker relayed, or null. */
+  relayedFenceOf(topic: string): string | null {
+    return this.relayedFence.get(topic)?.toString() ?? null;
+  }
+
+  /**
+   * The partition restarts from `fence` (after an audit): forget what was known before, and
+   * re-apply the records below `silentUntil` (per topic) without emitting their changes again
+   * and without firing timers.
+   */
+  restartFrom(fence: Readonly<Record<string, string>>, silentUntil: ReadonlyMap<string, string>): void {
+    this.knownFence.clear();
+    for (const [topic, offset] of Object.entries(fence)) this.knownFence.set(topic, BigInt(offset));
+    this.silentUntil = new Map([...silentUntil].map(([t, o]) => [t, BigInt(o)]));
+  }
+
+  /** Throws FenceLostError when Redis' fence is behind (or without) one this worker saw before; else remembers it. */
+  private checkFence(fence: Readonly<Record<string, string>>): void {
+    for (const [topic, known] of this.knownFence) {
+      const now = fence[topic];
+      if (now === undefined || BigInt(now) < known) throw new FenceLostError(this.partition, topic, now ?? null, known.toString());
+    }
+    this.learnFence(fence);
+  }
+
+  private learnFence(fence: Readonly<Record<string, string>>): void {
+    for (const [topic, offset] of Object.entries(fence)) {
+      const o = BigInt(offset);
+      if (o > (this.knownFence.get(topic) ?? -1n)) this.knownFence.set(topic, o);
+    }
+  }
+
+  /** True while re-application has not reached the offsets whose changes were emitted before Redis lost them (forgets the topics it has). */
+  private stillReapplying(): boolean {
+    for (const [topic, until] of this.silentUntil) {
+      if ((this.knownFence.get(topic) ?? -1n) < until) return true;
+      this.silentUntil.delete(topic);
+    }
+    return false;
   }
 
   /** Whether commits keep the recent-change histories (not while backfilling: no change is emitted). */
@@ -221,6 +293,7 @@ export class PartitionWorker {
       if (records === 0) return;
       const committed = await this.applyAndCommit(decoded);
       await this.relayCommitted(committed);
+      if (committed !== null) for (const [topic, offset] of Object.entries(committed.fence)) this.relayedFence.set(topic, BigInt(offset));
       this.deps.metrics.batchSize.observe(records);
       this.deps.metrics.batchDuration.observe((performance.now() - started) / 1000);
     });
@@ -260,6 +333,7 @@ export class PartitionWorker {
 
     return this.retryingConflicts(parts.map((p) => p.topic).join(','), async () => {
       const ctx = await readBatchContext(this.deps.redis, this.keys, customerIds, this.keepsHistory);
+      this.checkFence(ctx.fence);
       const expected: Record<string, string | null> = {};
       const next: Record<string, string> = {};
       const toApply: Array<{ topic: string; events: Decoded[] }> = [];
@@ -284,8 +358,9 @@ export class PartitionWorker {
         for (const { topic, failures } of dead) await this.deadLetters.produce(topic, this.partition, failures);
         deadLettered = true;
       }
-      const { writes, changes, outcomes, erased } = this.applyEvents(ctx, toApply);
-      const committed = await this.commit({ expected, next }, ctx, writes, changes, erased);
+      const { writes, changes, outcomes, erased, silenced } = this.applyEvents(ctx, toApply);
+      const committed = await this.commit({ expected, next }, ctx, writes, changes, erased, silenced);
+      this.learnFence(next);
       // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
       for (const [topic, counts] of outcomes) for (const [outcome, n] of counts) metrics.eventsConsumed.inc({ topic, outcome }, n);
       for (const { topic, failures } of dead) this.deadLetters.counted(topic, failures);
@@ -327,9 +402,11 @@ export class PartitionWorker {
     writes: CustomerWrite[],
     changes: readonly SegmentChange[],
     erased?: ReadonlyMap<string, number>,
+    silenced?: ReadonlySet<SegmentChange>,
   ): Promise<Committed> {
     const { redis, metrics } = this.deps;
-    const records = await this.encodeChanges(changes);
+    const emitted = silenced === undefined || silenced.size === 0 ? changes : changes.filter((c) => !silenced.has(c));
+    const records = await this.encodeChanges(emitted);
     const t0 = performance.now();
     const result = await commitBatch(redis, this.keys, {
       fence,
@@ -339,15 +416,22 @@ export class PartitionWorker {
       history: this.historyOf(ctx, changes, erased),
     });
     metrics.redisCommit.observe((performance.now() - t0) / 1000);
-    if (!this.quiet) countChanges(metrics, changes);
-    return { result, records };
+    if (!this.quiet) countChanges(metrics, emitted);
+    return { result, records, fence: fence.next };
   }
 
   /** Pure part of a batch: fold the events into the customers' states (topics in turn: the domain is order-independent). */
   private applyEvents(
     ctx: BatchContext,
     parts: ReadonlyArray<{ topic: string; events: readonly Decoded[] }>,
-  ): { writes: CustomerWrite[]; changes: SegmentChange[]; outcomes: Map<string, Map<ApplyOutcome, number>>; erased: Map<string, number> } {
+  ): {
+    writes: CustomerWrite[];
+    changes: SegmentChange[];
+    outcomes: Map<string, Map<ApplyOutcome, number>>;
+    erased: Map<string, number>;
+    /** Changes of records re-applied after Redis lost them: emitted before, not emitted again. */
+    silenced: Set<SegmentChange>;
+  } {
     const domain = this.deps.domain();
     const states = new Map<string, CustomerState | null>();
     const changes: SegmentChange[] = [];
@@ -355,15 +439,18 @@ export class PartitionWorker {
     const outcomes = new Map<string, Map<ApplyOutcome, number>>();
     /** Customer -> how many of `changes` came before (and with) their applied erasure. */
     const erased = new Map<string, number>();
+    const silenced = new Set<SegmentChange>();
     for (const { topic, events } of parts) {
       const counts = outcomes.get(topic) ?? new Map<ApplyOutcome, number>();
       outcomes.set(topic, counts);
+      const silentBelow = this.silentUntil.get(topic);
       for (const { offset, event } of events) {
         const id = event.subject;
         if (!states.has(id)) states.set(id, decodeStored(ctx, id));
         const res = apply(states.get(id) ?? null, event, domain, { topic, partition: this.partition, offset });
         states.set(id, res.state);
         for (const c of res.changes) changes.push(c);
+        if (silentBelow !== undefined && BigInt(offset) < silentBelow) for (const c of res.changes) silenced.add(c);
         // The customer's recent history goes with the erasure (its exits included); what
         // follows it starts a new history. The changes themselves are all emitted.
         if (event.type === 'customer.erasure.requested' && res.outcome === 'applied') erased.set(id, changes.length);
@@ -371,7 +458,7 @@ export class PartitionWorker {
       }
     }
     const writes = [...states].map(([id, state]) => this.write(ctx, id, state));
-    return { writes, changes, outcomes, erased };
+    return { writes, changes, outcomes, erased, silenced };
   }
 
   private write(ctx: BatchContext, id: string, state: CustomerState | null): CustomerWrite {
@@ -385,6 +472,7 @@ export class PartitionWorker {
   fireTimers(): Promise<number> {
     return this.lock.run(async () => {
       const { redis, config, metrics } = this.deps;
+      if (this.stillReapplying()) return 0;
       const now = this.now();
       const due = await dueCustomers(redis, this.keys, now, config.timerBatch);
       metrics.timersDue.set({ partition: String(this.partition) }, due.length);
@@ -415,6 +503,7 @@ export class PartitionWorker {
   private async reevaluate(ids: readonly string[], transform: (state: CustomerState) => Transition, now: number | null): Promise<Committed> {
     return this.retryingConflicts(null, async () => {
       const ctx = await readBatchContext(this.deps.redis, this.keys, ids, this.keepsHistory);
+      this.checkFence(ctx.fence);
       const changes: SegmentChange[] = [];
       const writes: CustomerWrite[] = [];
       for (const id of ids) {
@@ -478,12 +567,28 @@ export class PartitionWorker {
     }
     const { lastId } = committed.result;
     if (lastId === null) return;
+    await this.replicated();
     await this.send(committed.records);
     // Not awaited: the trim goes out on the same connection ahead of this partition's next
     // command, so the next commit already counts the outbox without these records. Should it
     // fail, they stay and are relayed again (same ids).
     ackOutbox(this.deps.redis, this.keys, lastId).catch((err: unknown) => this.log.warn({ err }, 'outbox trim failed; relayed again later'));
     this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
+  }
+
+  /**
+   * CRM_REDIS_WAIT_REPLICAS > 0: changes leave for Kafka only once that many replicas acknowledged
+   * every write of this connection so far (Redis WAIT), so a failover to a replica cannot roll
+   * back a change campaigns already received. Throws when they did not within the timeout: the
+   * outbox keeps the changes and the unit is retried.
+   */
+  private async replicated(): Promise<void> {
+    const { redisWaitReplicas: replicas, redisWaitTimeoutMs } = this.deps.config;
+    if (replicas === 0) return;
+    const acked = await this.deps.redis.wait(replicas, redisWaitTimeoutMs);
+    if (acked < replicas) {
+      throw new Error(`Redis WAIT: ${acked} of ${replicas} replicas acknowledged within ${redisWaitTimeoutMs} ms; changes stay in the outbox`);
+    }
   }
 
   /**
@@ -506,6 +611,7 @@ export class PartitionWorker {
     for (;;) {
       const [entry] = await readOutbox(redis, this.keys, 1);
       if (entry === undefined) break;
+      if (relayed === 0) await this.replicated();
       await this.send(entry.records);
       await ackOutbox(redis, this.keys, entry.id);
       relayed += entry.records.length;
