@@ -6,8 +6,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InputEvent } from '@crm/contracts';
-import { type CustomerState, DAY_MS, apply, readCustomer } from '@crm/domain';
+import type { Dimension, InputEvent } from '@crm/contracts';
+import { type CustomerState, DAY_MS, MEMBERSHIP_FIELD, apply, readCustomer } from '@crm/domain';
 import type { Segmenter } from '@crm/segmenter';
 import { isolatedEnv, startInProcess } from '@crm/segmenter/testing';
 import { partitionKeys, partitionFor } from '@crm/store';
@@ -167,17 +167,9 @@ describe('profile API over a segmenter-filled Redis', () => {
       const recent = body.recentChanges;
       expect(recent.length, id).toBeGreaterThan(0);
       expect(recent.length).toBeLessThanOrEqual(5);
-      const key: Record<string, keyof typeof body.memberships> = {
-        rfm_segment: 'rfmSegment',
-        stage: 'stage',
-        tier: 'tier',
-        satisfaction: 'satisfaction',
-        expectation_gap: 'expectationGap',
-        quadrant: 'quadrant',
-      };
-      const newest = new Map<string, string | null>();
+      const newest = new Map<Exclude<Dimension, 'custom'>, string | null>();
       for (const c of [...recent].reverse()) if (c.dimension !== 'custom') newest.set(c.dimension, c.to);
-      for (const [dimension, to] of newest) expect(body.memberships[key[dimension] as keyof typeof body.memberships], `${id} ${dimension}`).toEqual(to);
+      for (const [dimension, to] of newest) expect(body.memberships[MEMBERSHIP_FIELD[dimension]], `${id} ${dimension}`).toEqual(to);
     }
     const promoter = Customer.parse((await get('/customers/cust-02')).json());
     // Memberships were evaluated at asOf, her latest fact (the contact 5 days ago); derived
@@ -226,17 +218,8 @@ describe('profile API over a segmenter-filled Redis', () => {
     const wanted = new Map<string, number>();
     const bump = (k: string) => wanted.set(k, (wanted.get(k) ?? 0) + 1);
     for (const s of expected.values()) {
-      const { custom, ...closed } = s.memberships;
-      const dims: Record<string, string | null> = {
-        rfm_segment: closed.rfmSegment,
-        stage: closed.stage,
-        tier: closed.tier,
-        satisfaction: closed.satisfaction,
-        expectation_gap: closed.expectationGap,
-        quadrant: closed.quadrant,
-      };
-      for (const [d, v] of Object.entries(dims)) if (v !== null) bump(`${d}:${v}`);
-      for (const name of custom) bump(`custom:${name}`);
+      for (const [d, field] of Object.entries(MEMBERSHIP_FIELD)) if (s.memberships[field] !== null) bump(`${d}:${s.memberships[field]}`);
+      for (const name of s.memberships.custom) bump(`custom:${name}`);
     }
     for (const [dimension, values] of Object.entries(body.dimensions)) {
       for (const [value, n] of Object.entries(values as Record<string, number>)) {
