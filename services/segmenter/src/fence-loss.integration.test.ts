@@ -31,7 +31,6 @@ import {
   waitUntilAllApplied,
 } from './testing/harness.ts';
 
-
 const PARTITIONS = 2;
 const CUSTOMERS = 300;
 const EVENTS = 4_000;
