@@ -38,6 +38,8 @@ const EnvSchema = z.object({
   CRM_PARTITIONS: intVar(1, 1024).default(6),
   CRM_GROUP_ID: z.string().min(1).default('crm-segmenter'),
   CRM_DOMAIN_CONFIG: z.string().optional(),
+  /** The deployment's clock, as the segmenter's: reads without --at derive at the wall clock or at the shared stream time. */
+  CRM_CLOCK: z.enum(['wall', 'stream']).default('wall'),
   /** The segmenter's event-time bounds: the import skips rows outside them. */
   ...EVENT_TIME_ENV,
 });
@@ -62,6 +64,8 @@ export interface CliConfig {
   topics: { orders: string; interactions: string; profiles: string; segmentChanges: string; deadLetter: string };
   /** Path of the domain configuration JSON (CRM_DOMAIN_CONFIG), if any. */
   domainConfigPath: string | undefined;
+  /** What reads without --at derive at: the wall clock, or the deployment's stream time (`<prefix>:stream-clock`). */
+  clock: 'wall' | 'stream';
   /** Rows dated outside these are skipped by the import (CRM_MIN_EVENT_TIME, CRM_MAX_FUTURE_SKEW_MS). */
   eventTimeBounds: EventTimeBounds;
 }
@@ -100,6 +104,7 @@ function readConfig(env: Env): CliConfig {
     groupId: e.CRM_GROUP_ID,
     topics: suffixedTopics(e.CRM_TOPIC_SUFFIX),
     domainConfigPath: e.CRM_DOMAIN_CONFIG,
+    clock: e.CRM_CLOCK,
     eventTimeBounds: eventTimeBoundsOf(e),
   };
 }

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type CustomerState, DAY_MS, MEMBERSHIP_FIELD, apply, describe as describeState, readCustomer, withRfmCuts } from '@crm/domain';
-import { type StoredCuts, partitionFor, partitionKeys } from '@crm/store';
+import { type StoredCuts, globalKeys, partitionFor, partitionKeys } from '@crm/store';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READING_COLUMNS, type ReadingRow, readingRow } from './reading.ts';
@@ -50,7 +50,7 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
       expect(report).toMatchObject({
         customerId: id,
         partition: partitionFor(id, PARTITIONS),
-        atSource: '--at',
+        atSource: 'query',
         cuts: expect.stringContaining('stored quantile cuts'),
       });
       // Memberships: the index's sets hold the customer under each value the CLI prints.
@@ -80,12 +80,39 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
     expect(await run(['customer', 'show', id, '--at', at], io)).toBe(0);
     expect(io.out()).toContain(`derived fields        as of ${at} (--at)`);
     expect(io.out()).toMatch(/memberships\s+as the segment index holds them \(evaluated /);
-    const wall = captureIo(env);
+    // The fixture's segmenter runs on the stream clock; a wall-clock deployment reads at the wall clock.
+    const wall = captureIo({ ...env, CRM_CLOCK: 'wall' });
     expect(await run(['customer', 'show', id], wall)).toBe(0);
     expect(wall.out()).toMatch(/derived fields\s+as of \S+ \(wall clock\)/);
     const bad = captureIo(env);
     expect(await run(['customer', 'show', id, '--at', 'yesterday'], bad)).toBe(2);
     expect(bad.err()).toMatch(/--at must be an ISO-8601 UTC instant/);
+  });
+
+  it('reads at the deployment stream time with CRM_CLOCK=stream, as the profile API does', async () => {
+    const id = [...stored.keys()].sort()[1] as string;
+    const state = stored.get(id) as CustomerState;
+    const key = globalKeys(f.config.keyPrefix).streamClock;
+    const stream = { ...env, CRM_CLOCK: 'stream' };
+    // No stream time stored yet: the customer reads at its own last evaluation.
+    await f.redis.del(key);
+    const none = captureIo(stream);
+    expect(await run(['customer', 'show', id, '--json'], none), none.err()).toBe(0);
+    expect(JSON.parse(none.out())).toMatchObject({ at: new Date(state.asOf).toISOString(), atSource: 'state' });
+    const T = state.asOf + 45 * DAY_MS;
+    await f.redis.set(key, String(T));
+    try {
+      const io = captureIo(stream);
+      expect(await run(['customer', 'show', id, '--json'], io), io.err()).toBe(0);
+      const shown = JSON.parse(io.out()) as { at: string; atSource: string; fields: { recencyDays: number | null } };
+      expect(shown).toMatchObject({ at: new Date(T).toISOString(), atSource: 'stream_clock' });
+      expect(shown.fields.recencyDays).toBe(readCustomer(state, T, withRfmCuts(f.config.domain, cuts.cuts)).fields.recencyDays);
+      const text = captureIo(stream);
+      expect(await run(['customer', 'show', id], text)).toBe(0);
+      expect(text.out()).toContain(`as of ${new Date(T).toISOString()} (the deployment's stream clock)`);
+    } finally {
+      await f.redis.del(key);
+    }
   });
 
   it('exports every customer once, with the fields a from-scratch fold derives at --at, as JSON lines and CSV', async () => {

@@ -7,23 +7,34 @@
  */
 import { type Dimension, DIMENSIONS, isIsoUtc } from '@crm/contracts';
 import { type CustomerReading, type CustomerState, type DomainConfig, decodeState, readCustomer, SEGMENT_NAME, VOCABULARIES, withRfmCuts } from '@crm/domain';
-import { parseStateRecord, readRfmCuts } from '@crm/store';
+import { type AtSource, type ReadInstant, parseStateRecord, readInstant, readRfmCuts } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { type CliConfig, domainConfig } from './config.ts';
 import { CliError } from './errors.ts';
 
-/** The instant a read derives at, and where it came from (printed with every read). */
-export interface ReadInstant {
-  at: number;
-  source: '--at' | 'wall clock';
+/** `--at <ISO instant>` (UTC, e.g. 2026-12-03T12:00:00Z) as epoch ms; undefined without one. */
+export function parseAt(at: string | undefined): number | undefined {
+  if (at === undefined) return undefined;
+  if (!isIsoUtc(at)) throw new CliError(`--at must be an ISO-8601 UTC instant, e.g. 2026-12-03T12:00:00Z (got ${JSON.stringify(at)})`, { exitCode: 2 });
+  return Date.parse(at);
 }
 
-/** `--at <ISO instant>` (UTC, e.g. 2026-12-03T12:00:00Z), else the wall clock. */
-export function readInstant(at: string | undefined, now: () => number = Date.now): ReadInstant {
-  if (at === undefined) return { at: now(), source: 'wall clock' };
-  if (!isIsoUtc(at)) throw new CliError(`--at must be an ISO-8601 UTC instant, e.g. 2026-12-03T12:00:00Z (got ${JSON.stringify(at)})`, { exitCode: 2 });
-  return { at: Date.parse(at), source: '--at' };
+/**
+ * The instant reads derive at, as the profile API's (`readInstant` of @crm/store): `--at`, else
+ * the deployment's clock (CRM_CLOCK: the wall clock, or the shared stream time; without a stored
+ * stream time each customer reads at its own asOf).
+ */
+export function cliReadInstant(redis: Redis, config: CliConfig, at: string | undefined, now: () => number = Date.now): Promise<ReadInstant> {
+  return readInstant(parseAt(at), config.clock, redis, config.keyPrefix, now);
 }
+
+/** How a read's instant is printed for a person. */
+export const AT_SOURCE_TEXT: Readonly<Record<AtSource, string>> = {
+  query: '--at',
+  wall_clock: 'wall clock',
+  stream_clock: "the deployment's stream clock",
+  state: "the customer's last evaluation",
+};
 
 /** The domain configuration reads score with, and where its RFM cuts came from. */
 export interface ReadConfig {
@@ -49,14 +60,15 @@ export async function readConfig(redis: Redis, config: CliConfig): Promise<ReadC
 export function readRecord(
   customerId: string,
   raw: string,
-  at: number,
+  /** null: at the state's own asOf (stream clock, no stream time stored). */
+  at: number | null,
   domain: DomainConfig,
 ): { version: number; state: CustomerState; reading: CustomerReading } {
   try {
     const stored = parseStateRecord(raw);
     if (stored.state === null) throw new Error('the record holds no state');
     const state = decodeState(stored.state);
-    return { version: stored.version, state, reading: readCustomer(state, at, domain) };
+    return { version: stored.version, state, reading: readCustomer(state, at ?? state.asOf, domain) };
   } catch (err) {
     throw new CliError(`customer ${customerId}: stored state does not decode: ${(err as Error).message}`, { cause: err });
   }

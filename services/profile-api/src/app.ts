@@ -23,7 +23,7 @@ import { errorSummary } from './logging.ts';
 import { recentChanges } from './history.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
-import { type ReadInstant, readAt, readInstant } from './instant.ts';
+import { type ReadInstant, readAt, readInstant } from '@crm/store';
 import { type Where, readCustomerPage, readMemberPage, readSegmentCounts, readStoredCustomer, splitCountField } from './reads.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { ROUTES, type RouteSpec } from './routes.ts';

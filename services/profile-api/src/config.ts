@@ -18,7 +18,7 @@ import {
   redisUrlVar,
 } from '@crm/service-kit';
 import { z } from 'zod';
-import type { Clock } from './instant.ts';
+import type { Clock } from '@crm/store';
 import { type TokenEntry, parseTokens } from './tokens.ts';
 
 export { ConfigError };

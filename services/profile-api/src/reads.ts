@@ -5,7 +5,7 @@
  */
 import { DIMENSIONS, type Dimension } from '@crm/contracts';
 import { type CustomerState, decodeState, holdsMembership } from '@crm/domain';
-import { globalKeys, parseCustomerRecord, partitionFor, partitionKeys } from '@crm/store';
+import { parseCustomerRecord, partitionFor, partitionKeys } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { type MemberCursor, START } from './cursor.ts';
 
@@ -39,19 +39,6 @@ export async function readStoredCustomer(redis: Redis, prefix: string, partition
   const partition = partitionFor(customerId, partitions);
   const raw = await redis.hget(partitionKeys(prefix, partition).state, customerId);
   return raw === null ? null : decodeRecord(partition, raw);
-}
-
-/**
- * The deployment's stream time (`<prefix>:stream-clock`, decimal epoch ms, written by the
- * segmenter in stream-clock mode), or null when none is stored. Throws naming the key when the
- * value is not epoch milliseconds.
- */
-export async function readStreamClock(redis: Redis, prefix: string): Promise<number | null> {
-  const key = globalKeys(prefix).streamClock;
-  const raw = await redis.get(key);
-  if (raw === null) return null;
-  if (!/^[0-9]{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new Error(`${key}: not epoch milliseconds: ${raw.slice(0, 40)}`);
-  return Number(raw);
 }
 
 /** Member counts per `<dimension>:<value>` field, summed over every partition's counts hash. */

@@ -6,7 +6,7 @@
 import { DIMENSIONS, SegmentChangeData, isIsoUtc } from '@crm/contracts';
 import { EXPECTATION_GAPS, NPS_CLASSES, QUADRANTS, RFM_SEGMENTS, SATISFACTION_LEVELS, STAGES, TIERS } from '@crm/domain';
 import { z } from 'zod';
-import { AT_SOURCES } from './instant.ts';
+import { AT_SOURCES } from '@crm/store';
 
 /** Largest page of segment members. */
 export const MAX_PAGE = 1000;

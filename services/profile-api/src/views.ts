@@ -5,7 +5,7 @@
  * fields (timer candidates, tie-break hashes) stay out.
  */
 import type { CustomerReading, CustomerView } from '@crm/domain';
-import type { AtSource } from './instant.ts';
+import type { AtSource } from '@crm/store';
 import type { StoredCustomer } from './reads.ts';
 import type { Customer, CustomerItem } from './schemas.ts';
 

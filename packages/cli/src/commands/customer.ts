@@ -3,13 +3,13 @@
  * customer lives in the partition Kafka's default partitioner gives its id.
  */
 import { type CustomerReading, type CustomerView, describe } from '@crm/domain';
-import { partitionKeys, segmentCounts, partitionFor } from '@crm/store';
+import { type AtSource, partitionFor, partitionKeys, segmentCounts } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { withRedis } from '../clients.ts';
 import type { CliConfig } from '../config.ts';
 import { CliError } from '../errors.ts';
 import { type Io, println } from '../io.ts';
-import { readConfig, readInstant, readRecord, readingRow } from '../reading.ts';
+import { AT_SOURCE_TEXT, cliReadInstant, readConfig, readRecord, readingRow } from '../reading.ts';
 import { formatTable } from '../table.ts';
 import { inputPartitions } from './topics.ts';
 
@@ -17,9 +17,9 @@ export interface CustomerReport {
   customerId: string;
   partition: number;
   version: number;
-  /** ISO instant the fields are derived at, and where it came from. */
+  /** ISO instant the fields are derived at, and where it came from (as the profile API says it). */
   at: string;
-  atSource: string;
+  atSource: AtSource;
   /** Which RFM cuts scored the customer. */
   cuts: string;
   memberships: CustomerReading['memberships'];
@@ -41,11 +41,14 @@ export async function customerShow(
   customerId: string,
   options: { partitions?: number; json?: boolean; at?: string },
 ): Promise<number> {
-  const instant = readInstant(options.at);
   const partitions = options.partitions ?? (await inputPartitions(config));
   const partition = partitionFor(customerId, partitions);
   const keys = partitionKeys(config.keyPrefix, partition);
-  const { raw, read } = await withRedis(config, async (redis) => ({ raw: await redis.hget(keys.state, customerId), read: await readConfig(redis, config) }));
+  const { raw, read, instant } = await withRedis(config, async (redis) => ({
+    instant: await cliReadInstant(redis, config, options.at),
+    raw: await redis.hget(keys.state, customerId),
+    read: await readConfig(redis, config),
+  }));
   if (raw === null) throw new CliError(`customer ${customerId} not found (partition ${partition} of ${partitions}, key ${keys.state})`);
   const { version, state, reading } = readRecord(customerId, raw, instant.at, read.domain);
   const {
@@ -62,7 +65,7 @@ export async function customerShow(
     ...fields
   } = readingRow(reading, partition);
   // An instant before the state's asOf reads at the asOf (readCustomer): say so.
-  const atSource = reading.at === instant.at ? instant.source : `the state's last evaluation, later than ${instant.source}`;
+  const atSource: AtSource = reading.at === instant.at ? instant.source : 'state';
   const reasons = describe(state, read.domain).reasons;
   const report: CustomerReport = { customerId, partition, version, at, atSource, cuts: read.cuts, memberships: reading.memberships, reasons, fields };
   if (options.json) {
@@ -82,7 +85,7 @@ export async function customerShow(
     ['expectation gap', expectationGap],
     ['quadrant', quadrant],
     ['custom segments', custom.length === 0 ? '-' : m.custom.join(', ')],
-    ['derived fields', `as of ${at} (${atSource})`],
+    ['derived fields', `as of ${at} (${AT_SOURCE_TEXT[atSource]})`],
     ['R/F/M scores', `${f.r ?? '-'}/${f.f ?? '-'}/${f.m ?? '-'} (${read.cuts})`],
     ['recency days', f.recencyDays],
     ['frequency', f.frequency],

@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { holdsMembership } from '@crm/domain';
-import { partitionKeys } from '@crm/store';
+import { type AtSource, partitionKeys } from '@crm/store';
 import { stringify } from 'csv-stringify/sync';
 import type { Redis } from 'ioredis';
 import { withRedis } from '../clients.ts';
@@ -25,7 +25,7 @@ import type { CliConfig } from '../config.ts';
 import { CliError } from '../errors.ts';
 import { type Io, type Output, println } from '../io.ts';
 import { duration, Progress, type ProgressUnits } from '../progress.ts';
-import { READING_COLUMNS, type ReadingRow, type Where, parseWhere, readConfig, readInstant, readRecord, readingRow } from '../reading.ts';
+import { AT_SOURCE_TEXT, READING_COLUMNS, type ReadingRow, type Where, cliReadInstant, parseWhere, readConfig, readRecord, readingRow } from '../reading.ts';
 
 /** Fields asked of Redis per HSCAN / SSCAN call: ~250 records (~100 KB) a page. Pages of 50 to 1,000 measured alike (scripts/measure-export.ts); 250 is between. */
 const PAGE = 250;
@@ -43,8 +43,8 @@ export interface ExportSummary {
   /** The reader closed the output (`| head`) before the end: the export stopped there. */
   outputClosed: boolean;
   partitions: number;
-  at: string;
-  atSource: string;
+  at: string | null;
+  atSource: AtSource;
   cuts: string;
   where: string | null;
   seconds: number;
@@ -172,9 +172,9 @@ const CUSTOMERS: ProgressUnits = {
 export async function customersExport(io: Io, config: CliConfig, options: ExportOptions): Promise<ExportSummary> {
   const format = options.format ?? 'jsonl';
   const where = options.where === undefined ? null : parseWhere(options.where);
-  const instant = readInstant(options.at);
   const started = Date.now();
   return withRedis(config, async (redis) => {
+    const instant = await cliReadInstant(redis, config, options.at);
     const read = await readConfig(redis, config);
     const partitions = await statePartitions(redis, config.keyPrefix);
     const progress = new Progress(io.stderr, await total(redis, config.keyPrefix, partitions, where), Date.now, CUSTOMERS);
@@ -207,7 +207,8 @@ export async function customersExport(io: Io, config: CliConfig, options: Export
       customers,
       outputClosed: sink.closed(),
       partitions: partitions.length,
-      at: new Date(instant.at).toISOString(),
+      // null: each customer at its own asOf (stream clock, no stream time stored); every line says its own.
+      at: instant.at === null ? null : new Date(instant.at).toISOString(),
       atSource: instant.source,
       cuts: read.cuts,
       where: where === null ? null : `${where.dimension}=${where.value}`,
@@ -225,7 +226,7 @@ export async function customersExportCommand(io: Io, config: CliConfig, options:
       io.stderr,
       `${summary.outputClosed ? 'output closed: stopped after' : 'exported'} ${summary.customers.toLocaleString('en-US')} customer(s) from ${summary.partitions} partition(s)` +
         `${summary.where === null ? '' : ` in ${summary.where} (the segment index)`}${options.out === undefined ? '' : ` to ${options.out}`}` +
-        ` in ${duration(summary.seconds)}; derived fields as of ${summary.at} (${summary.atSource}), scored with ${summary.cuts};` +
+        ` in ${duration(summary.seconds)}; derived fields as of ${summary.at ?? "each customer's last evaluation"} (${AT_SOURCE_TEXT[summary.atSource]}), scored with ${summary.cuts};` +
         ' memberships as the segment index holds them',
     );
   return 0;

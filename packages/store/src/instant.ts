@@ -1,13 +1,26 @@
 /**
- * The instant a read derives at (docs/segmentation.md, "Reads and their instant"): `?at=`
- * when the request gives one; else the wall clock, or with CRM_CLOCK=stream the deployment's
+ * The instant a read derives at (docs/segmentation.md, "Reads and their instant"), for the
+ * profile API and the CLI alike: the one the caller asks for (`?at=`, `--at`) when given; else the wall clock, or with CRM_CLOCK=stream the deployment's
  * stream time (`<prefix>:stream-clock`), falling back to each customer's own asOf while no
  * stream time is stored. A customer whose asOf is later than the instant reads at its asOf
  * (readCustomer): its `atSource` then says `state`.
  */
 import { type CustomerReading, type CustomerState, type DomainConfig, readCustomer } from '@crm/domain';
 import type { Redis } from 'ioredis';
-import { readStreamClock } from './reads.ts';
+import { globalKeys } from './keys.ts';
+
+/**
+ * The deployment's stream time (`<prefix>:stream-clock`, decimal epoch ms, written by the
+ * segmenter in stream-clock mode), or null when none is stored. Throws naming the key when the
+ * value is not epoch milliseconds.
+ */
+export async function readStreamClock(redis: Redis, prefix: string): Promise<number | null> {
+  const key = globalKeys(prefix).streamClock;
+  const raw = await redis.get(key);
+  if (raw === null) return null;
+  if (!/^[0-9]{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new Error(`${key}: not epoch milliseconds: ${raw.slice(0, 40)}`);
+  return Number(raw);
+}
 
 /** Where a read's instant came from; `state`: the customer's asOf (later than the instant asked, or no stream time stored). */
 export const AT_SOURCES = ['query', 'wall_clock', 'stream_clock', 'state'] as const;
