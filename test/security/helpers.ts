@@ -1,0 +1,53 @@
+/**
+ * The security tests' way of running the project's programs as operators run them: each
+ * service and the CLI as a child process with only PATH plus the given environment, every byte
+ * it writes kept, so that a test can look for a secret or count the lines that say what is wrong.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** A path inside the repository. */
+export const repoPath = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+
+export const SEGMENTER = repoPath('services/segmenter/src/main.ts');
+export const LAG_MONITOR = repoPath('services/lag-monitor/src/main.ts');
+export const PROFILE_API = repoPath('services/profile-api/src/main.ts');
+export const CLI = repoPath('packages/cli/src/main.ts');
+
+export interface Run {
+  child: ChildProcess;
+  /** stdout and stderr as written, interleaved. */
+  output: () => string;
+  /** The exit code, once both streams have ended. */
+  exited: Promise<number | null>;
+}
+
+/** Runs `script` with node and only PATH plus `env`, keeping every byte it writes. */
+export function run(script: string, env: Record<string, string>, args: string[] = []): Run {
+  const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: string[] = [];
+  child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  const exited = once(child, 'close').then(([code]) => code as number | null);
+  return { child, output: () => chunks.join(''), exited };
+}
+
+/** Stops `r` with SIGTERM (if it still runs) and waits for its exit code. */
+export async function stop(r: Run): Promise<number | null> {
+  if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
+  return r.exited;
+}
+
+/** The lines of `output` that match `pattern`. */
+export const linesMatching = (output: string, pattern: RegExp): string[] => output.split('\n').filter((l) => pattern.test(l));
+
+/** The URL a service logged in its "<what> listening" line, once it has. */
+export function listeningAddress(r: Run, msg: string): string | undefined {
+  for (const line of r.output().split('\n')) {
+    if (!line.includes(`"msg":"${msg}"`)) continue;
+    const parsed = JSON.parse(line) as { address?: string; port?: number };
+    if (parsed.address !== undefined) return parsed.address;
+  }
+  return undefined;
+}
