@@ -21,6 +21,7 @@ import { ApiError } from './errors.ts';
 import { errorSummary } from './logging.ts';
 import { recentChanges } from './history.ts';
 import type { Metrics } from './metrics.ts';
+import { guardMetrics } from './metrics-auth.ts';
 import { openApiDocument } from './openapi.ts';
 import { readCustomer, readMemberPage, readSegmentCounts, splitCountField } from './reads.ts';
 import { RateLimiter } from './ratelimit.ts';
@@ -96,6 +97,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (scope !== undefined && !token.scopes.includes(scope))
       return deny('forbidden', token.name, new ApiError('forbidden', `token ${token.name} lacks the scope ${scope} this route needs`));
   });
+
+  guardMetrics(app, config.metricsToken);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
