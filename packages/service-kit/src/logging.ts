@@ -64,7 +64,14 @@ export function kafkaLogCreator(log: Logger) {
   const child = log.child({ module: 'kafkajs' });
   return () =>
     ({ namespace, level, log: entry }: LogEntry) => {
-      const { message, timestamp: _t, logger: _l, ...extra } = entry as { message: string; timestamp?: string; logger?: string; [k: string]: unknown };
+      // No `stack`: kafkajs logs each retry's socket error with Node's internals; the message says what failed.
+      const {
+        message,
+        timestamp: _t,
+        logger: _l,
+        stack: _s,
+        ...extra
+      } = entry as { message: string; timestamp?: string; logger?: string; [k: string]: unknown };
       child[LEVELS[level] ?? 'info']({ namespace, ...scrubError(extra) }, maskUrlPasswords(message));
     };
 }
