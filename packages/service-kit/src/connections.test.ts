@@ -6,6 +6,7 @@ import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSSASLAuth
 import {
   describeKafkaFailure,
   describeRedisError,
+  describeStartFailure,
   kafkaConnection,
   kafkaOptions,
   redisConnection,
@@ -223,6 +224,17 @@ describe('connection failures, in one line naming the variables', () => {
   it('anything else (a broker that is down, a non-Kafka error) is left to the caller', () => {
     expect(describeKafkaFailure(spent(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:1')))).toBeUndefined();
     expect(describeKafkaFailure(new Error('self-signed certificate'))).toBeUndefined();
+  });
+
+  it("a service's start: ioredis' bare closed connection points at the line before; Kafka's as above; a bug is left alone", () => {
+    expect(describeStartFailure(new Error('Connection is closed.'))).toEqual({
+      reason: 'the Redis connection closed before it was ready: the line logged before this one says why',
+      config: false,
+    });
+    expect(describeStartFailure(spent(new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain')))).toMatchObject({
+      config: true,
+    });
+    expect(describeStartFailure(new TypeError('x is undefined'))).toBeUndefined();
   });
 
   it('Redis: an untrusted certificate names REDIS_TLS_CA_FILE; a reset plaintext client suggests rediss://', () => {

@@ -285,6 +285,22 @@ export interface ConnectionFailure {
  */
 export function describeKafkaFailure(err: unknown): ConnectionFailure | undefined {
   const chain = errorChain(err);
+  return kafkaFailure(chain);
+}
+
+/**
+ * A service's start failure that a connection explains, in one line: Kafka's (describeKafkaFailure),
+ * or ioredis' bare "Connection is closed." when the first connection fails, whose cause
+ * logRedisErrors has logged just before. Undefined for anything else (a bug deserves its stack).
+ */
+export function describeStartFailure(err: unknown): ConnectionFailure | undefined {
+  const chain = errorChain(err);
+  if (chain.length === 1 && chain[0]?.message === 'Connection is closed.')
+    return { reason: 'the Redis connection closed before it was ready: the line logged before this one says why', config: false };
+  return kafkaFailure(chain);
+}
+
+function kafkaFailure(chain: Array<{ name: string; message: string }>): ConnectionFailure | undefined {
   if (!chain.some((e) => e.name.startsWith('KafkaJS'))) return undefined;
   const sasl = chain.find((e) => e.name === 'KafkaJSSASLAuthenticationError');
   if (sasl !== undefined)

@@ -31,6 +31,7 @@ export {
   type RegistryConnection,
   connections,
   describeKafkaFailure,
+  describeStartFailure,
   describeRedisError,
   type ConnectionFailure,
   kafkaConnection,

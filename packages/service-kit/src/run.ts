@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { ConfigError } from './config.ts';
-import { describeKafkaFailure } from './connections.ts';
+import { describeStartFailure } from './connections.ts';
 
 /** EX_CONFIG from sysexits.h: the configuration is wrong, restarting will not help. */
 export const EXIT_CONFIG = 78;
@@ -74,8 +74,8 @@ export async function runService<C>(def: ServiceDefinition<C>): Promise<void> {
   try {
     await service.start();
   } catch (err) {
-    // Refused credentials or an untrusted certificate: one line naming the variables, no stack.
-    const failure = err instanceof ConfigError ? undefined : describeKafkaFailure(err);
+    // A refused or failed connection: one line naming the variables to check, no stack.
+    const failure = err instanceof ConfigError ? undefined : describeStartFailure(err);
     if (failure !== undefined) {
       log.fatal({ reason: failure.reason }, `${def.startFailure}: ${failure.reason}`);
       process.exit(failure.config ? EXIT_CONFIG : 1);
