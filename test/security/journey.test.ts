@@ -305,6 +305,8 @@ describe('the system on the secured servers', () => {
       expect(leaked(r.output(), secrets)).toEqual([]);
       expect(linesMatching(r.output(), REFUSED_COMMAND)).toEqual([]);
     }
+    // Customer ids are personal data: the services' logs hold none (the CLI prints what it is asked for).
+    for (const r of [segmenter, lagMonitor, api]) expect(linesMatching(r.output(), /\bjourney\d+\b/)).toEqual([]);
   });
 
   it('runs the segmenter over the mutual-TLS listener: a client certificate, no password', async () => {

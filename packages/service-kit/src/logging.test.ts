@@ -54,7 +54,9 @@ describe('secrets in log lines', () => {
     expect(first?.url).toBe('x *** y');
   });
 
-  it("leaves other commands' arguments alone", () => {
-    expect(scrubError({ command: { name: 'get', args: ['k'] } })).toEqual({ command: { name: 'get', args: ['k'] } });
+  it("replaces other commands' arguments (customer ids, states, scripts) by their count, keeping the command's name", () => {
+    expect(scrubError({ command: { name: 'evalsha', args: ['sha', '2', 'crm:{0}:state', 'customer-42'] } })).toEqual({
+      command: { name: 'evalsha', args: ['*** 4 argument(s)'] },
+    });
   });
 });
