@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCa, secureKeyPrefix, secureServers, uniqueName } from '@crm/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, LAG_MONITOR, PROFILE_API, type Run, SEGMENTER, type SecureServers, leaked, linesMatching, profileSecrets, run } from './helpers.ts';
+import { CLI, LAG_MONITOR, PROFILE_API, type Run, SEGMENTER, type SecureServers, leaked, linesMatching, profileSecrets, run, without } from './helpers.ts';
 
 const WRONG = 'wr0ng-SASL-Pa55word-never-written';
 const TOKEN = 'tok_refusals_test_00000000000000001';
@@ -79,7 +79,7 @@ describe('refusals by the secured servers, as the processes report them', () => 
   });
 
   it('a plaintext client on the SASL_SSL port: the lag monitor stops at start naming KAFKA_SECURITY_PROTOCOL', async () => {
-    const plaintext = Object.fromEntries(Object.entries(s.env).filter(([k]) => !TLS_VARIABLES.includes(k)));
+    const plaintext = without(s.env, TLS_VARIABLES);
     const p = run(LAG_MONITOR, { ...plaintext, KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', LAG_HTTP_PORT: '0', LAG_GROUP_PREFIX: 'crm-refused-' });
     const { code, reasons } = await refused(p, /Kafka closed the connection before answering: check that KAFKA_SECURITY_PROTOCOL matches/, secrets);
     expect(code).toBe(1);
