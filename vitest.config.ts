@@ -21,6 +21,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
+          // Property tests run thousands of cases: on a loaded 2-core machine 5 s is too tight a guard.
+          testTimeout: 30_000,
           include: ['{packages,services,infra}/*/src/**/*.test.ts', 'infra/src/**/*.test.ts'],
           exclude: ['**/node_modules/**', ...integration],
         },

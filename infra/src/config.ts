@@ -27,7 +27,8 @@ export function port(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1024 || n > 65535) {
+  // Decimal digits only: Number() also reads '1e4', '0x4A38' and ' 19092'.
+  if (!/^\d+$/.test(raw) || n < 1024 || n > 65535) {
     throw new InfraError(`${name} must be a port number from 1024 to 65535, got "${raw}"`);
   }
   return n;

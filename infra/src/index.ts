@@ -10,7 +10,8 @@ import { redisDaemon, redisHealthy, startRedis } from './redis.ts';
 import { registryDaemon, registryHealthy, startRegistry } from './registry.ts';
 
 export { InfraError, type InfraConfig, infraConfig } from './config.ts';
-export { ensureKafkaJars, kafkaLibDir, kafkaVersion } from './kafka.ts';
+export { ensureKafkaJars, kafkaDaemon, kafkaLibDir, kafkaVersion, startKafka } from './kafka.ts';
+export { runningPid, stopDaemon } from './process.ts';
 export { findJava } from './java.ts';
 export { ensureDebianTool } from './debian.ts';
 export { createTopicsAndWait } from './topics.ts';

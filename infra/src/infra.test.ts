@@ -25,6 +25,8 @@ const isolated = (env: Record<string, string> = {}) => infraConfig({ CRM_INFRA_D
 describe('infra configuration', () => {
   it('names the variable and the expectation for a bad port', () => {
     expect(() => infraConfig({ CRM_KAFKA_PORT: 'ninety' })).toThrow(/CRM_KAFKA_PORT must be a port number from 1024 to 65535, got "ninety"/);
+    expect(() => infraConfig({ CRM_KAFKA_PORT: '0x4A38' })).toThrow(/CRM_KAFKA_PORT must be a port number/);
+    expect(() => infraConfig({ CRM_REDIS_PORT: '1.6e4' })).toThrow(/CRM_REDIS_PORT must be a port number/);
     expect(() => infraConfig({ CRM_REDIS_PORT: '19092' })).toThrow(/must differ/);
   });
 });

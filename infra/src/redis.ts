@@ -1,6 +1,10 @@
 /**
  * Redis 7+ from Debian's redis-server package, on a non-default port, append-only file on
- * (fsync every second, as production would run it).
+ * (fsync every second, as production would run it), and a truncated append-only file refused
+ * at load (`aof-load-truncated no`): Redis 7.0 cuts a torn file inside a MULTI block and later
+ * replays the orphaned half with the next transaction. Repair with `redis-check-aof --fix`
+ * (it cuts at a transaction boundary); the segmenter then finds the fences behind and re-applies
+ * (docs/architecture.md, "Durability").
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,6 +80,8 @@ export async function startRedisServer(server: RedisServer): Promise<{ version: 
       'yes',
       '--appendfsync',
       'everysec',
+      '--aof-load-truncated',
+      'no',
       '--save',
       '',
       '--daemonize',

@@ -117,6 +117,8 @@ describe('the documented Redis ACL users', () => {
       expect(await get(`/customers/${encodeURIComponent(customer)}`)).toBe(200);
       expect(await get('/segments')).toBe(200);
       expect(await get('/segments/stage/new/members')).toBe(200);
+      expect(await get('/customers')).toBe(200);
+      expect(await get('/customers?where=stage:new')).toBe(200);
 
       // The console's reads, as crm-console.
       const cli = (args: string[]) =>

@@ -3,9 +3,11 @@
  * (`crm infra up`). The same variables as the services, so one environment drives both.
  */
 import { readFileSync } from 'node:fs';
-import { suffixedTopics } from '@crm/contracts';
+import { type EventTimeBounds, suffixedTopics } from '@crm/contracts';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
 import { endpoints, infraConfig } from '@crm/infra';
+// The config module only: the service itself is not loaded for every command.
+import { EVENT_TIME_ENV, eventTimeBoundsOf } from '@crm/segmenter/config';
 import {
   ConfigError,
   type Env,
@@ -36,6 +38,8 @@ const EnvSchema = z.object({
   CRM_PARTITIONS: intVar(1, 1024).default(6),
   CRM_GROUP_ID: z.string().min(1).default('crm-segmenter'),
   CRM_DOMAIN_CONFIG: z.string().optional(),
+  /** The segmenter's event-time bounds: the import skips rows outside them. */
+  ...EVENT_TIME_ENV,
 });
 
 export interface CliConfig {
@@ -58,6 +62,8 @@ export interface CliConfig {
   topics: { orders: string; interactions: string; profiles: string; segmentChanges: string; deadLetter: string };
   /** Path of the domain configuration JSON (CRM_DOMAIN_CONFIG), if any. */
   domainConfigPath: string | undefined;
+  /** Rows dated outside these are skipped by the import (CRM_MIN_EVENT_TIME, CRM_MAX_FUTURE_SKEW_MS). */
+  eventTimeBounds: EventTimeBounds;
 }
 
 /** Reads the settings; an unset variable takes the local infra's value. Throws CliError naming the bad variable. */
@@ -94,6 +100,7 @@ function readConfig(env: Env): CliConfig {
     groupId: e.CRM_GROUP_ID,
     topics: suffixedTopics(e.CRM_TOPIC_SUFFIX),
     domainConfigPath: e.CRM_DOMAIN_CONFIG,
+    eventTimeBounds: eventTimeBoundsOf(e),
   };
 }
 

@@ -6,53 +6,26 @@
  * returns exactly a segment's members.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { InputEvent } from '@crm/contracts';
-import { type CustomerState, DAY_MS, MEMBERSHIP_FIELD, apply, decodeState, describe as describeState, readCustomer, withRfmCuts } from '@crm/domain';
-import { type StoredCuts, parseStateRecord, partitionFor, partitionKeys, readRfmCuts } from '@crm/store';
-import { createTopics, fixture, topicOf, waitUntilAllApplied } from '@crm/segmenter/testing';
-import { generateEvents, waitFor } from '@crm/testkit';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type CustomerState, DAY_MS, MEMBERSHIP_FIELD, apply, describe as describeState, readCustomer, withRfmCuts } from '@crm/domain';
+import { type StoredCuts, partitionFor, partitionKeys } from '@crm/store';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READING_COLUMNS, type ReadingRow, readingRow } from './reading.ts';
 import { run } from './run.ts';
 import { captureIo } from './testing/io.ts';
-
-const PARTITIONS = 3;
-const dir = mkdtempSync(join(tmpdir(), 'crm-customers-'));
-const domainConfigPath = join(dir, 'domain.json');
-writeFileSync(domainConfigPath, JSON.stringify({ segments: [{ name: 'big_spender', rule: { field: 'monetaryMinor', op: 'gte', value: 20_000 } }] }));
+import { QUANTILE_PARTITIONS as PARTITIONS, quantileCustomers } from './testing/quantile.ts';
 
 describe('crm customer show and crm customers export (quantile scoring)', { timeout: 240_000 }, () => {
-  const f = fixture({ CRM_SCORING: 'quantile', CRM_RESCORE_INTERVAL_MS: '300', CRM_CLOCK: 'stream', CRM_DOMAIN_CONFIG: domainConfigPath });
-  const env = f.env;
-  const now = Math.floor(Date.now() / 1000) * 1000;
-  const events = generateEvents({ seed: 14, customers: 40, events: 700, start: now - 700 * DAY_MS, end: now - DAY_MS, prefix: 'x' });
-  /** Every stored customer, decoded, by id. */
-  const stored = new Map<string, CustomerState>();
+  const q = quantileCustomers();
+  const { f, env, events, stored } = q;
+  const dir = dirname(q.domainConfigPath);
   let cuts: StoredCuts;
 
   beforeAll(async () => {
-    await createTopics(f.kafka, f.config, PARTITIONS);
-    const segmenter = await f.start();
-    const producer = f.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.sendBatch({ topicMessages: byTopic(events, (e) => topicOf(f.config, e)) });
-    await producer.disconnect();
-    await waitUntilAllApplied(f.kafka, f.redis, f.config, PARTITIONS);
-    // The stream clock stands still once everything is applied: the cuts settle after one sweep.
-    await waitFor(
-      'a rescore sweep',
-      async () => /crm_rescore_sweeps_total [1-9]/.test(await segmenter.metrics.registry.getSingleMetricAsString('crm_rescore_sweeps_total')),
-      { timeoutMs: 60_000 },
-    );
-    await f.stop();
-    cuts = (await readRfmCuts(f.redis, f.config.keyPrefix)) as StoredCuts;
-    for (let p = 0; p < PARTITIONS; p++)
-      for (const [id, raw] of Object.entries(await f.redis.hgetall(partitionKeys(f.config.keyPrefix, p).state)))
-        stored.set(id, decodeState(parseStateRecord(raw).state as string));
+    await q.setup();
+    cuts = q.cuts();
   });
   /** `crm customers export <args>` as JSON lines, and what it wrote on stderr. */
   const exportLines = async (args: string[]): Promise<{ rows: ReadingRow[]; err: string }> => {
@@ -61,10 +34,7 @@ describe('crm customer show and crm customers export (quantile scoring)', { time
     const text = io.out().trim();
     return { rows: text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as ReadingRow), err: io.err() };
   };
-  afterAll(async () => {
-    await f.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => q.close());
 
   it('shows the scores the index holds: the stored quantile cuts, not the configured ones', async () => {
     expect(cuts).not.toBeNull();
@@ -199,9 +169,4 @@ function asCsv(row: ReadingRow): Record<string, string> {
       return [c, v === null ? '' : Array.isArray(v) ? v.join(';') : String(v)];
     }),
   );
-}
-
-function byTopic(events: readonly InputEvent[], topic: (e: InputEvent) => string) {
-  const grouped = Map.groupBy(events, topic);
-  return [...grouped].map(([t, es]) => ({ topic: t, messages: es.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) }));
 }

@@ -118,8 +118,12 @@ describe('crm against a running segmenter', () => {
   });
 
   it("prints the segmenter group's lag per partition", async () => {
-    const io = captureIo(env);
-    expect(await run(['lag', '--group', f.config.groupId], io)).toBe(0);
+    // The segmenter commits its offsets once a second: wait for a commit rather than race it.
+    const io = await waitFor('the group has committed offsets', async () => {
+      const attempt = captureIo(env);
+      expect(await run(['lag', '--group', f.config.groupId], attempt)).toBe(0);
+      return !attempt.out().includes('no committed offsets') && attempt;
+    });
     expect(io.out()).toContain(`group ${f.config.groupId}`);
     expect(io.out()).toContain(f.config.topics.orders);
     expect(io.out()).toMatch(/topic\s+partition\s+committed\s+end\s+lag\s+lag s/);

@@ -49,6 +49,13 @@ describe('crm (in-process)', () => {
     const io = captureIo({ ...offline, KAFKA_BROKERS: 'localhost' });
     expect(await run(['topics', 'describe'], io)).toBe(2);
     expect(io.err()).toBe('crm: KAFKA_BROKERS: must be a comma-separated list of host:port, e.g. 127.0.0.1:19092 (got "localhost")\n');
+    // Numbers are decimal digits: 1e3 once created topics of 1,000 partitions.
+    const exponent = captureIo({ ...offline, CRM_PARTITIONS: '1e3' });
+    expect(await run(['topics', 'create'], exponent)).toBe(2);
+    expect(exponent.err()).toMatch(/^crm: CRM_PARTITIONS: must be a whole number from 1 to 1024, in decimal digits \(got "1e3"\)\n$/);
+    const flag = captureIo(offline);
+    expect(await run(['topics', 'create', '--partitions', '0x10'], flag)).toBe(2);
+    expect(flag.err()).toMatch(/--partitions must be an integer from 1 to 1024/);
   });
 
   it('reports a server that does not answer in one line, no stack', async () => {
@@ -98,6 +105,39 @@ describe('crm (in-process)', () => {
     expect(await run(['import', 'orders', file, '--dry-run'], text)).toBe(0);
     expect(text.out()).toContain(`orders           ${expected.orders.toLocaleString('en-US')} would be produced`);
     expect(text.out()).toMatch(/no_customer\s+[\d,]+\n/);
+  });
+
+  it('skips and counts a bad quote or an out-of-bounds date, and reads on', async () => {
+    const file = join(dir, 'malformed.csv');
+    const head = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
+    const line = (invoice: number, description: string, date = '12/1/2010 8:26', quantity = '1') =>
+      `${invoice},85123A,${description},${quantity},${date},1.00,17850,United Kingdom`;
+    writeFileSync(
+      file,
+      [
+        head,
+        line(1, '12" RULER'), // a stray quote is data
+        line(2, '"HEART "LARGE" HOLDER"'), // quotes inside quotes, not doubled: data too
+        line(3, 'MUG', '1/1/9999 0:00'), // event_time_future
+        line(4, 'MUG', '12/31/1999 23:59'), // event_time_too_old
+        line(5, 'MUG', '12/1/2010 8:30', '"1'), // a quote left open in a mapped column...
+        line(6, 'MUG'), // ...swallows this line...
+        line(7, 'MUG', '12/1/2010 8:31', '1"'), // ...up to this one: three malformed lines
+        line(8, 'MUG'),
+        line(9, '"OPEN TO THE END'), // never closed: csv-parse's error, skipped
+        line(10, 'MUG'),
+        '',
+      ].join('\n'),
+    );
+    const io = captureIo(offline);
+    expect(await run(['import', 'orders', file, '--dry-run', '--json'], io), io.err()).toBe(0);
+    const s = JSON.parse(io.out()) as ImportSummary;
+    expect(Object.fromEntries(Object.entries(s.skipped).filter(([, n]) => n > 0))).toEqual({
+      event_time_future: 1,
+      event_time_too_old: 1,
+      malformed_row: 5,
+    });
+    expect({ rows: s.rows, orders: s.orders, rowsInOrders: s.rowsInOrders }).toEqual({ rows: 10, orders: 3, rowsInOrders: 3 });
   });
 
   it('runs as a command: node packages/cli/src/main.ts --help', async () => {

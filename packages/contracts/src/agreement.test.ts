@@ -48,6 +48,9 @@ function byName(fields: [string, unknown][]): [string, unknown][] {
 /** A comparable description of a zod schema: the shape Avro would have to give it. */
 function zodShape(s: z.ZodType): unknown {
   if (s instanceof z.ZodNullable) return { nullable: zodShape(s.unwrap() as z.ZodType) };
+  // A field added to a released contract: nullable with a null default (JSON written before it
+  // omits it), as its Avro field defaults to null.
+  if (s instanceof z.ZodDefault) return s.def.defaultValue === null ? zodShape(s.unwrap() as z.ZodType) : 'unsupported non-null default';
   if (s instanceof z.ZodObject) return { record: byName(Object.entries(s.shape as Record<string, z.ZodType>).map(([k, v]) => [k, zodShape(v)])) };
   if (s instanceof z.ZodArray) return { array: zodShape(s.element as z.ZodType) };
   if (s instanceof z.ZodEnum) {

@@ -126,6 +126,9 @@ export const deadLetterEventArb: fc.Arbitrary<DeadLetterEvent> = fc.record({
     field: nullable(fc.string({ maxLength: MAX_TEXT_LENGTH })),
     message: fc.string({ maxLength: 200 }),
     recordTimestamp: nullable(digitsArb),
+    truncated: nullable(fc.boolean()),
+    sha256: nullable(fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'))),
+    size: nullable(fc.integer({ min: 0, max: 2 ** 31 - 1 })),
   }),
 });
 

@@ -29,6 +29,15 @@ export const DECODE_REASONS = [
   'invalid_field',
   /** The record is an event of another topic (Avro record name or CloudEvents type). */
   'wrong_topic',
+  // Valid by schema but refused (admission.ts): accepting them would corrupt state.
+  /** The record has no key (or an empty one): it was partitioned apart from its customer's other events. */
+  'key_missing',
+  /** The record's key is not the event's subject: it sits in another customer's partition. */
+  'key_mismatch',
+  /** The event time is further ahead of the reference clock than the allowed skew (CRM_MAX_FUTURE_SKEW_MS). */
+  'event_time_future',
+  /** The event time is before the floor (CRM_MIN_EVENT_TIME). */
+  'event_time_too_old',
 ] as const;
 export type DecodeReason = (typeof DECODE_REASONS)[number];
 

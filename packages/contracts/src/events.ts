@@ -172,6 +172,22 @@ export const DeadLetterData = z.object({
   message: z.string().max(4096),
   /** Original record timestamp (ms since epoch, as a string). */
   recordTimestamp: z.string().regex(/^\d+$/).nullable(),
+  // Added after v1's first release: nullable with a null default, so letters written without
+  // them (Avro by the older schema, or JSON) still read; null there means "not recorded".
+  /**
+   * true: the record was too large to keep whole in a bounded dead letter, and the key, value
+   * or headers hold only their first bytes (sha256 and size describe the original value); such
+   * a letter cannot be re-driven. false: the record is kept whole.
+   */
+  truncated: z.boolean().nullable().default(null),
+  /** SHA-256 of the original value, 64 lowercase hex digits; null when the record had no value. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .default(null),
+  /** Size of the original value in bytes; null when the record had no value. */
+  size: z.number().int().min(0).nullable().default(null),
 });
 export type DeadLetterData = z.infer<typeof DeadLetterData>;
 

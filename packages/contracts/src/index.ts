@@ -59,4 +59,25 @@ export { type RegistryClient, registerSchemas, schemaIdFor } from './registry.ts
 export { MAGIC_BYTE, WIRE_HEADER_BYTES } from './wire.ts';
 
 // Dead letters.
-export { type DeadLetterOptions, type FailedRecord, toDeadLetter, UNKNOWN_SUBJECT } from './dead-letter.ts';
+export {
+  chunkByBytes,
+  DEAD_LETTER_REQUEST_BYTES,
+  type DeadLetterOptions,
+  deadLetterKey,
+  type FailedRecord,
+  MAX_KEPT_BYTES,
+  MAX_KEPT_HEADER_BYTES,
+  MAX_KEPT_KEY_BYTES,
+  toDeadLetter,
+  UNKNOWN_SUBJECT,
+} from './dead-letter.ts';
+
+// Admission: keys and event-time bounds checked after decoding.
+export {
+  admissionError,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_MIN_EVENT_TIME,
+  type EventTimeBounds,
+  type EventTimeRefusal,
+  eventTimeRefusal,
+} from './admission.ts';

@@ -397,6 +397,9 @@ describe('encodeOutput and encodeOutputs: the bytes of avsc toBuffer behind the 
         field: null,
         message: 'm',
         recordTimestamp: null,
+        truncated: false,
+        sha256: null,
+        size: null,
       },
     };
     const dead = await encodeOutput('crm.dead-letter.v1', event, registry);

@@ -64,6 +64,11 @@ export const MEMBERSHIP_FIELD: Readonly<Record<Exclude<Dimension, 'custom'>, key
   quadrant: 'quadrant',
 };
 
+/** Whether memberships hold `value` of `dimension` (for custom: the segment named `value`). */
+export function holdsMembership(m: Memberships, dimension: Dimension, value: string): boolean {
+  return dimension === 'custom' ? m.custom.includes(value) : m[MEMBERSHIP_FIELD[dimension]] === value;
+}
+
 /** [field, dimension] pairs, in the order changes are reported. */
 const DIMENSION_OF = (Object.entries(MEMBERSHIP_FIELD) as [Exclude<Dimension, 'custom'>, keyof Omit<Memberships, 'custom'>][]).map(
   ([dimension, field]) => [field, dimension] as const,

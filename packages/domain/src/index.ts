@@ -14,6 +14,7 @@ export {
   evaluate,
   MEMBER,
   MEMBERSHIP_FIELD,
+  holdsMembership,
   nextDueAt,
   rescore,
   type SegmentChange,

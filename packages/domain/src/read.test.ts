@@ -1,7 +1,7 @@
 /** Reads derive at the read's instant and keep the stored memberships. */
 import { describe, expect, it } from 'vitest';
 import { parseDomainConfig, withRfmCuts } from './config.ts';
-import { apply } from './engine.ts';
+import { apply, holdsMembership } from './engine.ts';
 import { readCustomer } from './read.ts';
 import type { CustomerState } from './state.ts';
 import { completed, day } from './testing/events.ts';
@@ -43,5 +43,17 @@ describe('readCustomer', () => {
     const cuts = { r: [1, 2, 3, 4], f: [1, 1, 1, 1], m: [1, 2, 3, 4] };
     expect(readCustomer(s, day(12), withRfmCuts(config, cuts)).fields).toMatchObject({ r: 3, f: 5, m: 5 });
     expect(readCustomer(s, day(12), config).fields).toMatchObject({ r: 5, f: 2, m: 2 });
+  });
+});
+
+describe('holdsMembership', () => {
+  it('matches a closed dimension by its membership field and custom by segment name', () => {
+    const m = { ...customer().memberships, custom: ['big_spender'] };
+    expect(m.stage).not.toBeNull();
+    expect(holdsMembership(m, 'stage', m.stage as string)).toBe(true);
+    expect(holdsMembership(m, 'stage', 'no_such_stage')).toBe(false);
+    expect(holdsMembership(m, 'expectation_gap', String(m.expectationGap))).toBe(m.expectationGap !== null);
+    expect(holdsMembership(m, 'custom', 'big_spender')).toBe(true);
+    expect(holdsMembership(m, 'custom', 'stage')).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { formatEnvIssue, intVar, kafkaBrokersVar, logLevelVar, parseEnv, readJsonFile, redisUrlVar } from './config.ts';
+import { decimalVar, formatEnvIssue, intVar, kafkaBrokersVar, logLevelVar, parseEnv, readJsonFile, redisUrlVar } from './config.ts';
 import { configError } from './testing.ts';
 
 const Schema = z.object({ KAFKA_BROKERS: kafkaBrokersVar, REDIS_URL: redisUrlVar.optional(), PORT: intVar(0, 65535).default(9464), LOG_LEVEL: logLevelVar });
@@ -55,5 +55,40 @@ describe('readJsonFile', () => {
     const invalid = join(dir, 'invalid.json');
     writeFileSync(invalid, '{"n": "one"}');
     expect(configError(() => readJsonFile('SOME_FILE', invalid, parse)).message).toMatch(/^SOME_FILE \(.*invalid\.json\): /);
+  });
+});
+
+describe('intVar and decimalVar', () => {
+  const Ints = z.object({ N: intVar(1, 1024).default(6), D: intVar(-10, 10).optional(), X: decimalVar(0, 365).optional() });
+  const parse = (env: Record<string, string>) => parseEnv(Ints, env);
+
+  it('take plain decimal digits, a leading minus only where negatives are allowed', () => {
+    expect(parse({})).toEqual({ N: 6 });
+    expect(parse({ N: '1024', D: '-10', X: '0.5' })).toEqual({ N: 1024, D: -10, X: 0.5 });
+    expect(parse({ N: '007', X: '2' })).toEqual({ N: 7, X: 2 });
+  });
+
+  it.each([
+    ['N', '1e3'],
+    ['N', '0x10'],
+    ['N', '0b1'],
+    ['N', '0o7'],
+    ['N', ' 5'],
+    ['N', '5.0'],
+    ['N', '+5'],
+    ['N', '-1'],
+    ['N', ''],
+    ['N', '1025'],
+    ['N', '0'],
+    ['D', '--1'],
+    ['D', '-11'],
+    ['X', '1e2'],
+    ['X', '.5'],
+    ['X', 'Infinity'],
+    ['X', '366'],
+  ])('refuse %s=%j, naming the variable and the expected form', (variable, value) => {
+    const err = configError(() => parse({ [variable]: value }));
+    expect(err.issues.map((i) => [i.variable, i.got])).toEqual([[variable, value]]);
+    expect(err.message).toMatch(new RegExp(`${variable}: must be a (whole )?number from -?\\d+ to \\d+`));
   });
 });

@@ -76,8 +76,32 @@ export function readJsonFile<T>(variable: string, path: string, parse: (raw: unk
   }
 }
 
-/** An integer variable in [min, max]. */
-export const intVar = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * An integer variable in [min, max], written as plain decimal digits (a leading minus only
+ * where min < 0). Number() would also take '1e3', '0x10', '0b1', ' 5' or '5.0'; an operator
+ * who typed one of those meant something else, so they are refused.
+ */
+export const intVar = (min: number, max: number) => {
+  const range = `must be a whole number from ${min} to ${max}`;
+  return z
+    .string({ error: `${range}, in decimal digits` })
+    .regex(min < 0 ? /^-?\d+$/ : /^\d+$/, `${range}, in decimal digits${min < 0 ? ' (optionally with a leading -)' : ''}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, range).max(max, range));
+};
+
+/**
+ * A number variable in [min, max], written as plain decimal digits with an optional fraction
+ * ('2', '0.5'): no exponents, hex or blanks, for the same reason as intVar.
+ */
+export const decimalVar = (min: number, max: number) => {
+  const range = `must be a number from ${min} to ${max}`;
+  return z
+    .string({ error: `${range}, in decimal digits` })
+    .regex(min < 0 ? /^-?\d+(\.\d+)?$/ : /^\d+(\.\d+)?$/, `${range}, in decimal digits (e.g. 2 or 0.5)`)
+    .transform(Number)
+    .pipe(z.number().min(min, range).max(max, range));
+};
 
 /** KAFKA_BROKERS: required unless made `.optional()`. */
 export const kafkaBrokersVar = z

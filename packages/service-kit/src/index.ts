@@ -7,6 +7,7 @@
  */
 export {
   ConfigError,
+  decimalVar,
   type Env,
   type EnvIssue,
   formatEnvIssue,

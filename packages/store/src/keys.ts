@@ -34,9 +34,14 @@ export function partitionKeys(prefix: string, partition: number): PartitionKeys 
 }
 
 /** Keys that belong to no partition. */
-export function globalKeys(prefix: string): { rfmCuts: string } {
+export function globalKeys(prefix: string): { rfmCuts: string; streamClock: string } {
   return {
     /** String: JSON {cuts, computedAt} of the RFM score cuts in force (quantile scoring mode). */
     rfmCuts: `${prefix}:rfm-cuts`,
+    /**
+     * String: the deployment's stream time (CRM_CLOCK=stream), decimal epoch ms: the contract
+     * for the segmenter to write; readers (the profile API) derive at it when present.
+     */
+    streamClock: `${prefix}:stream-clock`,
   };
 }

@@ -21,6 +21,8 @@ export { type NodeProcess, logLine, spawnNode } from './process.ts';
 export { type OwnRedis, freePort, startOwnRedis } from './redis-server.ts';
 export { makeCa, makeSignedCert } from './tls.ts';
 export { DAY_MS, type GenerateOptions, generateEvents } from './generate.ts';
+export { AofRedis } from './aof-redis.ts';
+export { OwnKafka } from './own-kafka.ts';
 /** mulberry32: the same seed gives the same stream (the generators' PRNG, under testkit's name). */
 export { mulberry32 as prng } from '@crm/sample-data';
 export { readSecret, secureKafkaConfig, secureKeyPrefix, secureRedisOptions, secureServers } from './secure.ts';

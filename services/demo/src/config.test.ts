@@ -18,6 +18,9 @@ describe('loadDemoConfig', () => {
       timerIntervalMs: 200,
     });
     expect(c.segmenter.topics.orders).toBe('commerce.orders.v1.demo-r1');
+    // Simulated time ends a year ahead of now: the segmenter admits events up to a day past that.
+    expect(c.segmenter.eventTimeBounds.maxFutureSkewMs).toBe(Date.UTC(2027, 5, 15) - NOW + 86_400_000);
+    expect(loadDemoConfig({ ...base, CRM_MAX_FUTURE_SKEW_MS: '5' }, NOW, false).segmenter.eventTimeBounds.maxFutureSkewMs).toBe(5);
     expect(loadDemoConfig({ ...base, DEMO_SCREEN: 'auto' }, NOW, true)).toMatchObject({ ansi: true, tallyIntervalMs: 500 });
     expect(loadDemoConfig(base, NOW, false).runId).toMatch(/^20260615-[0-9a-f]{6}$/);
   });
@@ -25,6 +28,8 @@ describe('loadDemoConfig', () => {
   it('names each bad variable', () => {
     expect(() => loadDemoConfig({ ...base, DEMO_RATE: 'fast', DEMO_KEEP: 'yes' }, NOW, false)).toThrow(DemoConfigError);
     expect(() => loadDemoConfig({ ...base, DEMO_RATE: 'fast' }, NOW, false)).toThrow(/DEMO_RATE: .* \(got "fast"\)/);
+    expect(() => loadDemoConfig({ ...base, DEMO_CUSTOMERS: '1e3' }, NOW, false)).toThrow(/DEMO_CUSTOMERS: .*decimal digits \(got "1e3"\)/);
+    expect(() => loadDemoConfig({ ...base, DEMO_DAYS_PER_SECOND: '0x2' }, NOW, false)).toThrow(/DEMO_DAYS_PER_SECOND/);
     expect(() => loadDemoConfig({ ...base, DEMO_RUN_ID: 'Has Spaces' }, NOW, false)).toThrow(/DEMO_RUN_ID/);
     // The segmenter's own variables are checked by its loader.
     expect(() => loadDemoConfig({ REDIS_URL: base.REDIS_URL }, NOW, false)).toThrow(/KAFKA_BROKERS/);

@@ -8,29 +8,32 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SegmenterConfig, loadConfig } from '@crm/segmenter';
+import { decimalVar, intVar } from '@crm/service-kit';
 import { z } from 'zod';
 
 const DAY_MS = 86_400_000;
+/** The segmenter's largest CRM_MAX_FUTURE_SKEW_MS (ten years). */
+const MAX_SKEW_MS = 315_576_000_000;
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
 const Env = z.object({
   /** Most events produced per wall second (a cap: when it binds, simulated time slows down). */
-  DEMO_RATE: z.coerce.number().int().min(1).max(100_000).default(400),
+  DEMO_RATE: intVar(1, 100_000).default(400),
   /** Simulated days per wall second. */
-  DEMO_DAYS_PER_SECOND: z.coerce.number().positive().max(365).default(2),
+  DEMO_DAYS_PER_SECOND: decimalVar(0.001, 365).default(2),
   /** Customers acquired over the simulated period. */
-  DEMO_CUSTOMERS: z.coerce.number().int().min(1).max(10_000_000).default(40_000),
+  DEMO_CUSTOMERS: intVar(1, 10_000_000).default(40_000),
   /** Seed of the generated histories (the same seed, the same customers). */
-  DEMO_SEED: z.coerce.number().int().min(0).max(0xffff_ffff).default(1),
+  DEMO_SEED: intVar(0, 0xffff_ffff).default(1),
   /** Simulated time starts this many days before now. */
-  DEMO_START_DAYS_AGO: z.coerce.number().min(0).max(36_500).default(730),
+  DEMO_START_DAYS_AGO: decimalVar(0, 36_500).default(730),
   /** Length of the simulated period (days); traffic ends there. */
-  DEMO_DAYS: z.coerce.number().positive().max(36_500).default(1095),
+  DEMO_DAYS: decimalVar(0.001, 36_500).default(1095),
   /** Change lines printed per wall second at most (0: all); the rest still count in the tally. */
-  DEMO_MAX_LINES_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(40),
+  DEMO_MAX_LINES_PER_SECOND: intVar(0, 100_000).default(40),
   /** How often the tally is drawn (ms). */
-  DEMO_TALLY_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+  DEMO_TALLY_INTERVAL_MS: intVar(100, 600_000).optional(),
   /** The segmenter's JSON logs go here (default: a file in the temp directory). */
   DEMO_LOG_FILE: z.string().min(1).optional(),
   /** Keep the run's topics, consumer groups and Redis keys at exit (default: delete them). */
@@ -41,7 +44,7 @@ const Env = z.object({
     .regex(/^[a-z0-9-]{1,32}$/, 'must be 1-32 lowercase letters, digits or -')
     .optional(),
   /** The in-process segmenter's /metrics port (0: any free port; a segmenter may already serve 9464). */
-  DEMO_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  DEMO_HTTP_PORT: intVar(0, 65535).default(0),
   /** ANSI screen (tally pinned at the bottom): auto = when stdout is a terminal. */
   DEMO_SCREEN: z.enum(['auto', 'ansi', 'plain']).default('auto'),
 });
@@ -80,8 +83,13 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env, now = Date.
   const e = parsed.data;
   const runId = e.DEMO_RUN_ID ?? `${new Date(now).toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(3).toString('hex')}`;
   const ansi = e.DEMO_SCREEN === 'ansi' || (e.DEMO_SCREEN === 'auto' && isTty);
+  const simStart = Math.floor((now - e.DEMO_START_DAYS_AGO * DAY_MS) / DAY_MS) * DAY_MS;
   const segmenter = loadConfig({
     CRM_PARTITIONS: '3',
+    // Simulated time runs ahead of the wall clock (by a year, by default). The segmenter refuses
+    // events too far ahead of max(wall clock, stream time); at a low rate a partition may see no
+    // event for several simulated days, so allow the whole simulated future (at most ten years).
+    CRM_MAX_FUTURE_SKEW_MS: String(Math.min(MAX_SKEW_MS, Math.max(DAY_MS, simStart + e.DEMO_DAYS * DAY_MS - now + DAY_MS))),
     // Timers checked often: at 2 simulated days a second, 200 ms is ~10 simulated hours.
     CRM_TIMER_INTERVAL_MS: '200',
     CRM_LOG_LEVEL: 'info',
@@ -101,7 +109,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env, now = Date.
     daysPerSecond: e.DEMO_DAYS_PER_SECOND,
     customers: e.DEMO_CUSTOMERS,
     seed: e.DEMO_SEED,
-    simStart: Math.floor((now - e.DEMO_START_DAYS_AGO * DAY_MS) / DAY_MS) * DAY_MS,
+    simStart,
     days: e.DEMO_DAYS,
     maxLinesPerSecond: e.DEMO_MAX_LINES_PER_SECOND,
     tallyIntervalMs: e.DEMO_TALLY_INTERVAL_MS ?? (ansi ? 500 : 5000),

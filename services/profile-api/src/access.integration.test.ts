@@ -14,7 +14,7 @@ const SEGMENTS = 'tok_access_segments_00000000000001';
 const SLOW = 'tok_access_slow_000000000000000001';
 
 const CUSTOMER = 'cust-access-01';
-const ROUTES = { customer: `/customers/${CUSTOMER}`, counts: '/segments', members: '/segments/stage/new/members' };
+const ROUTES = { customer: `/customers/${CUSTOMER}`, list: '/customers', counts: '/segments', members: '/segments/stage/new/members' };
 
 describe('profile API access', () => {
   const redis = testRedis();
@@ -58,10 +58,12 @@ describe('profile API access', () => {
       [ALL, 'members', 200],
       [CUSTOMERS, 'customer', 200],
       [CUSTOMERS, 'members', 200],
+      [CUSTOMERS, 'list', 200],
       [CUSTOMERS, 'counts', 403],
       [SEGMENTS, 'counts', 200],
       [SEGMENTS, 'customer', 403],
       [SEGMENTS, 'members', 403],
+      [SEGMENTS, 'list', 403],
     ];
     for (const [token, route, status] of cases) {
       const res = await get(ROUTES[route], token);
@@ -76,7 +78,7 @@ describe('profile API access', () => {
     expect((await get(ROUTES.customer, CUSTOMERS)).json()).toMatchObject({ customerId: CUSTOMER });
     const after = await metrics();
     expect(denied(after, 'forbidden', 'campaign-engine') - denied(before, 'forbidden', 'campaign-engine')).toBe(1);
-    expect(denied(after, 'forbidden', 'dashboard') - denied(before, 'forbidden', 'dashboard')).toBe(2);
+    expect(denied(after, 'forbidden', 'dashboard') - denied(before, 'forbidden', 'dashboard')).toBe(3);
     expect(denied(after, 'forbidden', 'token-1')).toBe(0);
   });
 

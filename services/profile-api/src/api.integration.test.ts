@@ -6,8 +6,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InputEvent } from '@crm/contracts';
-import { type CustomerState, DAY_MS, apply, describe as describeState } from '@crm/domain';
+import type { Dimension, InputEvent } from '@crm/contracts';
+import { type CustomerState, DAY_MS, MEMBERSHIP_FIELD, apply, readCustomer } from '@crm/domain';
 import type { Segmenter } from '@crm/segmenter';
 import { isolatedEnv, startInProcess } from '@crm/segmenter/testing';
 import { partitionKeys, partitionFor } from '@crm/store';
@@ -141,7 +141,10 @@ describe('profile API over a segmenter-filled Redis', () => {
       expect(body.partition).toBe(partitionFor(id, PARTITIONS));
       expect(body.customerId).toBe(id);
       expect(body.memberships).toEqual(want.memberships);
-      const view = describeState(want, apiConfig.domain);
+      // Derived at the wall clock of the request, which the response names.
+      expect(body.atSource).toBe('wall_clock');
+      expect(Date.parse(body.at)).toBeGreaterThanOrEqual(now);
+      const view = readCustomer(want, Date.parse(body.at), apiConfig.domain).fields;
       expect(body.asOf).toBe(iso(want.asOf));
       expect(body.derived).toMatchObject({
         recencyDays: view.recencyDays,
@@ -164,27 +167,38 @@ describe('profile API over a segmenter-filled Redis', () => {
       const recent = body.recentChanges;
       expect(recent.length, id).toBeGreaterThan(0);
       expect(recent.length).toBeLessThanOrEqual(5);
-      const key: Record<string, keyof typeof body.memberships> = {
-        rfm_segment: 'rfmSegment',
-        stage: 'stage',
-        tier: 'tier',
-        satisfaction: 'satisfaction',
-        expectation_gap: 'expectationGap',
-        quadrant: 'quadrant',
-      };
-      const newest = new Map<string, string | null>();
+      const newest = new Map<Exclude<Dimension, 'custom'>, string | null>();
       for (const c of [...recent].reverse()) if (c.dimension !== 'custom') newest.set(c.dimension, c.to);
-      for (const [dimension, to] of newest) expect(body.memberships[key[dimension] as keyof typeof body.memberships], `${id} ${dimension}`).toEqual(to);
+      for (const [dimension, to] of newest) expect(body.memberships[MEMBERSHIP_FIELD[dimension]], `${id} ${dimension}`).toEqual(to);
     }
     const promoter = Customer.parse((await get('/customers/cust-02')).json());
-    // Derived fields hold as of asOf, her latest fact (the contact 5 days ago), not as of the request.
+    // Memberships were evaluated at asOf, her latest fact (the contact 5 days ago); derived
+    // fields hold at the request: her purchase was 10 days ago, not 5.
     expect(promoter.asOf).toBe(iso(now - 5 * DAY_MS));
-    expect(promoter.derived).toMatchObject({ npsClass: 'promoter', csatAvg: 5, recencyDays: 5, lastPurchaseAt: iso(now - 10 * DAY_MS) });
+    expect(promoter.derived).toMatchObject({ npsClass: 'promoter', csatAvg: 5, recencyDays: 10, lastPurchaseAt: iso(now - 10 * DAY_MS) });
     expect(promoter.facts.nps).toEqual({ value: 10, at: iso(now - 5 * DAY_MS) });
     const complainer = Customer.parse((await get('/customers/cust-03')).json());
     expect(complainer.derived.openComplaints).toBe(1);
     expect(complainer.memberships.expectationGap).toBe('unmet');
     expect(Customer.parse((await get('/customers/cust-08')).json()).memberships.custom).toEqual(['big_spenders']);
+  });
+
+  it("derives at the instant of the read: ?at= when given, never before the state's asOf", async () => {
+    const at = iso(now + 40 * DAY_MS);
+    const later = Customer.parse((await get(`/customers/cust-02?at=${at}`)).json());
+    // Recency and tenure count to the read's instant; memberships stay the index's.
+    expect(later).toMatchObject({ at, atSource: 'query', asOf: iso(now - 5 * DAY_MS) });
+    expect(later.derived).toMatchObject({ recencyDays: 50, tenureDays: 50, lastPurchaseAt: iso(now - 10 * DAY_MS) });
+    expect(later.memberships).toEqual((expected.get('cust-02') as CustomerState).memberships);
+    // Before asOf: the read is at asOf, and says so.
+    const before = Customer.parse((await get(`/customers/cust-02?at=${iso(now - 30 * DAY_MS)}`)).json());
+    expect(before).toMatchObject({ at: iso(now - 5 * DAY_MS), atSource: 'state' });
+    expect(before.derived.recencyDays).toBe(5);
+    for (const bad of ['yesterday', '2026-12-03T12:00:00+01:00', '2026-02-30T00:00:00Z', '']) {
+      const res = await get(`/customers/cust-02?at=${encodeURIComponent(bad)}`);
+      expect(res.statusCode, bad).toBe(400);
+      expect((res.json() as ErrorBody).details?.[0], bad).toMatchObject({ path: 'query.at', message: expect.stringMatching(/ISO-8601 UTC instant/) });
+    }
   });
 
   it('answers 404 for an unknown customer and 400 for an id that cannot be one', async () => {
@@ -204,17 +218,8 @@ describe('profile API over a segmenter-filled Redis', () => {
     const wanted = new Map<string, number>();
     const bump = (k: string) => wanted.set(k, (wanted.get(k) ?? 0) + 1);
     for (const s of expected.values()) {
-      const { custom, ...closed } = s.memberships;
-      const dims: Record<string, string | null> = {
-        rfm_segment: closed.rfmSegment,
-        stage: closed.stage,
-        tier: closed.tier,
-        satisfaction: closed.satisfaction,
-        expectation_gap: closed.expectationGap,
-        quadrant: closed.quadrant,
-      };
-      for (const [d, v] of Object.entries(dims)) if (v !== null) bump(`${d}:${v}`);
-      for (const name of custom) bump(`custom:${name}`);
+      for (const [d, field] of Object.entries(MEMBERSHIP_FIELD)) if (s.memberships[field] !== null) bump(`${d}:${s.memberships[field]}`);
+      for (const name of s.memberships.custom) bump(`custom:${name}`);
     }
     for (const [dimension, values] of Object.entries(body.dimensions)) {
       for (const [value, n] of Object.entries(values as Record<string, number>)) {

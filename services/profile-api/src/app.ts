@@ -10,7 +10,8 @@
  * crm_api_requests_denied_total by reason and token name.
  */
 import { DIMENSIONS, type Dimension } from '@crm/contracts';
-import { VOCABULARIES } from '@crm/domain';
+import { type DomainConfig, VOCABULARIES, describe, withRfmCuts } from '@crm/domain';
+import { readRfmCuts } from '@crm/store';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -23,12 +24,22 @@ import { recentChanges } from './history.ts';
 import type { Metrics } from './metrics.ts';
 import { guardMetrics } from './metrics-auth.ts';
 import { openApiDocument } from './openapi.ts';
-import { readCustomer, readMemberPage, readSegmentCounts, splitCountField } from './reads.ts';
+import { type ReadInstant, readAt, readInstant } from './instant.ts';
+import { type Where, readCustomerPage, readMemberPage, readSegmentCounts, readStoredCustomer, splitCountField } from './reads.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { ROUTES, type RouteSpec } from './routes.ts';
-import { CustomerParams, type MemberPage, MembersParams, MembersQuery, type SegmentCounts } from './schemas.ts';
+import {
+  type CustomerPage,
+  CustomerParams,
+  CustomerQuery,
+  CustomersQuery,
+  type MemberPage,
+  MembersParams,
+  MembersQuery,
+  type SegmentCounts,
+} from './schemas.ts';
 import { type Scope, TokenSet, bearerToken } from './tokens.ts';
-import { customerView } from './views.ts';
+import { customerItem, customerView } from './views.ts';
 
 export interface AppDeps {
   config: ProfileApiConfig;
@@ -49,6 +60,16 @@ function parse<T extends z.ZodType>(schema: T, data: unknown, where: 'path' | 'q
       r.error.issues.map((i) => ({ path: [where, ...i.path].join('.'), message: i.message })),
     );
   return r.data;
+}
+
+/** A cursor of the walk `walk` (undefined: segment members), or a 400 naming the cursor parameter. */
+function cursorAt(cursor: string | undefined, partitions: number, walk?: string): ReturnType<typeof decodeCursor> | undefined {
+  try {
+    return cursor === undefined ? undefined : decodeCursor(cursor, partitions, walk);
+  } catch (err) {
+    if (err instanceof CursorError) throw new ApiError('bad_request', err.message, [{ path: 'query.cursor', message: err.message }]);
+    throw err;
+  }
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -129,12 +150,60 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send(new ApiError('not_found', 'no such route').body()));
 
+  /** Why `value` is not a segment of `dimension` (`unknown`: no such user-defined segment), or null when it is one. */
+  const segmentValueError = (dimension: Dimension, value: string): { unknown: boolean; message: string } | null => {
+    if (dimension === 'custom')
+      return config.domain.segments.some((s) => s.name === value) ? null : { unknown: true, message: `no user-defined segment named ${value}` };
+    return VOCABULARIES[dimension].includes(value)
+      ? null
+      : { unknown: false, message: `${value} is not a value of ${dimension}: one of ${VOCABULARIES[dimension].join(', ')}` };
+  };
+
+  /** What a read needs besides the state: the domain configuration with the RFM cuts in force, and the instant (`?at=`, else the clock). */
+  const readContext = async (at: string | undefined): Promise<{ domain: DomainConfig; instant: ReadInstant }> => {
+    const [cuts, instant] = await Promise.all([
+      readRfmCuts(redis, prefix),
+      readInstant(at === undefined ? undefined : Date.parse(at), config.clock, redis, prefix),
+    ]);
+    return { domain: cuts === null ? config.domain : withRfmCuts(config.domain, cuts.cuts), instant };
+  };
+
   const handlers: Record<RouteSpec['operationId'], (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>> = {
     async getCustomer(request) {
       const { id } = parse(CustomerParams, request.params, 'path');
-      const stored = await readCustomer(redis, prefix, partitions, id);
+      const { at } = parse(CustomerQuery, request.query, 'query');
+      const [stored, { domain, instant }] = await Promise.all([readStoredCustomer(redis, prefix, partitions, id), readContext(at)]);
       if (stored === null) throw new ApiError('not_found', 'no such customer');
-      return customerView(stored, config.domain, recentChanges(id, stored.history));
+      const { reading, atSource } = readAt(stored.state, instant, domain);
+      // The rules behind the stored memberships, at their evaluation: the segmenter's.
+      return customerView(stored, reading, atSource, describe(stored.state, domain).reasons, recentChanges(id, stored.history));
+    },
+
+    async listCustomers(request): Promise<CustomerPage> {
+      const query = parse(CustomersQuery, request.query, 'query');
+      let where: Where | null = null;
+      if (query.where !== undefined) {
+        const colon = query.where.indexOf(':');
+        const [dimension, value] = [query.where.slice(0, colon) as Dimension, query.where.slice(colon + 1)];
+        const error = DIMENSIONS.includes(dimension)
+          ? segmentValueError(dimension, value)
+          : { unknown: false, message: `${dimension} is not a dimension: one of ${DIMENSIONS.join(', ')}` };
+        if (error !== null) throw new ApiError('bad_request', error.message, [{ path: 'query.where', message: error.message }]);
+        where = { dimension, value };
+      }
+      const walk = where === null ? 'customers' : `customers?${where.dimension}:${where.value}`;
+      const from = cursorAt(query.cursor, partitions, walk);
+      const [page, { domain, instant }] = await Promise.all([readCustomerPage(redis, prefix, partitions, where, query.limit, from), readContext(query.at)]);
+      return {
+        at: instant.at === null ? null : new Date(instant.at).toISOString(),
+        atSource: instant.source,
+        where: query.where ?? null,
+        customers: page.customers.map((c) => {
+          const { reading, atSource } = readAt(c.state, instant, domain);
+          return customerItem(c, reading, atSource);
+        }),
+        nextCursor: page.next === null ? null : encodeCursor(page.next, walk),
+      };
     },
 
     async getSegmentCounts(): Promise<SegmentCounts> {
@@ -154,20 +223,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     async getSegmentMembers(request): Promise<MemberPage> {
       const { dimension, value } = parse(MembersParams, request.params, 'path');
       const { limit, cursor } = parse(MembersQuery, request.query, 'query');
-      if (dimension === 'custom') {
-        if (!config.domain.segments.some((s) => s.name === value)) throw new ApiError('not_found', `no user-defined segment named ${value}`);
-      } else if (!VOCABULARIES[dimension].includes(value)) {
-        throw new ApiError('bad_request', `${value} is not a value of ${dimension}`, [
-          { path: 'path.value', message: `must be one of ${VOCABULARIES[dimension].join(', ')}` },
-        ]);
-      }
-      let from: ReturnType<typeof decodeCursor> | undefined;
-      try {
-        from = cursor === undefined ? undefined : decodeCursor(cursor, partitions);
-      } catch (err) {
-        if (err instanceof CursorError) throw new ApiError('bad_request', err.message, [{ path: 'query.cursor', message: err.message }]);
-        throw err;
-      }
+      const error = segmentValueError(dimension, value);
+      if (error?.unknown) throw new ApiError('not_found', error.message);
+      if (error !== null) throw new ApiError('bad_request', error.message, [{ path: 'path.value', message: error.message }]);
+      const from = cursorAt(cursor, partitions);
       const page = await readMemberPage(redis, prefix, partitions, dimension, value, limit, from);
       return { dimension, value, members: page.members, nextCursor: page.next === null ? null : encodeCursor(page.next) };
     },

@@ -17,6 +17,13 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ keyPrefix: 'crm', partitions: 6, port: 8080, host: '127.0.0.1', tls: null, rateLimit: { perSecond: 100, burst: 200 } });
     expect(c.tokens).toEqual([{ token: 'tok_aaaaaaaaaaaaaaaaaaaaaaaa', name: 'token-1', scopes: SCOPES, rateLimit: {} }]);
     expect(c.domain.segments).toEqual([]);
+    expect(c.clock).toBe('wall');
+  });
+
+  it('reads CRM_CLOCK, the instant of reads without `at`, and refuses any other value naming it', () => {
+    expect(loadConfig({ ...base, CRM_CLOCK: 'stream' }).clock).toBe('stream');
+    expect(() => loadConfig({ ...base, CRM_CLOCK: 'event' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, CRM_CLOCK: 'event' })).toThrow(/CRM_CLOCK/);
   });
 
   it('reads the rate limit and the certificate files', () => {

@@ -20,6 +20,7 @@ import {
   registerSecret,
 } from '@crm/service-kit';
 import { z } from 'zod';
+import type { Clock } from './instant.ts';
 import { type TokenEntry, parseTokens } from './tokens.ts';
 
 export { ConfigError };
@@ -37,6 +38,11 @@ const EnvSchema = z.object({
   CRM_LOG_LEVEL: logLevelVar,
   /** The segmenter's domain configuration file (thresholds, rules, custom segments), for derived fields. */
   CRM_DOMAIN_CONFIG: z.string().optional(),
+  /**
+   * The segmenter's: reads without `at` derive at the wall clock (`wall`), or at the
+   * deployment's stream time `<prefix>:stream-clock` (`stream`), each customer's asOf while none is stored.
+   */
+  CRM_CLOCK: z.enum(['wall', 'stream']).default('wall'),
 });
 
 // ------------------------------------------------------------------ PROFILE_API_* (TLS, rate limits)
@@ -115,6 +121,8 @@ export interface ProfileApiConfig {
   tokens: TokenEntry[];
   logLevel: string;
   domain: DomainConfig;
+  /** The instant reads without `at` derive at: the wall clock, or the stream time (instant.ts). */
+  clock: Clock;
   /** HTTPS when set, plain HTTP when null. */
   tls: TlsFiles | null;
   /** Per-token rate limit of tokens that set none of their own. */
@@ -148,6 +156,7 @@ export function loadConfig(env: Env = process.env): ProfileApiConfig {
     tokens,
     logLevel: e.CRM_LOG_LEVEL,
     domain,
+    clock: e.CRM_CLOCK,
     tls: loadTls(e.PROFILE_API_TLS_CERT_FILE, e.PROFILE_API_TLS_KEY_FILE),
     rateLimit: { perSecond: e.PROFILE_API_RATE_LIMIT, burst: e.PROFILE_API_RATE_LIMIT_BURST },
     metricsToken: metricsToken(env),

@@ -49,4 +49,15 @@ describe('member cursor', () => {
       { numRuns: 2000 },
     );
   });
+
+  it("binds a walk's cursor to its walk: another listing's cursor is refused", () => {
+    const at = { p: 1, c: '17', after: 'cust-9', end: '40' };
+    const customers = encodeCursor(at, 'customers?stage:new');
+    expect(decodeCursor(customers, 3, 'customers?stage:new')).toEqual(at);
+    expect(() => decodeCursor(customers, 3, 'customers')).toThrow(/from another listing/);
+    expect(() => decodeCursor(customers, 3)).toThrow(/from another listing/);
+    expect(() => decodeCursor(encodeCursor(at), 3, 'customers')).toThrow(/from another listing/);
+    // Six elements at most.
+    expect(() => decodeCursor(b64('[1,0,"0",null,null,"customers","x"]'), 3, 'customers')).toThrow(CursorError);
+  });
 });

@@ -1,11 +1,15 @@
 /**
- * The opaque cursor of segment member paging. It encodes where the walk over the
- * partitions' sets stands:
+ * The opaque cursor of paged walks over the partitions: segment members (SSCAN of each
+ * partition's set) and customers (HSCAN of each partition's state hash, or SSCAN of a
+ * segment's sets with `where`). It encodes where the walk stands:
  *
- * - `p`: the partition whose set is being scanned;
- * - `c`: the SSCAN cursor to call next on that set;
- * - `after`/`end`: set when the page ended inside the reply of SSCAN at `c`: that reply,
+ * - `p`: the partition whose set or hash is being scanned;
+ * - `c`: the SCAN-family cursor to call next on it;
+ * - `after`/`end`: set when the page ended inside the reply of the scan at `c`: that reply,
  *   sorted, was delivered up to and including `after`, and it returned cursor `end`.
+ *
+ * A customer walk's cursor also names its walk (`customers`, or `customers?<where>`), so a
+ * cursor is refused by another listing, whose key it would scan at a meaningless position.
  *
  * Encoded as base64url JSON with a version, so it can change shape later; clients must treat
  * it as opaque. Anything that does not decode to a valid position is a 400.
@@ -24,13 +28,17 @@ const VERSION = 1;
 /** Largest SSCAN cursor: Redis cursors are unsigned 64-bit, and Redis refuses any beyond. */
 const MAX_SSCAN_CURSOR = 2n ** 64n - 1n;
 const SscanCursor = z.string().refine((c) => /^(0|[1-9][0-9]{0,19})$/.test(c) && BigInt(c) <= MAX_SSCAN_CURSOR);
-const Encoded = z.tuple([z.literal(VERSION), z.number().int().min(0), SscanCursor, z.string().min(1).max(512).nullable(), SscanCursor.nullable()]);
+const Position = [z.literal(VERSION), z.number().int().min(0), SscanCursor, z.string().min(1).max(512).nullable(), SscanCursor.nullable()] as const;
+// A position, and the walk it belongs to (none for segment members).
+const Encoded = z.union([z.tuple([...Position]), z.tuple([...Position, z.string().min(1).max(256)])]);
 
 /** The first position: partition 0, a fresh scan. */
 export const START: MemberCursor = { p: 0, c: '0', after: null, end: null };
 
-export function encodeCursor(c: MemberCursor): string {
-  return Buffer.from(JSON.stringify([VERSION, c.p, c.c, c.after, c.end]), 'utf8').toString('base64url');
+/** `walk` names the listing (none for segment members: their cursors predate walks). */
+export function encodeCursor(c: MemberCursor, walk?: string): string {
+  const tuple = [VERSION, c.p, c.c, c.after, c.end, ...(walk === undefined ? [] : [walk])];
+  return Buffer.from(JSON.stringify(tuple), 'utf8').toString('base64url');
 }
 
 export class CursorError extends Error {
@@ -44,7 +52,7 @@ const NOT_A_CURSOR = 'cursor is not a cursor returned by this API: pass nextCurs
  * one. Whatever the text, the result is a position Redis accepts (an SSCAN cursor within
  * 64 bits, a partition that exists) or a CursorError: never an error from Redis later.
  */
-export function decodeCursor(text: string, partitions: number): MemberCursor {
+export function decodeCursor(text: string, partitions: number, walk?: string): MemberCursor {
   if (!/^[A-Za-z0-9_-]{1,1024}$/.test(text)) throw new CursorError(NOT_A_CURSOR);
   let raw: unknown;
   try {
@@ -54,7 +62,11 @@ export function decodeCursor(text: string, partitions: number): MemberCursor {
   }
   const parsed = Encoded.safeParse(raw);
   if (!parsed.success) throw new CursorError(NOT_A_CURSOR);
-  const [, p, c, after, end] = parsed.data;
+  const [, p, c, after, end, of] = parsed.data.length === 5 ? [...parsed.data, undefined] : parsed.data;
+  if (of !== walk)
+    throw new CursorError(
+      `cursor is from another listing: pass nextCursor of the previous page of this listing (same ${walk === undefined ? 'route' : 'route and where'})`,
+    );
   if (p >= partitions) throw new CursorError(`cursor points at partition ${p}, but there are ${partitions}: it is from another deployment`);
   if ((after === null) !== (end === null)) throw new CursorError(NOT_A_CURSOR);
   return { p, c, after, end };

@@ -11,7 +11,7 @@ import type { RecentChange } from './schemas.ts';
 /** Most changes returned per customer. */
 export const RECENT_CHANGES = 20;
 
-/** The changes of `packed` (readCustomer's history), at most `limit`. */
+/** The changes of `packed` (readStoredCustomer's history), at most `limit`. */
 export function recentChanges(customerId: string, packed: string | null, limit: number = RECENT_CHANGES): Array<z.infer<typeof RecentChange>> {
   return unpackHistory(customerId, packed)
     .slice(0, limit)

@@ -38,16 +38,21 @@ describe('profile API logs', () => {
   }
 
   it.each([
-    ['a record without its version prefix', (id: string) => `${id} is not a record`],
-    ['a state missing a field', (id: string) => `1||${registeredState(id).replace('||', '|')}`],
-    ['a state with an unknown segment code', (id: string) => `1||${registeredState(id).replace('|-0----|', '|-z----|')}`],
-    ['a corrupt history', (id: string) => `3|${id}|${registeredState(id)}`],
-  ])('answers 500 for %s, logging the failure without the id', async (_what, record) => {
-    const { sink, prefix, marker, id, get } = await setup('corrupt');
+    // The last column: whether the customer list fails too (it reads no history).
+    ['a record without its version prefix', (id: string) => `${id} is not a record`, true],
+    ['a state missing a field', (id: string) => `1||${registeredState(id).replace('||', '|')}`, true],
+    ['a state with an unknown segment code', (id: string) => `1||${registeredState(id).replace('|-0----|', '|-z----|')}`, true],
+    ['a corrupt history', (id: string) => `3|${id}|${registeredState(id)}`, false],
+  ])('answers 500 for %s, logging the failure without the id', async (_what, record, listFails) => {
+    const { sink, api, prefix, marker, id, get } = await setup('corrupt');
     await writeRecord(redis, prefix, id, record(id));
     const res = await get(id);
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({ error: 'internal', message: 'internal error' });
+    // The customer list reads the same record: the same answer, the same silence about the id.
+    const list = await api.app.inject({ method: 'GET', url: '/customers', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(list.statusCode).toBe(listFails ? 500 : 200);
+    expect(sink.lines.filter((l) => l['msg'] === 'request failed').map((l) => l['route'])).toEqual(['/customers/:id', ...(listFails ? ['/customers'] : [])]);
     const failed = sink.lines.find((l) => l['msg'] === 'request failed');
     expect(failed).toMatchObject({
       route: '/customers/:id',

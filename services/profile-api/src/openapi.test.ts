@@ -26,6 +26,7 @@ describe('OpenAPI document', () => {
       tokens: [],
       logLevel: 'silent',
       domain: defaultDomainConfig,
+      clock: 'wall',
       tls: null,
       rateLimit: { perSecond: 1, burst: 1 },
     },

@@ -35,7 +35,7 @@ const ERROR_HEADERS: Record<number, Json> = {
 };
 
 const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
-  'customers:read': "customer data: a customer's profile and recent changes, and segment member lists, which list customer ids",
+  'customers:read': "customer data: a customer's profile and recent changes, the customer list, and segment member lists, which list customer ids",
   'segments:read': 'segment member counts only, no customer id',
 };
 
@@ -132,7 +132,7 @@ export function openApiDocument(): Json {
       title: 'CRM profile API',
       version: API_VERSION,
       description:
-        "Read API over the segmenter's Redis state: a customer's memberships and derived fields, segment counts, and segment members. Every route but the operational ones needs `Authorization: Bearer <token>` of a token holding the route's scope (listed as the route's bearer security requirement); each token has a rate limit.",
+        "Read API over the segmenter's Redis state: a customer's memberships and derived fields (derived at the instant of the read), every customer paged, segment counts, and segment members. Every route but the operational ones needs `Authorization: Bearer <token>` of a token holding the route's scope (listed as the route's bearer security requirement); each token has a rate limit.",
     },
     paths,
     components: {

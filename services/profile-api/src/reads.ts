@@ -4,7 +4,7 @@
  * where it touches several).
  */
 import { DIMENSIONS, type Dimension } from '@crm/contracts';
-import { type CustomerState, type RfmCuts, decodeState } from '@crm/domain';
+import { type CustomerState, decodeState, holdsMembership } from '@crm/domain';
 import { globalKeys, parseCustomerRecord, partitionFor, partitionKeys } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { type MemberCursor, START } from './cursor.ts';
@@ -13,8 +13,6 @@ export interface StoredCustomer {
   partition: number;
   version: number;
   state: CustomerState;
-  /** The quantile RFM cuts in force (quantile scoring mode), or null for the configured ones. */
-  cuts: RfmCuts | null;
   /** The customer's packed recent changes (kept in the same record as the state), or null. */
   history: string | null;
 }
@@ -27,18 +25,33 @@ function replies(raw: Array<[Error | null, unknown]> | null): unknown[] {
   });
 }
 
+/** Decodes a customer's record (its field's value in the state hash). Throws StateDecodeError when the stored state is corrupt. */
+function decodeRecord(partition: number, raw: string): StoredCustomer {
+  const { version, state, history } = parseCustomerRecord(raw);
+  return { partition, version, state: decodeState(state as string), history };
+}
+
 /**
  * The customer's stored state and recent changes (one record), or null when the customer is
  * unknown. Throws StateDecodeError when the stored state is corrupt.
  */
-export async function readCustomer(redis: Redis, prefix: string, partitions: number, customerId: string): Promise<StoredCustomer | null> {
+export async function readStoredCustomer(redis: Redis, prefix: string, partitions: number, customerId: string): Promise<StoredCustomer | null> {
   const partition = partitionFor(customerId, partitions);
-  const keys = partitionKeys(prefix, partition);
-  const [raw, cutsRaw] = replies(await redis.pipeline().hget(keys.state, customerId).get(globalKeys(prefix).rfmCuts).exec()) as [string | null, string | null];
+  const raw = await redis.hget(partitionKeys(prefix, partition).state, customerId);
+  return raw === null ? null : decodeRecord(partition, raw);
+}
+
+/**
+ * The deployment's stream time (`<prefix>:stream-clock`, decimal epoch ms, written by the
+ * segmenter in stream-clock mode), or null when none is stored. Throws naming the key when the
+ * value is not epoch milliseconds.
+ */
+export async function readStreamClock(redis: Redis, prefix: string): Promise<number | null> {
+  const key = globalKeys(prefix).streamClock;
+  const raw = await redis.get(key);
   if (raw === null) return null;
-  const { version, state, history } = parseCustomerRecord(raw);
-  const cuts = cutsRaw === null ? null : (JSON.parse(cutsRaw) as { cuts: RfmCuts }).cuts;
-  return { partition, version, state: decodeState(state as string), cuts, history };
+  if (!/^[0-9]{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new Error(`${key}: not epoch milliseconds: ${raw.slice(0, 40)}`);
+  return Number(raw);
 }
 
 /** Member counts per `<dimension>:<value>` field, summed over every partition's counts hash. */
@@ -60,9 +73,9 @@ export function splitCountField(field: string): { dimension: Dimension; value: s
   return { dimension, value: field.slice(colon + 1) };
 }
 
-/** Members per SSCAN call: Redis' COUNT hint (a reply may hold a few more, or a whole small set). */
+/** Members (or fields) per SSCAN/HSCAN call: Redis' COUNT hint (a reply may hold a few more, or a whole small set). */
 export const SCAN_COUNT = 200;
-/** SSCAN calls one page may make before it returns what it has (sparse sets can answer empty replies). */
+/** Scan calls one page may make before it returns what it has (sparse sets can answer empty replies). */
 export const MAX_SCANS_PER_PAGE = 50;
 
 export interface Page {
@@ -71,25 +84,63 @@ export interface Page {
   next: MemberCursor | null;
 }
 
+/** One scan call of partition `p` at cursor `c`: the next cursor and the items of the reply. */
+type Scan<T> = (p: number, c: string) => Promise<[next: string, items: T[]]>;
+
 /**
- * One page of the members of a segment value: the partitions' sets `seg:<dimension>:<value>`
- * are scanned in turn (partition 0 first) with SSCAN, the position kept in the cursor.
+ * One page of a walk over every partition: each partition's key is scanned in turn (partition
+ * 0 first) with a SCAN-family command, the position kept in the cursor. `id` names an item
+ * (a member, a customer id): pages order and deduplicate by it.
  *
- * Every member present in the set from the first page to the last is returned; a member added
- * or removed meanwhile may or may not be. Pages hold at most `limit` members and none twice.
- * Redis may return a member twice in one scan while a set's hash table is resized between two
- * calls; such duplicates are dropped within a page but can recur on a later page, as SSCAN
- * documents.
+ * Every item present from the first page to the last is returned; an item added or removed
+ * meanwhile may or may not be. Pages hold at most `limit` items and none twice. Redis may
+ * return an item twice in one scan while a hash table is resized between two calls; such
+ * duplicates are dropped within a page but can recur on a later page, as SCAN documents.
  *
- * A reply larger than the room left in the page (small sets come back whole) is sorted and
- * delivered in order; the cursor then records the SSCAN cursor that produced it, the last
- * member delivered and the cursor the reply returned. The next page calls SSCAN at the same
- * cursor again: when it returns the same next cursor the reply covered the same part of the
- * set, so exactly the members sorted after the last delivered one remain; otherwise (the set
- * was resized or changed) the whole reply is delivered again, which may repeat members but
- * never skips one. A page can hold fewer than `limit` members before the end: only a null
- * `next` means the walk is over.
+ * A reply larger than the room left in the page (small sets and hashes come back whole) is
+ * sorted and delivered in order; the cursor then records the scan cursor that produced it,
+ * the last item delivered and the cursor the reply returned. The next page calls the scan at
+ * the same cursor again: when it returns the same next cursor the reply covered the same part
+ * of the key, so exactly the items sorted after the last delivered one remain; otherwise (the
+ * key was resized or changed) the whole reply is delivered again, which may repeat items but
+ * never skips one. A page can hold fewer than `limit` items before the end: only a null `next`
+ * means the walk is over.
  */
+async function scanPage<T>(
+  scan: Scan<T>,
+  id: (item: T) => string,
+  partitions: number,
+  limit: number,
+  from: MemberCursor,
+): Promise<{ items: Array<{ partition: number; item: T }>; next: MemberCursor | null }> {
+  const items: Array<{ partition: number; item: T }> = [];
+  const seen = new Set<string>();
+  let at = from;
+  for (let scans = 0; scans < MAX_SCANS_PER_PAGE && items.length < limit; scans++) {
+    const [next, batch] = await scan(at.p, at.c);
+    const keyed = batch.map((item) => [id(item), item] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const sameReply = at.after !== null && next === at.end;
+    const fresh: Array<{ partition: number; item: T }> = [];
+    for (const [k, item] of keyed) {
+      if (seen.has(k) || (sameReply && k <= (at.after as string))) continue;
+      seen.add(k);
+      fresh.push({ partition: at.p, item });
+    }
+    const room = limit - items.length;
+    if (fresh.length > room) {
+      const taken = fresh.slice(0, room);
+      items.push(...taken);
+      return { items, next: { p: at.p, c: at.c, after: id((taken[taken.length - 1] as { item: T }).item), end: next } };
+    }
+    items.push(...fresh);
+    if (next !== '0') at = { p: at.p, c: next, after: null, end: null };
+    else if (at.p + 1 < partitions) at = { p: at.p + 1, c: '0', after: null, end: null };
+    else return { items, next: null };
+  }
+  return { items, next: at };
+}
+
+/** One page of the members of a segment value: the partitions' sets `seg:<dimension>:<value>`, SSCAN in turn (scanPage). */
 export async function readMemberPage(
   redis: Redis,
   prefix: string,
@@ -99,30 +150,57 @@ export async function readMemberPage(
   limit: number,
   from: MemberCursor = START,
 ): Promise<Page> {
-  const members: string[] = [];
-  const seen = new Set<string>();
-  let at = from;
-  for (let scans = 0; scans < MAX_SCANS_PER_PAGE && members.length < limit; scans++) {
-    const key = partitionKeys(prefix, at.p).members(dimension, value);
-    const [next, batch] = await redis.sscan(key, at.c, 'COUNT', SCAN_COUNT);
-    batch.sort();
-    const sameReply = at.after !== null && next === at.end;
-    const fresh: string[] = [];
-    for (const m of batch) {
-      if (seen.has(m) || (sameReply && m <= (at.after as string))) continue;
-      seen.add(m);
-      fresh.push(m);
-    }
-    const room = limit - members.length;
-    if (fresh.length > room) {
-      const taken = fresh.slice(0, room);
-      members.push(...taken);
-      return { members, next: { p: at.p, c: at.c, after: taken[taken.length - 1] as string, end: next } };
-    }
-    members.push(...fresh);
-    if (next !== '0') at = { p: at.p, c: next, after: null, end: null };
-    else if (at.p + 1 < partitions) at = { p: at.p + 1, c: '0', after: null, end: null };
-    else return { members, next: null };
-  }
-  return { members, next: at };
+  const sscan: Scan<string> = (p, c) => redis.sscan(partitionKeys(prefix, p).members(dimension, value), c, 'COUNT', SCAN_COUNT);
+  const page = await scanPage(sscan, (m) => m, partitions, limit, from);
+  return { members: page.items.map((i) => i.item), next: page.next };
+}
+
+/** A segment value to filter customers by: the segment index's sets of each partition. */
+export interface Where {
+  dimension: Dimension;
+  value: string;
+}
+
+export interface CustomerPage {
+  customers: Array<{ customerId: string } & StoredCustomer>;
+  next: MemberCursor | null;
+}
+
+/**
+ * One page of every customer (HSCAN of each partition's state hash in turn), or with `where`
+ * of a segment's members (SSCAN of its set in each partition, then HMGET of their records,
+ * keeping those whose stored state still holds the membership: it may have moved between the
+ * two reads). Paged as scanPage pages: every customer present from the first page to the last
+ * is returned once (the state hash only grows: an erasure keeps a tombstone). Each call reads
+ * at most MAX_SCANS_PER_PAGE replies of about SCAN_COUNT records: memory is bounded by the page.
+ */
+export async function readCustomerPage(
+  redis: Redis,
+  prefix: string,
+  partitions: number,
+  where: Where | null,
+  limit: number,
+  from: MemberCursor = START,
+): Promise<CustomerPage> {
+  type Item = [id: string, raw: string];
+  const hscan: Scan<Item> = async (p, c) => {
+    const [next, flat] = await redis.hscan(partitionKeys(prefix, p).state, c, 'COUNT', SCAN_COUNT);
+    const items: Item[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) items.push([flat[i] as string, flat[i + 1] as string]);
+    return [next, items];
+  };
+  const members: Scan<Item> = async (p, c) => {
+    const keys = partitionKeys(prefix, p);
+    const [next, ids] = await redis.sscan(keys.members((where as Where).dimension, (where as Where).value), c, 'COUNT', SCAN_COUNT);
+    if (ids.length === 0) return [next, []];
+    const records = await redis.hmget(keys.state, ...ids);
+    // A member whose record is gone (not expected: one script writes both) is skipped.
+    return [next, ids.flatMap((id, i): Item[] => (typeof records[i] === 'string' ? [[id, records[i]]] : []))];
+  };
+  const page = await scanPage(where === null ? hscan : members, ([id]) => id, partitions, limit, from);
+  const customers = page.items.map(({ partition, item: [customerId, raw] }) => ({ customerId, ...decodeRecord(partition, raw) }));
+  return {
+    customers: where === null ? customers : customers.filter((c) => holdsMembership(c.state.memberships, where.dimension, where.value)),
+    next: page.next,
+  };
 }

@@ -5,12 +5,24 @@
  */
 import type { z } from 'zod';
 import type { Scope } from './tokens.ts';
-import { Customer, CustomerParams, Health, MemberPage, MembersParams, MembersQuery, Readiness, SegmentCounts } from './schemas.ts';
+import {
+  Customer,
+  CustomerPage,
+  CustomerParams,
+  CustomerQuery,
+  CustomersQuery,
+  Health,
+  MemberPage,
+  MembersParams,
+  MembersQuery,
+  Readiness,
+  SegmentCounts,
+} from './schemas.ts';
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 429 | 503;
 
 export interface RouteSpec {
-  operationId: 'getCustomer' | 'getSegmentCounts' | 'getSegmentMembers' | 'healthz' | 'readyz' | 'metrics' | 'openapi';
+  operationId: 'getCustomer' | 'listCustomers' | 'getSegmentCounts' | 'getSegmentMembers' | 'healthz' | 'readyz' | 'metrics' | 'openapi';
   method: 'GET';
   /** fastify pattern (`:name` parameters). */
   url: string;
@@ -38,11 +50,24 @@ export const ROUTES: readonly RouteSpec[] = [
     url: '/customers/:id',
     summary: "A customer's state: memberships, derived RFM, loyalty and satisfaction fields, facts",
     description:
-      "Read from the customer's partition (Kafka's murmur2 partitioner on the id modulo CRM_PARTITIONS). Memberships are what the segment indexes hold; derived fields hold as of `asOf`.",
+      "Read from the customer's partition (Kafka's murmur2 partitioner on the id modulo CRM_PARTITIONS). Derived fields are derived at the instant of the read (`at`: the `at` parameter, else now), scored with the RFM cuts in force; memberships are what the segment indexes hold, as of their last evaluation (`asOf`).",
     scope: 'customers:read',
     params: CustomerParams,
+    query: CustomerQuery,
     ok: Customer,
     errors: [400, 401, 403, 404, 429, 503],
+  },
+  {
+    operationId: 'listCustomers',
+    method: 'GET',
+    url: '/customers',
+    summary: 'Every customer (or the members of one segment value), read at one instant, paged',
+    description:
+      "Pages walk the partitions in turn: HSCAN of each partition's state hash, or with `where` SSCAN of the segment's sets (a member whose stored state has left the segment meanwhile is left out). Every customer present from the first page to the last is returned; customers added meanwhile may or may not be. A page holds at most `limit` customers, none twice; it may hold fewer before the end: keep following `nextCursor` until it is null. Rarely (a hash or set resized between two pages, as new customers arrive) a customer can appear on two pages. Each page reads at its own `at` unless the `at` parameter fixes one: pass the first page's `at` to read every page at the same instant.",
+    scope: 'customers:read',
+    query: CustomersQuery,
+    ok: CustomerPage,
+    errors: [400, 401, 403, 429, 503],
   },
   {
     operationId: 'getSegmentCounts',

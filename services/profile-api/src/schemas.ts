@@ -3,13 +3,16 @@
  * response bodies (documented in the OpenAPI document, and checked by the tests against
  * real responses). Types are inferred from them.
  */
-import { DIMENSIONS, SegmentChangeData } from '@crm/contracts';
+import { DIMENSIONS, SegmentChangeData, isIsoUtc } from '@crm/contracts';
 import { EXPECTATION_GAPS, NPS_CLASSES, QUADRANTS, RFM_SEGMENTS, SATISFACTION_LEVELS, STAGES, TIERS } from '@crm/domain';
 import { z } from 'zod';
+import { AT_SOURCES } from './instant.ts';
 
 /** Largest page of segment members. */
 export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;
+/** Largest page of customers (each a read: ~1 KB of JSON). */
+export const MAX_CUSTOMER_PAGE = 500;
 
 const isoTime = z.iso.datetime();
 const count = z.number().int().min(0);
@@ -28,9 +31,32 @@ export const MembersParams = z.object({
     .describe("A value of the dimension's vocabulary, or for `custom` the user-defined segment's name"),
 });
 
+const Cursor = z.string().min(1).max(1024).optional().describe('`nextCursor` of the previous page; absent for the first page');
+
 export const MembersQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE).describe('Most members in the page'),
-  cursor: z.string().min(1).max(1024).optional().describe('`nextCursor` of the previous page; absent for the first page'),
+  cursor: Cursor,
+});
+
+const At = z
+  .string()
+  .refine(isIsoUtc, 'must be an ISO-8601 UTC instant, e.g. 2026-12-03T12:00:00Z')
+  .optional()
+  .describe(
+    "ISO-8601 UTC instant to derive the fields at; absent: now (the wall clock, or with CRM_CLOCK=stream the stream time). An instant before the state's asOf reads at asOf",
+  );
+
+export const CustomerQuery = z.object({ at: At });
+
+export const CustomersQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_CUSTOMER_PAGE).default(DEFAULT_PAGE).describe('Most customers in the page'),
+  cursor: Cursor,
+  where: z
+    .string()
+    .regex(/^[a-z_]{1,32}:[A-Za-z0-9_-]{1,64}$/, 'must be dimension:value, e.g. stage:active or custom:big_spenders')
+    .optional()
+    .describe("Only the members of one segment value, `<dimension>:<value>` (a value of the dimension's vocabulary; for `custom` a segment's name)"),
+  at: At.describe("ISO-8601 UTC instant to derive the fields at; absent: now. Pass the first page's `at` to read every page at one instant"),
 });
 
 // ------------------------------------------------------------------ responses
@@ -66,13 +92,54 @@ export const RecentChange = z
 
 const Latest = <T extends z.ZodType>(value: T) => z.object({ value, at: isoTime }).nullable();
 
+const Derived = z
+  .object({
+    recencyDays: count.nullable(),
+    tenureDays: count.nullable(),
+    frequency: count.describe('Purchases in the rolling window'),
+    monetaryMinor: count.describe('Net spend in the rolling window, minor units'),
+    r: z.number().int().min(1).max(5).nullable(),
+    f: z.number().int().min(1).max(5).nullable(),
+    m: z.number().int().min(1).max(5).nullable(),
+    lifetimeOrders: count,
+    lifetimeNetMinor: count,
+    points: count,
+    csatAvg: z.number().nullable().describe('Rolling CSAT average (1-5)'),
+    npsClass: z.enum(NPS_CLASSES).nullable(),
+    openComplaints: count,
+    marketingConsent: z.boolean().nullable(),
+    registered: z.boolean(),
+    firstPurchaseAt: isoTime.nullable(),
+    lastPurchaseAt: isoTime.nullable(),
+    previousPurchaseAt: isoTime.nullable(),
+  })
+  .describe(
+    'Everything derived from the facts as of `at`, the instant of the read (docs/segmentation.md, "Reads and their instant"): e.g. recencyDays counts from lastPurchaseAt to `at`. R/F/M scores use the RFM cuts in force (the stored quantile cuts in quantile mode)',
+  )
+  .meta({ id: 'Derived' });
+
+/** What a read at an instant shows of a customer: the list's items, and the start of the customer resource. */
+const ReadFields = {
+  customerId: z.string(),
+  partition: z.number().int().min(0).describe('Partition of the input topics (and of the Redis keys) holding the customer'),
+  version: z.number().int().min(1).describe('State version: grows with every committed change of the customer'),
+  at: isoTime.describe('Instant the derived fields hold at'),
+  atSource: z
+    .enum(AT_SOURCES)
+    .describe(
+      "Where `at` came from: `query` (the `at` parameter), `wall_clock`, `stream_clock` (CRM_CLOCK=stream: the deployment's stream time), or `state`: the state's asOf, later than the instant asked or, in stream mode, no stream time stored yet",
+    ),
+  asOf: isoTime.describe('Instant the memberships were last evaluated at by the segmenter (latest event time or timer evaluation)'),
+  memberships: Memberships.describe('What the segment indexes hold for the customer (not re-derived at `at`)'),
+  derived: Derived,
+};
+
+export const CustomerItem = z.object(ReadFields).meta({ id: 'CustomerItem' });
+export type CustomerItem = z.infer<typeof CustomerItem>;
+
 export const Customer = z
   .object({
-    customerId: z.string(),
-    partition: z.number().int().min(0).describe('Partition of the input topics (and of the Redis keys) holding the customer'),
-    version: z.number().int().min(1).describe('State version: grows with every committed change of the customer'),
-    asOf: isoTime.describe('Instant the memberships and derived fields hold at (latest event time or timer evaluation)'),
-    memberships: Memberships.describe('What the segment indexes hold for the customer'),
+    ...ReadFields,
     reasons: z
       .object({
         rfmSegment: z.string(),
@@ -82,31 +149,7 @@ export const Customer = z
         expectationGap: z.string(),
         quadrant: z.string(),
       })
-      .describe('Which rule decided each dimension'),
-    derived: z
-      .object({
-        recencyDays: count.nullable(),
-        tenureDays: count.nullable(),
-        frequency: count.describe('Purchases in the rolling window'),
-        monetaryMinor: count.describe('Net spend in the rolling window, minor units'),
-        r: z.number().int().min(1).max(5).nullable(),
-        f: z.number().int().min(1).max(5).nullable(),
-        m: z.number().int().min(1).max(5).nullable(),
-        lifetimeOrders: count,
-        lifetimeNetMinor: count,
-        points: count,
-        csatAvg: z.number().nullable().describe('Rolling CSAT average (1-5)'),
-        npsClass: z.enum(NPS_CLASSES).nullable(),
-        openComplaints: count,
-        marketingConsent: z.boolean().nullable(),
-        registered: z.boolean(),
-        firstPurchaseAt: isoTime.nullable(),
-        lastPurchaseAt: isoTime.nullable(),
-        previousPurchaseAt: isoTime.nullable(),
-      })
-      .describe(
-        'Everything derived from the facts as of `asOf`, the instant the memberships hold at (docs/segmentation.md): e.g. recencyDays counts from lastPurchaseAt to asOf, not to the time of the request',
-      ),
+      .describe('Which rule decided each stored membership, at its evaluation (asOf)'),
     facts: z
       .object({
         registeredAt: isoTime.nullable(),
@@ -175,6 +218,17 @@ export const MemberPage = z
   .meta({ id: 'MemberPage' });
 export type MemberPage = z.infer<typeof MemberPage>;
 
+export const CustomerPage = z
+  .object({
+    at: isoTime.nullable().describe('Instant the page was read at; null: each customer at its own asOf (stream clock, no stream time stored)'),
+    atSource: z.enum(AT_SOURCES).describe('Where `at` came from (each customer says `state` when it read at its later asOf instead)'),
+    where: z.string().nullable().describe('The segment filter, `<dimension>:<value>`, or null'),
+    customers: z.array(CustomerItem).describe('At most `limit` customers, none twice within a page'),
+    nextCursor: z.string().nullable().describe('Cursor of the next page; null after the last page'),
+  })
+  .meta({ id: 'CustomerPage' });
+export type CustomerPage = z.infer<typeof CustomerPage>;
+
 export const Health = z.object({ status: z.string() }).meta({ id: 'Health' });
 export const Readiness = z.object({ status: z.enum(['ready', 'not_ready']), redis: z.string() }).meta({ id: 'Readiness' });
 
@@ -183,7 +237,10 @@ export const COMPONENTS: Record<string, z.ZodType> = {
   Error: ErrorBody,
   Memberships,
   RecentChange,
+  Derived,
   Customer,
+  CustomerItem,
+  CustomerPage,
   SegmentCounts,
   MemberPage,
   Health,

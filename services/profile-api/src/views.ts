@@ -1,46 +1,59 @@
 /**
- * The customer resource: the stored state and what the domain derives from it (`describe`),
- * shaped for clients: epoch-ms instants become ISO-8601 strings, internal fields (timer
- * candidates, tie-break hashes) stay out.
+ * The customer resource and the items of the customer list: the stored state read at the
+ * request's instant (readCustomer: derived fields at that instant, memberships as the segment
+ * index holds them), shaped for clients: epoch-ms instants become ISO-8601 strings, internal
+ * fields (timer candidates, tie-break hashes) stay out.
  */
-import { type DomainConfig, describe } from '@crm/domain';
+import type { CustomerReading, CustomerView } from '@crm/domain';
+import type { AtSource } from './instant.ts';
 import type { StoredCustomer } from './reads.ts';
-import type { Customer } from './schemas.ts';
+import type { Customer, CustomerItem } from './schemas.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
-export function customerView(stored: StoredCustomer, domain: DomainConfig, recentChanges: Customer['recentChanges']): Customer {
-  const { state: s } = stored;
-  const config = stored.cuts === null ? domain : { ...domain, rfm: { ...domain.rfm, cuts: stored.cuts } };
-  const v = describe(s, config);
+/** A reading's derived fields, instants as ISO-8601. */
+function derivedView(f: CustomerReading['fields']): Customer['derived'] {
   return {
-    customerId: s.customerId,
+    ...f,
+    firstPurchaseAt: isoOrNull(f.firstPurchaseAt),
+    lastPurchaseAt: isoOrNull(f.lastPurchaseAt),
+    previousPurchaseAt: isoOrNull(f.previousPurchaseAt),
+  };
+}
+
+/** One customer of the list: what a read at the instant shows, without facts and history. */
+export function customerItem(stored: StoredCustomer, reading: CustomerReading, atSource: AtSource): CustomerItem {
+  return {
+    customerId: reading.customerId,
     partition: stored.partition,
     version: stored.version,
-    asOf: iso(s.asOf),
-    memberships: { ...s.memberships, custom: [...s.memberships.custom] },
-    reasons: { ...v.reasons },
-    derived: {
-      recencyDays: v.recencyDays,
-      tenureDays: v.tenureDays,
-      frequency: v.frequency,
-      monetaryMinor: v.monetaryMinor,
-      r: v.r,
-      f: v.f,
-      m: v.m,
-      lifetimeOrders: v.lifetimeOrders,
-      lifetimeNetMinor: v.lifetimeNetMinor,
-      points: v.points,
-      csatAvg: v.csatAvg,
-      npsClass: v.npsClass,
-      openComplaints: v.openComplaints,
-      marketingConsent: v.marketingConsent,
-      registered: v.registered,
-      firstPurchaseAt: isoOrNull(v.firstPurchaseAt),
-      lastPurchaseAt: isoOrNull(v.lastPurchaseAt),
-      previousPurchaseAt: isoOrNull(v.previousPurchaseAt),
-    },
+    at: iso(reading.at),
+    atSource,
+    asOf: iso(reading.evaluatedAt),
+    memberships: { ...reading.memberships, custom: [...reading.memberships.custom] },
+    derived: derivedView(reading.fields),
+  };
+}
+
+/**
+ * The customer resource: the list's item, the rules behind the stored memberships (`reasons`,
+ * as of their evaluation at asOf), the facts and the recent changes.
+ */
+export function customerView(
+  stored: StoredCustomer,
+  reading: CustomerReading,
+  atSource: AtSource,
+  reasons: CustomerView['reasons'],
+  recentChanges: Customer['recentChanges'],
+): Customer {
+  const { state: s } = stored;
+  const { memberships, derived, ...item } = customerItem(stored, reading, atSource);
+  return {
+    ...item,
+    memberships,
+    reasons: { ...reasons },
+    derived,
     facts: {
       registeredAt: isoOrNull(s.registeredAt),
       seenAt: isoOrNull(s.seenAt),

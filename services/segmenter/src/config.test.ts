@@ -20,9 +20,24 @@ describe('configuration', () => {
     expect(() => loadConfig({})).toThrow(/KAFKA_BROKERS: is required: a comma-separated list of host:port/);
     expect(() => loadConfig({ ...ok, CRM_CLOCK: 'sundial' })).toThrow(/CRM_CLOCK: .*(wall|stream).*\(got "sundial"\)/);
     expect(() => loadConfig({ ...ok, CRM_PARTITIONS: '0' })).toThrow(/CRM_PARTITIONS/);
+    // Integers are plain decimal digits: 1e3 would create 1,000 partitions, 0x10 would read as 16.
+    expect(() => loadConfig({ ...ok, CRM_PARTITIONS: '1e3' })).toThrow(
+      /CRM_PARTITIONS: must be a whole number from 1 to 1024, in decimal digits \(got "1e3"\)/,
+    );
+    expect(() => loadConfig({ ...ok, CRM_TIMER_BATCH: '0x10' })).toThrow(/CRM_TIMER_BATCH: .*decimal digits \(got "0x10"\)/);
     expect(() => loadConfig({ ...ok, REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
     expect(() => loadConfig({ ...ok, REDIS_TLS_CA_FILE: '/ca.pem' })).toThrow(/REDIS_TLS_CA_FILE: needs a rediss:\/\/ REDIS_URL/);
     expect(() => loadConfig({ ...ok, SCHEMA_REGISTRY_URL: 'http://r:1', SCHEMA_REGISTRY_USERNAME: 'u' })).toThrow(/SCHEMA_REGISTRY_USERNAME: needs a password/);
+  });
+
+  it('reads the event-time bounds, defaulting to 2000-01-01 and one day of skew', () => {
+    expect(loadConfig(ok).eventTimeBounds).toEqual({ minEventTime: Date.parse('2000-01-01T00:00:00Z'), maxFutureSkewMs: 86_400_000 });
+    expect(loadConfig({ ...ok, CRM_MIN_EVENT_TIME: '2010-01-01T00:00:00Z', CRM_MAX_FUTURE_SKEW_MS: '0' }).eventTimeBounds).toEqual({
+      minEventTime: Date.parse('2010-01-01T00:00:00Z'),
+      maxFutureSkewMs: 0,
+    });
+    expect(() => loadConfig({ ...ok, CRM_MIN_EVENT_TIME: '2010-01-01' })).toThrow(/CRM_MIN_EVENT_TIME: must be an ISO-8601 UTC timestamp/);
+    expect(() => loadConfig({ ...ok, CRM_MAX_FUTURE_SKEW_MS: '1d' })).toThrow(/CRM_MAX_FUTURE_SKEW_MS: .*decimal digits/);
   });
 
   it('names a domain configuration file that is not JSON or breaks the rules', () => {

@@ -2,7 +2,7 @@
  * The segmenter's configuration, from the environment, validated once at boot. A bad value
  * stops the service at start with the variable's name and what was expected.
  */
-import { suffixedTopics } from '@crm/contracts';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MIN_EVENT_TIME, type EventTimeBounds, isoTime, suffixedTopics } from '@crm/contracts';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
 import {
   ConfigError,
@@ -28,6 +28,23 @@ import {
 import { z } from 'zod';
 
 export { ConfigError };
+
+/**
+ * Event-time bounds (docs/segmentation.md), shared with the CSV import (`crm import orders`).
+ * An event more than CRM_MAX_FUTURE_SKEW_MS ahead of the reference clock (the wall clock; on
+ * the stream clock, the later of the wall clock and the partition's stream time; at most ten
+ * years) is refused as event_time_future; one dated before CRM_MIN_EVENT_TIME as
+ * event_time_too_old.
+ */
+export const EVENT_TIME_ENV = {
+  CRM_MAX_FUTURE_SKEW_MS: intVar(0, 315_576_000_000).default(DEFAULT_MAX_FUTURE_SKEW_MS),
+  CRM_MIN_EVENT_TIME: isoTime.default(DEFAULT_MIN_EVENT_TIME),
+};
+
+/** The bounds the EVENT_TIME_ENV variables say. */
+export function eventTimeBoundsOf(e: { CRM_MAX_FUTURE_SKEW_MS: number; CRM_MIN_EVENT_TIME: string }): EventTimeBounds {
+  return { minEventTime: Date.parse(e.CRM_MIN_EVENT_TIME), maxFutureSkewMs: e.CRM_MAX_FUTURE_SKEW_MS };
+}
 
 const EnvSchema = z.object({
   KAFKA_BROKERS: kafkaBrokersVar,
@@ -74,6 +91,26 @@ const EnvSchema = z.object({
    * at least 3 x the partitions an instance owns, so every owned partition has work in hand.
    */
   CRM_CONCURRENCY: intVar(1, 256).default(18),
+  ...EVENT_TIME_ENV,
+  /**
+   * What a member does with a partition whose Redis fence is behind the offsets committed to
+   * Kafka, or missing where offsets exist (Redis lost writes: docs/architecture.md, "Durability").
+   * reapply: re-apply from the fence (or from the log start when the fence is gone and nothing was
+   * deleted from the log); stop: leave the partition unconsumed for an operator.
+   */
+  CRM_ON_FENCE_LOSS: z.enum(['reapply', 'stop']).default('reapply'),
+  /**
+   * Readiness: a partition with work waiting and no successful commit for this long, or no fetch
+   * from the broker for this long, makes /readyz answer 503.
+   */
+  CRM_STALL_TIMEOUT_MS: intVar(500, 600_000).default(30_000),
+  /**
+   * Replicas that must acknowledge a commit (Redis WAIT) before its changes are relayed to Kafka;
+   * 0 relays once the primary holds the commit (docs/architecture.md, "Durability").
+   */
+  CRM_REDIS_WAIT_REPLICAS: intVar(0, 16).default(0),
+  /** How long WAIT waits for CRM_REDIS_WAIT_REPLICAS acknowledgements before the unit fails and is retried. */
+  CRM_REDIS_WAIT_TIMEOUT_MS: intVar(1, 60_000).default(1_000),
 });
 
 export interface SegmenterConfig {
@@ -99,6 +136,12 @@ export interface SegmenterConfig {
   concurrency: number;
   sessionTimeoutMs: number;
   historyLength: number;
+  /** Events outside these are dead-lettered (CRM_MIN_EVENT_TIME, CRM_MAX_FUTURE_SKEW_MS). */
+  eventTimeBounds: EventTimeBounds;
+  onFenceLoss: 'reapply' | 'stop';
+  stallTimeoutMs: number;
+  redisWaitReplicas: number;
+  redisWaitTimeoutMs: number;
   domain: DomainConfig;
 }
 
@@ -124,6 +167,11 @@ export function loadConfig(env: Env = process.env): SegmenterConfig {
     concurrency: e.CRM_CONCURRENCY,
     sessionTimeoutMs: e.CRM_SESSION_TIMEOUT_MS,
     historyLength: e.CRM_HISTORY_LENGTH,
+    eventTimeBounds: eventTimeBoundsOf(e),
+    onFenceLoss: e.CRM_ON_FENCE_LOSS,
+    stallTimeoutMs: e.CRM_STALL_TIMEOUT_MS,
+    redisWaitReplicas: e.CRM_REDIS_WAIT_REPLICAS,
+    redisWaitTimeoutMs: e.CRM_REDIS_WAIT_TIMEOUT_MS,
     domain,
   };
 }

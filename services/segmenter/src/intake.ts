@@ -19,16 +19,26 @@
  * - **Committed offsets follow Redis.** Offsets are resolved at once, so that fetching moves
  *   on, but they are committed to Kafka only after Redis holds the records (autoCommit is off
  *   and kafkajs never commits resolved offsets by itself then), never moving back. A new owner
- *   starts from the committed offsets and the fence skips what was applied after them.
+ *   starts from the fences (the service seeks each topic-partition there on assignment).
  * - **Rebalances.** Queued batches of partitions this member lost are dropped (the new owner
  *   fetches them). Those of partitions it keeps are applied: kafkajs may already have fetched
  *   later ones with the new assignment's offsets, so dropping older ones would leave a gap.
  * - **Backpressure.** At most QUEUE_DEPTH batches wait per partition; beyond that, `eachBatch`
  *   waits, and so does kafkajs's next fetch.
+ * - **Redis lost writes.** When the worker finds a fence behind one it saw (FenceLostError), the
+ *   partition's waiting batches are dropped and the service audits it (src/fence-guard.ts): it
+ *   seeks each topic back to the fence, or holds the partition for an operator. While lost
+ *   records are re-applied, the committed offset is not moved back below where it stood
+ *   (`holdCommitsBelow`): it still says up to where changes were emitted.
+ *
+ * Readiness: `stalled()` names the partitions with work in hand and no successful unit for a
+ * while (Redis refusing commits, a hung call), `backpressured()` says whether kafkajs's fetch
+ * waits on a full lane (then no fetch is expected).
  */
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.ts';
+import { FenceLostError } from './fence-audit.ts';
 import { type BatchPart, FetchGapError, nextOffset } from './partition-worker.ts';
 
 /** Batches waiting per partition before `eachBatch` waits (across the partition's three topics). */
@@ -53,6 +63,8 @@ export interface IntakeDeps {
   owns: (partition: number) => boolean;
   /** The input topics (paused while closing). */
   topics: readonly string[];
+  /** Redis lost writes of partition p (its waiting batches were dropped): audit it again. */
+  fenceLost: (partition: number, err: FenceLostError) => void;
 }
 
 /** A fetched batch waiting on its partition's lane. */
@@ -72,8 +84,17 @@ interface Lane {
   refetchFrom: Map<string, bigint>;
   /** Topic -> the next offset after what Redis holds, not yet committed to Kafka. */
   durable: Map<string, bigint>;
+  /**
+   * Topic -> an offset Kafka's committed offset must not move back below: while records Redis
+   * lost are re-applied, the committed offset still says up to where their changes were emitted.
+   */
+  floor: Map<string, bigint>;
   /** Consecutive failed units (back-off). */
   failures: number;
+  /** When the first of the current run of failed units failed (ms), or null. */
+  failingSince: number | null;
+  /** When the running unit started (ms), or null. */
+  runningSince: number | null;
 }
 
 /** How long a full lane's `eachBatch` waits at most before it heartbeats again. */
@@ -101,7 +122,7 @@ export class Intake {
 
   /**
    * The assignment changed: what this member no longer owns is forgotten (its queued batches are
-   * dropped when their turn comes; the new owner fetches from the committed offsets). Batches of
+   * dropped when their turn comes; the new owner fetches from the fences). Batches of
    * partitions it keeps are still applied: kafkajs may have fetched some of them with the new
    * assignment's offsets already, and dropping the older ones would skip records.
    */
@@ -110,7 +131,17 @@ export class Intake {
       if (owned.includes(partition)) continue;
       lane.durable.clear();
       lane.refetchFrom.clear();
+      lane.floor.clear();
     }
+  }
+
+  /**
+   * Redis lost writes of `topic` in `partition` and the records are re-applied from its fence: the
+   * offset committed to Kafka stays at `offset` (up to where changes were emitted) until the
+   * re-application passes it, so that a crash meanwhile still knows which changes left.
+   */
+  holdCommitsBelow(partition: number, topic: string, offset: bigint): void {
+    this.lane(partition).floor.set(topic, offset);
   }
 
   /** The `eachBatch` handler: queue, resolve, return (waiting only while the partition's lane is full). */
@@ -154,7 +185,17 @@ export class Intake {
   private lane(partition: number): Lane {
     let lane = this.lanes.get(partition);
     if (lane === undefined) {
-      lane = { waiting: [], running: null, waiters: [], refetchFrom: new Map(), durable: new Map(), failures: 0 };
+      lane = {
+        waiting: [],
+        running: null,
+        waiters: [],
+        refetchFrom: new Map(),
+        durable: new Map(),
+        floor: new Map(),
+        failures: 0,
+        failingSince: null,
+        runningSince: null,
+      };
       this.lanes.set(partition, lane);
     }
     return lane;
@@ -235,10 +276,21 @@ export class Intake {
       metrics.batchesDropped.inc({ reason: 'rebalance' }, unit.length);
       return;
     }
+    lane.runningSince = Date.now();
     try {
       await this.deps.process(partition, unit);
     } catch (err) {
+      lane.runningSince = null;
+      if (err instanceof FenceLostError) {
+        // Everything fetched for this partition assumed the fence it had: the audit seeks again.
+        metrics.batchesDropped.inc({ reason: 'fence_lost' }, lane.waiting.splice(0).length + unit.length);
+        lane.refetchFrom.clear();
+        lane.durable.clear();
+        this.deps.fenceLost(partition, err);
+        return;
+      }
       lane.failures++;
+      lane.failingSince ??= Date.now();
       for (const { topic, start } of unit) {
         // A gap is fetched again from the fence; a failed part from where its fetch started.
         const from = err instanceof FetchGapError && err.topic === topic ? err.fence : start;
@@ -248,7 +300,9 @@ export class Intake {
       }
       return;
     }
+    lane.runningSince = null;
     lane.failures = 0;
+    lane.failingSince = null;
     for (const { topic, messages } of unit) this.markDurable(partition, lane, topic, nextOffset(messages));
     try {
       await this.deps.processed();
@@ -257,9 +311,34 @@ export class Intake {
     }
   }
 
+  /**
+   * Partitions with work in hand and no successful unit for `stallMs`: units failing since, or
+   * one running for that long.
+   */
+  stalled(stallMs: number, now = Date.now()): number[] {
+    const stalled: number[] = [];
+    for (const [partition, lane] of this.lanes) {
+      if (!this.deps.owns(partition)) continue;
+      const since = lane.failingSince ?? lane.runningSince;
+      if (since !== null && now - since > stallMs) stalled.push(partition);
+    }
+    return stalled;
+  }
+
+  /** True when a lane is full: kafkajs's next fetch waits for room, so no fetch completes meanwhile. */
+  backpressured(): boolean {
+    for (const lane of this.lanes.values()) if (lane.waiting.length >= QUEUE_DEPTH) return true;
+    return false;
+  }
+
   /** Records an offset to commit, never moving one back, and only for a partition this member owns. */
   private markDurable(partition: number, lane: Lane, topic: string, offset: bigint): void {
     if (!this.deps.owns(partition)) return;
+    const floor = lane.floor.get(topic);
+    if (floor !== undefined) {
+      if (offset < floor) return;
+      lane.floor.delete(topic);
+    }
     const known = lane.durable.get(topic);
     if (known === undefined || offset > known) lane.durable.set(topic, offset);
   }
@@ -268,7 +347,7 @@ export class Intake {
     try {
       this.deps.consumer.seek({ topic, partition, offset: offset.toString() });
     } catch (err) {
-      // Not running any more (stopping): the next owner starts from the committed offsets.
+      // Not running any more (stopping): the next owner starts from the fences.
       this.deps.log.warn({ err, topic, partition }, 'seek refused');
     }
   }

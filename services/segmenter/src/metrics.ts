@@ -74,6 +74,17 @@ export function createMetrics() {
     rebalances: new Counter({ name: 'crm_rebalances_total', help: 'Consumer group rebalances this member took part in', registers: [registry] }),
     rescores: new Counter({ name: 'crm_rescore_sweeps_total', help: 'Re-scoring sweeps after the RFM quantile cuts moved', registers: [registry] }),
     backfilling: new Gauge({ name: 'crm_backfilling', help: '1 while rebuilding state quietly (backfill mode), 0 when live', registers: [registry] }),
+    fenceRegressions: new Counter({
+      name: 'crm_fence_regressions_total',
+      help: 'Topic-partitions found with a Redis fence behind the offset already committed to Kafka, or missing where offsets exist: Redis lost writes',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
+    partitionsHeld: new Gauge({
+      name: 'crm_partitions_held',
+      help: 'Owned partitions not consumed because Redis lost writes and they cannot (or by policy may not) be re-applied: an operator must act',
+      registers: [registry],
+    }),
     assignedPartitions: new Gauge({ name: 'crm_assigned_partitions', help: 'Partitions (per input topic) assigned to this member', registers: [registry] }),
   };
 }

@@ -5,16 +5,14 @@
  * the timers of p all write p's keys, so they take turns; different partitions run freely.
  */
 import {
-  DecodeError,
   type InputEvent,
   type InputTopic,
   type RegistryClient,
   type SegmentChangeEvent,
   TOPICS,
+  admissionError,
   decodeInput,
-  encodeOutput,
   encodeOutputs,
-  toDeadLetter,
 } from '@crm/contracts';
 import {
   type ApplyOutcome,
@@ -55,6 +53,8 @@ import type { Redis } from 'ioredis';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SegmenterConfig } from './config.ts';
+import { DeadLetters, type Refused } from './dead-letters.ts';
+import { FenceLostError } from './fence-audit.ts';
 import type { GroupSender } from './group-sender.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -98,11 +98,6 @@ interface Decoded {
   event: InputEvent;
 }
 
-interface Invalid {
-  message: KafkaMessage;
-  error: DecodeError;
-}
-
 /** Consumed records of one input topic of the partition, in offset order. */
 export interface BatchPart {
   topic: string;
@@ -134,13 +129,15 @@ export function nextOffset(messages: readonly KafkaMessage[]): bigint {
 
 interface DecodedPart extends BatchPart {
   valid: Decoded[];
-  invalid: Invalid[];
+  invalid: Refused[];
 }
 
 /** A commit's outcome and the records it appended to the outbox, for the relay to produce from memory. */
 interface Committed {
   result: CommitResult;
   records: OutboxRecord[];
+  /** The fence the commit moved to (topics it moved). */
+  fence: Readonly<Record<string, string>>;
 }
 
 export class PartitionWorker {
@@ -149,16 +146,34 @@ export class PartitionWorker {
   private readonly keys: PartitionKeys;
   private readonly lock = new Lock();
   private readonly log: Logger;
+  private readonly deadLetters: DeadLetters;
   /** Stream clock: the latest event time (ms) this worker has applied. */
   private streamTime = 0;
   /** Backfill: state and indexes are written, changes are not emitted, time is stream time. */
   private quiet = false;
+  /**
+   * Topic -> the highest fence this worker read or wrote. Fences only move forward, so a lower
+   * one read later means Redis lost writes (FenceLostError).
+   */
+  private readonly knownFence = new Map<string, bigint>();
+  /** Topic -> the fence after the last commit whose changes this worker relayed. */
+  private readonly relayedFence = new Map<string, bigint>();
+  /**
+   * Topic -> the offset below which records are re-applied silently after Redis lost writes:
+   * their changes were emitted before (docs/architecture.md, "Durability"). Emitting them again
+   * would not repeat the first emission: the topics of a partition interleave by fetch timing,
+   * so a re-application computes the same final state through other intermediate ones. Timers
+   * wait meanwhile: they would evaluate states the emitted changes never saw.
+   */
+  private silentUntil = new Map<string, bigint>();
 
   constructor(partition: number, keys: PartitionKeys, deps: WorkerDeps) {
     this.partition = partition;
     this.keys = keys;
     this.deps = deps;
     this.log = deps.log.child({ partition });
+    const { producer, registry, metrics, config } = deps;
+    this.deadLetters = new DeadLetters({ producer, registry, metrics, log: this.log, topic: config.topics.deadLetter, source: SOURCE });
   }
 
   /** The clock timers fire by: wall time, or (replay, backfill) the latest event time seen. */
@@ -169,6 +184,60 @@ export class PartitionWorker {
   /** Quiet (backfill) or live. Takes effect from the next batch or timer run. */
   setQuiet(quiet: boolean): void {
     this.quiet = quiet;
+  }
+
+  /**
+   * Runs `task` alone on this partition (no batch, timer or relay in between), e.g. the fence
+   * audit on assignment.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.lock.run(task);
+  }
+
+  /** The highest fence of `topic` this worker has seen, or null. */
+  knownFenceOf(topic: string): string | null {
+    return this.knownFence.get(topic)?.toString() ?? null;
+  }
+
+  /** The fence of `topic` after the last commit whose changes this worker relayed, or null. */
+  relayedFenceOf(topic: string): string | null {
+    return this.relayedFence.get(topic)?.toString() ?? null;
+  }
+
+  /**
+   * The partition restarts from `fence` (after an audit): forget what was known before, and
+   * re-apply the records below `silentUntil` (per topic) without emitting their changes again
+   * and without firing timers.
+   */
+  restartFrom(fence: Readonly<Record<string, string>>, silentUntil: ReadonlyMap<string, string>): void {
+    this.knownFence.clear();
+    for (const [topic, offset] of Object.entries(fence)) this.knownFence.set(topic, BigInt(offset));
+    this.silentUntil = new Map([...silentUntil].map(([t, o]) => [t, BigInt(o)]));
+  }
+
+  /** Throws FenceLostError when Redis' fence is behind (or without) one this worker saw before; else remembers it. */
+  private checkFence(fence: Readonly<Record<string, string>>): void {
+    for (const [topic, known] of this.knownFence) {
+      const now = fence[topic];
+      if (now === undefined || BigInt(now) < known) throw new FenceLostError(this.partition, topic, now ?? null, known.toString());
+    }
+    this.learnFence(fence);
+  }
+
+  private learnFence(fence: Readonly<Record<string, string>>): void {
+    for (const [topic, offset] of Object.entries(fence)) {
+      const o = BigInt(offset);
+      if (o > (this.knownFence.get(topic) ?? -1n)) this.knownFence.set(topic, o);
+    }
+  }
+
+  /** True while re-application has not reached the offsets whose changes were emitted before Redis lost them (forgets the topics it has). */
+  private stillReapplying(): boolean {
+    for (const [topic, until] of this.silentUntil) {
+      if ((this.knownFence.get(topic) ?? -1n) < until) return true;
+      this.silentUntil.delete(topic);
+    }
+    return false;
   }
 
   /** Whether commits keep the recent-change histories (not while backfilling: no change is emitted). */
@@ -224,35 +293,35 @@ export class PartitionWorker {
       if (records === 0) return;
       const committed = await this.applyAndCommit(decoded);
       await this.relayCommitted(committed);
+      if (committed !== null) for (const [topic, offset] of Object.entries(committed.fence)) this.relayedFence.set(topic, BigInt(offset));
       this.deps.metrics.batchSize.observe(records);
       this.deps.metrics.batchDuration.observe((performance.now() - started) / 1000);
     });
   }
 
-  private async decode(topic: string, messages: readonly KafkaMessage[]): Promise<{ valid: Decoded[]; invalid: Invalid[] }> {
+  /**
+   * The instant "too far in the future" is measured from (docs/segmentation.md, "Event-time
+   * bounds"): the wall clock; on the stream clock the later of the wall clock and this
+   * partition's stream time. The stream time alone would not do: it is 0 after a start and low
+   * while replaying old history, and would refuse every present-day event.
+   */
+  private admissionReference(): number {
+    const wall = Date.now();
+    return this.deps.config.clock === 'stream' ? Math.max(wall, this.streamTime) : wall;
+  }
+
+  /** Decodes the records and admits the events (keyed by their subject, within the event-time bounds). */
+  private async decode(topic: string, messages: readonly KafkaMessage[]): Promise<{ valid: Decoded[]; invalid: Refused[] }> {
     const canonical = this.deps.canonical(topic);
+    const { registry, config } = this.deps;
+    const reference = this.admissionReference();
     const valid: Decoded[] = [];
-    const invalid: Invalid[] = [];
+    const invalid: Refused[] = [];
     for (const message of messages) {
-      const res = await decodeInput(canonical, message.value, this.deps.registry);
-      if (!res.ok) {
-        invalid.push({ message, error: res.error });
-        continue;
-      }
-      const key = message.key?.toString('utf8');
-      if (key !== undefined && key !== res.event.subject) {
-        // The key decides the partition: an event keyed by someone else would update a customer
-        // whose other events live in another partition.
-        invalid.push({
-          message,
-          error: new DecodeError('invalid_field', `subject "${res.event.subject}" differs from the record key "${key}"`, {
-            topic: canonical,
-            field: 'subject',
-          }),
-        });
-        continue;
-      }
-      valid.push({ offset: message.offset, event: res.event as InputEvent });
+      const res = await decodeInput(canonical, message.value, registry);
+      const error = res.ok ? admissionError(canonical, res.event, message.key, config.eventTimeBounds, reference) : res.error;
+      if (error !== null) invalid.push({ message, error });
+      else if (res.ok) valid.push({ offset: message.offset, event: res.event as InputEvent });
     }
     return { valid, invalid };
   }
@@ -264,10 +333,11 @@ export class PartitionWorker {
 
     return this.retryingConflicts(parts.map((p) => p.topic).join(','), async () => {
       const ctx = await readBatchContext(this.deps.redis, this.keys, customerIds, this.keepsHistory);
+      this.checkFence(ctx.fence);
       const expected: Record<string, string | null> = {};
       const next: Record<string, string> = {};
       const toApply: Array<{ topic: string; events: Decoded[] }> = [];
-      const dead: Array<{ topic: string; failures: Invalid[] }> = [];
+      const dead: Array<{ topic: string; failures: Refused[] }> = [];
       for (const { topic, start, messages, valid, invalid } of parts) {
         const fence = ctx.fence[topic];
         if (fence !== undefined && BigInt(start) > BigInt(fence)) throw new FetchGapError(topic, fence, start);
@@ -285,13 +355,15 @@ export class PartitionWorker {
       }
       if (toApply.length === 0) return null;
       if (!deadLettered) {
-        for (const { topic, failures } of dead) await this.deadLetter(topic, failures);
+        for (const { topic, failures } of dead) await this.deadLetters.produce(topic, this.partition, failures);
         deadLettered = true;
       }
-      const { writes, changes, outcomes, erased } = this.applyEvents(ctx, toApply);
-      const committed = await this.commit({ expected, next }, ctx, writes, changes, erased);
+      const { writes, changes, outcomes, erased, silenced } = this.applyEvents(ctx, toApply);
+      const committed = await this.commit({ expected, next }, ctx, writes, changes, erased, silenced);
+      this.learnFence(next);
       // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
       for (const [topic, counts] of outcomes) for (const [outcome, n] of counts) metrics.eventsConsumed.inc({ topic, outcome }, n);
+      for (const { topic, failures } of dead) this.deadLetters.counted(topic, failures);
       for (const { events } of toApply) {
         for (const d of events) {
           const t = Date.parse(d.event.time);
@@ -330,9 +402,11 @@ export class PartitionWorker {
     writes: CustomerWrite[],
     changes: readonly SegmentChange[],
     erased?: ReadonlyMap<string, number>,
+    silenced?: ReadonlySet<SegmentChange>,
   ): Promise<Committed> {
     const { redis, metrics } = this.deps;
-    const records = await this.encodeChanges(changes);
+    const emitted = silenced === undefined || silenced.size === 0 ? changes : changes.filter((c) => !silenced.has(c));
+    const records = await this.encodeChanges(emitted);
     const t0 = performance.now();
     const result = await commitBatch(redis, this.keys, {
       fence,
@@ -342,15 +416,22 @@ export class PartitionWorker {
       history: this.historyOf(ctx, changes, erased),
     });
     metrics.redisCommit.observe((performance.now() - t0) / 1000);
-    if (!this.quiet) countChanges(metrics, changes);
-    return { result, records };
+    if (!this.quiet) countChanges(metrics, emitted);
+    return { result, records, fence: fence.next };
   }
 
   /** Pure part of a batch: fold the events into the customers' states (topics in turn: the domain is order-independent). */
   private applyEvents(
     ctx: BatchContext,
     parts: ReadonlyArray<{ topic: string; events: readonly Decoded[] }>,
-  ): { writes: CustomerWrite[]; changes: SegmentChange[]; outcomes: Map<string, Map<ApplyOutcome, number>>; erased: Map<string, number> } {
+  ): {
+    writes: CustomerWrite[];
+    changes: SegmentChange[];
+    outcomes: Map<string, Map<ApplyOutcome, number>>;
+    erased: Map<string, number>;
+    /** Changes of records re-applied after Redis lost them: emitted before, not emitted again. */
+    silenced: Set<SegmentChange>;
+  } {
     const domain = this.deps.domain();
     const states = new Map<string, CustomerState | null>();
     const changes: SegmentChange[] = [];
@@ -358,15 +439,18 @@ export class PartitionWorker {
     const outcomes = new Map<string, Map<ApplyOutcome, number>>();
     /** Customer -> how many of `changes` came before (and with) their applied erasure. */
     const erased = new Map<string, number>();
+    const silenced = new Set<SegmentChange>();
     for (const { topic, events } of parts) {
       const counts = outcomes.get(topic) ?? new Map<ApplyOutcome, number>();
       outcomes.set(topic, counts);
+      const silentBelow = this.silentUntil.get(topic);
       for (const { offset, event } of events) {
         const id = event.subject;
         if (!states.has(id)) states.set(id, decodeStored(ctx, id));
         const res = apply(states.get(id) ?? null, event, domain, { topic, partition: this.partition, offset });
         states.set(id, res.state);
         for (const c of res.changes) changes.push(c);
+        if (silentBelow !== undefined && BigInt(offset) < silentBelow) for (const c of res.changes) silenced.add(c);
         // The customer's recent history goes with the erasure (its exits included); what
         // follows it starts a new history. The changes themselves are all emitted.
         if (event.type === 'customer.erasure.requested' && res.outcome === 'applied') erased.set(id, changes.length);
@@ -374,7 +458,7 @@ export class PartitionWorker {
       }
     }
     const writes = [...states].map(([id, state]) => this.write(ctx, id, state));
-    return { writes, changes, outcomes, erased };
+    return { writes, changes, outcomes, erased, silenced };
   }
 
   private write(ctx: BatchContext, id: string, state: CustomerState | null): CustomerWrite {
@@ -384,37 +468,11 @@ export class PartitionWorker {
     return { id, version, state: encodeState(state), dueAt: due };
   }
 
-  private async deadLetter(topic: string, failures: readonly Invalid[]): Promise<void> {
-    if (failures.length === 0) return;
-    const time = new Date().toISOString();
-    const messages = await Promise.all(
-      failures.map(async ({ message, error }) => {
-        const event = toDeadLetter(
-          {
-            topic,
-            partition: this.partition,
-            offset: message.offset,
-            key: message.key,
-            value: message.value,
-            headers: message.headers,
-            timestamp: message.timestamp,
-          },
-          error,
-          { source: SOURCE, time },
-        );
-        this.deps.metrics.deadLetters.inc({ reason: error.reason });
-        this.deps.metrics.eventsConsumed.inc({ topic, outcome: 'dead_letter' });
-        this.log.warn({ offset: message.offset, reason: error.reason, field: error.field }, 'dead-lettered a record');
-        return { key: message.key, value: await encodeOutput(TOPICS.deadLetter, event, this.deps.registry) };
-      }),
-    );
-    await this.deps.producer.send({ topic: this.deps.config.topics.deadLetter, acks: -1, messages });
-  }
-
   /** Evaluates this partition's due customers (one commit of at most CRM_TIMER_BATCH). Returns how many fired. */
   fireTimers(): Promise<number> {
     return this.lock.run(async () => {
       const { redis, config, metrics } = this.deps;
+      if (this.stillReapplying()) return 0;
       const now = this.now();
       const due = await dueCustomers(redis, this.keys, now, config.timerBatch);
       metrics.timersDue.set({ partition: String(this.partition) }, due.length);
@@ -445,6 +503,7 @@ export class PartitionWorker {
   private async reevaluate(ids: readonly string[], transform: (state: CustomerState) => Transition, now: number | null): Promise<Committed> {
     return this.retryingConflicts(null, async () => {
       const ctx = await readBatchContext(this.deps.redis, this.keys, ids, this.keepsHistory);
+      this.checkFence(ctx.fence);
       const changes: SegmentChange[] = [];
       const writes: CustomerWrite[] = [];
       for (const id of ids) {
@@ -508,12 +567,28 @@ export class PartitionWorker {
     }
     const { lastId } = committed.result;
     if (lastId === null) return;
+    await this.replicated();
     await this.send(committed.records);
     // Not awaited: the trim goes out on the same connection ahead of this partition's next
     // command, so the next commit already counts the outbox without these records. Should it
     // fail, they stay and are relayed again (same ids).
     ackOutbox(this.deps.redis, this.keys, lastId).catch((err: unknown) => this.log.warn({ err }, 'outbox trim failed; relayed again later'));
     this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
+  }
+
+  /**
+   * CRM_REDIS_WAIT_REPLICAS > 0: changes leave for Kafka only once that many replicas acknowledged
+   * every write of this connection so far (Redis WAIT), so a failover to a replica cannot roll
+   * back a change campaigns already received. Throws when they did not within the timeout: the
+   * outbox keeps the changes and the unit is retried.
+   */
+  private async replicated(): Promise<void> {
+    const { redisWaitReplicas: replicas, redisWaitTimeoutMs } = this.deps.config;
+    if (replicas === 0) return;
+    const acked = await this.deps.redis.wait(replicas, redisWaitTimeoutMs);
+    if (acked < replicas) {
+      throw new Error(`Redis WAIT: ${acked} of ${replicas} replicas acknowledged within ${redisWaitTimeoutMs} ms; changes stay in the outbox`);
+    }
   }
 
   /**
@@ -536,6 +611,7 @@ export class PartitionWorker {
     for (;;) {
       const [entry] = await readOutbox(redis, this.keys, 1);
       if (entry === undefined) break;
+      if (relayed === 0) await this.replicated();
       await this.send(entry.records);
       await ackOutbox(redis, this.keys, entry.id);
       relayed += entry.records.length;

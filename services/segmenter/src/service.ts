@@ -2,6 +2,12 @@
  * The segmenter service: one consumer group over the three input topics (co-partitioned
  * assignment), a PartitionWorker per owned partition, the timer loop, the HTTP endpoints,
  * and a graceful stop (finish the batch, flush the outbox, commit, leave the group).
+ *
+ * Each assigned partition starts from Redis' fence, not from Kafka's committed offset: on every
+ * assignment its topics are paused, the fence is audited against the committed offsets and the
+ * log start (src/fence-audit.ts), and each topic is sought to where the fence says, or the
+ * partition is held for an operator. /readyz answers whether the member can make progress, and
+ * every outage is a JSON log line.
  */
 import type { Server } from 'node:http';
 import { type InputTopic, TOPICS } from '@crm/contracts';
@@ -9,12 +15,14 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type DomainConfig, type RfmCuts, type RfmSummary, mergeRfmSummaries, quantileCuts } from '@crm/domain';
 import { globalKeys, keyedPartitioner, partitionKeys, readFence } from '@crm/store';
 import { Redis } from 'ioredis';
-import { type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
+import { type Admin, type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { coPartitionedAssigner } from './assignor.ts';
 import type { SegmenterConfig } from './config.ts';
 import { kafkaLogCreator, kafkaOptions, logRedisErrors, redisOptions, registryOptions, startHttp } from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
+import { FenceLostError } from './fence-audit.ts';
+import { FenceGuard } from './fence-guard.ts';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.ts';
 import { GroupSender } from './group-sender.ts';
 import { Intake } from './intake.ts';
@@ -34,6 +42,10 @@ export class Segmenter {
   private owned: number[] = [];
   private http: Server | undefined;
   private timerLoop: NodeJS.Timeout | undefined;
+  /** Logs each change of readiness (READINESS_CHECK_MS). */
+  private readinessWatch: NodeJS.Timeout | undefined;
+  /** The reasons last logged for not being ready ('' while ready). */
+  private notReadyBecause = '';
   private timerRunning: Promise<void> | undefined;
   private running = false;
   private deps: WorkerDeps | undefined;
@@ -45,6 +57,18 @@ export class Segmenter {
   private partitionCount = 0;
   private rescoreLoop: NodeJS.Timeout | undefined;
   private rescoreRunning: Promise<void> | undefined;
+  /** Reads committed offsets and log starts for the fence audits; connected while running. */
+  private readonly admin: Admin;
+  /** Starts each owned partition from its fence, or holds it (src/fence-guard.ts). */
+  private readonly fences: FenceGuard;
+  /** The last Redis error reason logged (one line per outage and reason), or null while Redis is fine. */
+  private redisOutage: string | null = null;
+  /** Whether Redis was connected before (a later 'ready' is a reconnection). */
+  private redisConnectedBefore = false;
+  /** When the consumer last completed a fetch (ms). */
+  private lastFetchAt = Date.now();
+  /** Why the consumer crashed, until it fetches again; null when it runs. */
+  private consumerCrash: string | null = null;
 
   constructor(config: SegmenterConfig, log: Logger) {
     this.config = config;
@@ -71,9 +95,26 @@ export class Segmenter {
       log,
       process: (p, parts) => this.worker(p).processBatch(parts),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
-      owns: (p) => this.owned.includes(p),
+      owns: (p) => this.fences.consuming(p),
       topics: this.inputTopics,
+      fenceLost: (p, err) => this.fences.lost(p, err),
     });
+    this.admin = this.kafka.admin();
+    this.fences = new FenceGuard({
+      config,
+      log,
+      metrics: this.metrics,
+      redis: this.redis,
+      admin: this.admin,
+      consumer: this.consumer,
+      intake: this.intake,
+      inputTopics: this.inputTopics,
+      worker: (p) => this.worker(p),
+      running: () => this.running,
+    });
+    // At 0 from the start: Prometheus' increase() misses a counter series' first sample.
+    for (const topic of this.inputTopics) this.metrics.fenceRegressions.inc({ topic }, 0);
+    this.watchRedis();
     this.domain = config.domain;
   }
 
@@ -92,7 +133,7 @@ export class Segmenter {
     try {
       await this.startUp();
     } catch (err) {
-      await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
+      await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()]);
       this.redis.disconnect();
       await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
       throw err;
@@ -102,21 +143,18 @@ export class Segmenter {
   private async startUp(): Promise<void> {
     const { config } = this;
     this.http = await startHttp(config.http, this.metrics.registry, { ready: () => this.readiness() });
-    const admin = this.kafka.admin();
+    // Kept connected: every assignment's fence audit reads committed offsets and log starts.
+    const { admin } = this;
     await admin.connect();
-    try {
-      const counts = await ensureTopics(admin, [...this.inputTopics, config.topics.segmentChanges, config.topics.deadLetter], config.partitions);
-      this.partitionCount = assertCoPartitioned(counts, this.inputTopics);
-      if (config.mode === 'backfill') {
-        this.backfillTargets = new Map();
-        for (const t of this.inputTopics) {
-          const offsets = await admin.fetchTopicOffsets(t);
-          this.backfillTargets.set(t, new Map(offsets.map((o) => [o.partition, o.high])));
-        }
-        this.log.info('backfill: rebuilding state quietly up to the end offsets seen at start');
+    const counts = await ensureTopics(admin, [...this.inputTopics, config.topics.segmentChanges, config.topics.deadLetter], config.partitions);
+    this.partitionCount = assertCoPartitioned(counts, this.inputTopics);
+    if (config.mode === 'backfill') {
+      this.backfillTargets = new Map();
+      for (const t of this.inputTopics) {
+        const offsets = await admin.fetchTopicOffsets(t);
+        this.backfillTargets.set(t, new Map(offsets.map((o) => [o.partition, o.high])));
       }
-    } finally {
-      await admin.disconnect();
+      this.log.info('backfill: rebuilding state quietly up to the end offsets seen at start');
     }
     const registry = config.registry ? new SchemaRegistry(registryOptions(config.registry)) : undefined;
     const canonicalOf = new Map<string, InputTopic>([
@@ -141,6 +179,9 @@ export class Segmenter {
       this.metrics.rebalances.inc();
       const assignment = e.payload.memberAssignment as Record<string, number[]>;
       this.owned = [...(assignment[config.topics.orders] ?? [])].sort((a, b) => a - b);
+      // Paused here, before kafkajs's first fetch (it fetches once this handler returns), until
+      // the audit has put each topic at its fence.
+      this.fences.assigned(this.owned);
       this.intake.rebalanced(this.owned);
       this.metrics.assignedPartitions.set(this.owned.length);
       this.log.info({ partitions: this.owned }, 'partitions assigned');
@@ -151,7 +192,15 @@ export class Segmenter {
           .catch((err: unknown) => this.log.error({ err, partition: p }, 'outbox drain failed'));
       }
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) => this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      this.lastFetchAt = Date.now();
+      if (this.consumerCrash !== null) this.log.info('consumer fetching again');
+      this.consumerCrash = null;
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.consumerCrash = e.payload.error.message;
+      this.log.error({ reason: e.payload.error.message, error: e.payload.error.name, restart: e.payload.restart }, 'consumer crashed');
+    });
     await this.consumer.subscribe({ topics: this.inputTopics, fromBeginning: true });
     this.running = true;
     // Offsets are committed by the intake, once Redis holds what they cover (src/intake.ts).
@@ -164,6 +213,7 @@ export class Segmenter {
     this.intake.start();
     this.metrics.backfilling.set(this.backfillTargets === null ? 0 : 1);
     this.scheduleTimers();
+    this.readinessWatch = setInterval(() => this.logReadiness(), READINESS_CHECK_MS);
     if (config.scoring === 'quantile') await this.adoptStoredCuts();
     if (config.scoring === 'quantile') this.scheduleRescore();
     this.log.info({ topics: this.inputTopics, group: config.groupId, clock: config.clock }, 'segmenter started');
@@ -227,11 +277,13 @@ export class Segmenter {
     await Promise.all(
       this.owned.map(async (p) => {
         try {
-          while (this.running && (await this.worker(p).fireTimers()) >= this.config.timerBatch) {
+          // Not while its fence is audited or the partition is held: the state may miss records.
+          while (this.running && this.fences.consuming(p) && (await this.worker(p).fireTimers()) >= this.config.timerBatch) {
             // a full batch fired: more may be due
           }
         } catch (err) {
-          this.log.error({ err, partition: p }, 'timer evaluation failed; retried on the next tick');
+          if (err instanceof FenceLostError) this.fences.lost(p, err);
+          else this.log.error({ err, partition: p }, 'timer evaluation failed; retried on the next tick');
         }
       }),
     );
@@ -284,26 +336,138 @@ export class Segmenter {
     this.log.info({ changes }, 'rescore sweep done');
   }
 
-  private readiness(): { ready: boolean; detail: Record<string, unknown> } {
-    const redisUp = this.redis.status === 'ready';
-    const ready = this.running && redisUp && this.owned.length > 0;
-    return { ready, detail: { running: this.running, redis: this.redis.status, partitions: this.owned } };
+  /**
+   * One JSON line per Redis outage and reason (ioredis emits 'error' on every reconnection
+   * attempt; without a listener it prints stack traces to stderr), and one when it is back.
+   */
+  private watchRedis(): void {
+    this.redis.on('error', (err: Error & { code?: string }) => {
+      const reason = err.message;
+      if (reason === this.redisOutage) return;
+      this.redisOutage = reason;
+      this.log.error({ reason, code: err.code, redis: this.redis.status }, 'Redis unavailable');
+    });
+    this.redis.on('ready', () => {
+      if (this.redisOutage !== null) this.log.info('Redis available again');
+      this.redisOutage = null;
+      // A Redis that restarted (or failed over) may hold less than before, also for partitions
+      // that receive nothing new: audit every consumed partition again.
+      if (this.redisConnectedBefore) this.fences.reaudit(this.owned);
+      this.redisConnectedBefore = true;
+    });
   }
 
-  /** Stops timers, finishes the queued batches and commits their offsets, relays every owned outbox, commits, leaves the group. */
+  /**
+   * Ready when this member can make progress: running, Redis connected, the consumer fetching
+   * (or waiting on a full lane), partitions owned, none held for an operator, none with work in
+   * hand and no successful commit for CRM_STALL_TIMEOUT_MS. `reasons` says what is wrong.
+   */
+  readiness(): { ready: boolean; detail: Record<string, unknown> } {
+    const now = Date.now();
+    const { stallTimeoutMs } = this.config;
+    const reasons: string[] = [];
+    const held = this.owned.filter((p) => this.fences.held(p));
+    const unaudited = this.owned.filter((p) => this.fences.auditingFor(p, now) > stallTimeoutMs);
+    const stalled = this.intake.stalled(stallTimeoutMs, now);
+    if (!this.running) reasons.push('not running');
+    if (this.redis.status !== 'ready') reasons.push(`Redis ${this.redis.status}${this.redisOutage ? `: ${this.redisOutage}` : ''}`);
+    if (this.consumerCrash !== null) reasons.push(`consumer crashed: ${this.consumerCrash}`);
+    else if (now - this.lastFetchAt > stallTimeoutMs && !this.intake.backpressured())
+      reasons.push(`no fetch from the broker for ${Math.round((now - this.lastFetchAt) / 1000)} s`);
+    if (this.running && this.owned.length === 0) reasons.push('no partitions assigned');
+    if (unaudited.length > 0)
+      reasons.push(`partitions not started for ${stallTimeoutMs / 1000} s (their fences could not be audited): ${unaudited.join(', ')}`);
+    if (held.length > 0) reasons.push(`partitions held after Redis lost writes: ${held.join(', ')}`);
+    if (stalled.length > 0) reasons.push(`partitions without a successful commit for ${stallTimeoutMs / 1000} s: ${stalled.join(', ')}`);
+    return {
+      ready: reasons.length === 0,
+      detail: { reasons, redis: this.redis.status, partitions: this.owned, held, stalled },
+    };
+  }
+
+  /**
+   * Every outage is a JSON line with its reasons, whatever its source (a broker that stopped
+   * answering logs nothing itself until its requests time out): one line when the reasons change,
+   * one when the service is ready again.
+   */
+  private logReadiness(): void {
+    const { ready, detail } = this.readiness();
+    const because = ready ? '' : (detail['reasons'] as string[]).join('; ');
+    if (because === this.notReadyBecause) return;
+    if (ready) this.log.info('ready again');
+    else this.log.warn({ reasons: detail['reasons'] }, 'not ready');
+    this.notReadyBecause = because;
+  }
+
+  /**
+   * Stops timers, finishes the queued batches and commits their offsets, relays every owned
+   * outbox, commits, leaves the group. Each step has a deadline within STOP_DEADLINE_MS, so the
+   * member always leaves the group: with Redis down, batches in flight are abandoned unapplied
+   * (their offsets stay uncommitted) and outboxes stay for the next owner.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    const deadline = Date.now() + STOP_DEADLINE_MS;
+    const step = async (what: string, work: () => Promise<unknown>, maxMs: number): Promise<boolean> => {
+      const ms = Math.max(0, Math.min(maxMs, deadline - Date.now()));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), ms);
+      });
+      try {
+        const outcome = await Promise.race([work().then(() => 'done' as const), late]);
+        if (outcome === 'done') return true;
+        this.log.warn({ step: what, waitedMs: ms }, 'stop: step did not finish in time; going on');
+        return false;
+      } catch (err) {
+        this.log.warn({ step: what, err }, 'stop: step failed; going on');
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     if (this.timerLoop) clearTimeout(this.timerLoop);
+    if (this.readinessWatch) clearInterval(this.readinessWatch);
     if (this.rescoreLoop) clearTimeout(this.rescoreLoop);
-    await Promise.all([this.timerRunning, this.rescoreRunning]);
+    const redisUp = this.redis.status === 'ready';
+    if (!redisUp) {
+      this.log.warn(
+        { redis: this.redis.status, reason: this.redisOutage },
+        'stopping without Redis: batches in flight are abandoned unapplied (offsets not committed), outboxes stay for the next owner',
+      );
+      // No more reconnection attempts.
+      this.redis.disconnect();
+    }
+    // Without Redis, commands ioredis already queued never settle: waiting for them is waiting in vain.
+    const redisStepMs = redisUp ? STOP_STEP_MS : STOP_STEP_WITHOUT_REDIS_MS;
+    await step('timers', () => Promise.all([this.timerRunning, this.rescoreRunning, this.fences.settled()]), redisStepMs);
     // Batches already queued are finished and their offsets committed while the consumer still runs.
-    await this.intake.close();
-    await this.consumer.stop();
-    for (const p of this.owned) await this.worker(p).relay();
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
-    await this.redis.quit();
-    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    await step('finish queued batches', () => this.intake.close(), redisStepMs);
+    await step('stop consuming', () => this.consumer.stop(), STOP_STEP_MS);
+    if (redisUp) {
+      await step(
+        'relay outboxes',
+        async () => {
+          for (const p of this.owned) if (this.fences.consuming(p)) await this.worker(p).relay();
+        },
+        STOP_STEP_MS,
+      );
+    }
+    if (await step('leave the group', () => this.consumer.disconnect(), STOP_STEP_MS)) this.log.info({ group: this.config.groupId }, 'left the consumer group');
+    await step('producer', () => this.producer.disconnect(), STOP_STEP_MS);
+    await step('admin', () => this.admin.disconnect(), STOP_STEP_MS);
+    if (redisUp) await step('redis', () => this.redis.quit(), 1000);
+    this.redis.disconnect();
+    await step(
+      'http',
+      () =>
+        new Promise<void>((resolve) => {
+          if (!this.http) return resolve();
+          this.http.close(() => resolve());
+          this.http.closeAllConnections();
+        }),
+      1000,
+    );
     this.log.info('segmenter stopped');
   }
 
@@ -312,6 +476,16 @@ export class Segmenter {
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
 }
+
+/** How often readiness is checked for a change worth a log line. */
+const READINESS_CHECK_MS = 1_000;
+
+/** Longest graceful stop: within @crm/service-kit's forced exit (30 s), so a stop always ends with the group left. */
+const STOP_DEADLINE_MS = 20_000;
+/** Longest wait for one step of the stop. */
+const STOP_STEP_MS = 8_000;
+/** Longest wait for a step that needs Redis when Redis was down as the stop began. */
+const STOP_STEP_WITHOUT_REDIS_MS = 1_000;
 
 function withCuts(domain: DomainConfig, cuts: RfmCuts): DomainConfig {
   return { ...domain, rfm: { ...domain.rfm, cuts } };

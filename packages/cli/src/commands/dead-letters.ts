@@ -4,7 +4,7 @@
  * source topic or to `--to`. A re-driven record that still fails is dead-lettered again by the
  * segmenter; one that was already applied is ignored there (same event id).
  */
-import { type DeadLetterEvent, decodeInput, TOPICS } from '@crm/contracts';
+import { chunkByBytes, DEAD_LETTER_REQUEST_BYTES, type DeadLetterEvent, decodeInput, TOPICS } from '@crm/contracts';
 import type { IHeaders, Message } from 'kafkajs';
 import { connectKafka, kafkaClient, registryClient, withAdmin } from '../clients.ts';
 import type { CliConfig } from '../config.ts';
@@ -103,9 +103,18 @@ export function originalRecord(event: DeadLetterEvent): Message {
 
 export async function deadLettersRedrive(io: Io, config: CliConfig, options: RedriveOptions): Promise<number> {
   const rows = await readDeadLetters(config);
-  const chosen = rows.map((r) => r.event).filter((e): e is DeadLetterEvent => e !== null && (options.reason === undefined || e.data.reason === options.reason));
+  const matching = rows
+    .map((r) => r.event)
+    .filter((e): e is DeadLetterEvent => e !== null && (options.reason === undefined || e.data.reason === options.reason));
+  // A truncated letter holds only the first bytes of its record: re-driving them would produce a
+  // different, broken record. Its coordinates (and sha256) locate the original instead.
+  const chosen = matching.filter((e) => e.data.truncated !== true);
+  const truncated = matching.length - chosen.length;
   const selected = options.limit === undefined ? chosen : chosen.slice(0, options.limit);
   const undecodable = rows.filter((r) => r.event === null).length;
+  if (truncated > 0) {
+    io.stderr.write(`warning: ${truncated} dead letter(s) hold a truncated record and are skipped (re-drive them from their source coordinates)\n`);
+  }
   const target = (e: DeadLetterEvent) => options.to ?? e.data.topic;
   const filter = options.reason === undefined ? '' : ` with reason ${options.reason}`;
   if (selected.length === 0) {
@@ -143,7 +152,8 @@ export async function deadLettersRedrive(io: Io, config: CliConfig, options: Red
     for (const e of selected) byTopic.set(target(e), [...(byTopic.get(target(e)) ?? []), originalRecord(e)]);
     for (const [topic, messages] of byTopic) {
       try {
-        await producer.send({ topic, acks: -1, messages });
+        // Bounded requests: a letter holds up to 256 KiB of its record, and many make more than the broker takes at once.
+        for (const chunk of chunkByBytes(messages, DEAD_LETTER_REQUEST_BYTES)) await producer.send({ topic, acks: -1, messages: chunk });
       } catch (err) {
         throw new CliError(`re-driving to ${topic} failed: ${(err as Error).message}`, { cause: err });
       }

@@ -16,7 +16,7 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { MEMBERSHIP_FIELD, type Memberships } from '@crm/domain';
+import { holdsMembership } from '@crm/domain';
 import { partitionKeys } from '@crm/store';
 import { stringify } from 'csv-stringify/sync';
 import type { Redis } from 'ioredis';
@@ -91,11 +91,6 @@ async function* pages(redis: Redis, keyPrefix: string, partition: number, where:
     });
     if (page.length > 0) yield page;
   } while (cursor !== '0');
-}
-
-/** Whether stored memberships hold the filter's value (the index's set and the state are written by one script). */
-function holds(m: Memberships, where: Where): boolean {
-  return where.dimension === 'custom' ? m.custom.includes(where.value) : m[MEMBERSHIP_FIELD[where.dimension]] === where.value;
 }
 
 /** How many customers the export will read: HLEN of each state hash, or SCARD of each segment set. */
@@ -193,7 +188,8 @@ export async function customersExport(io: Io, config: CliConfig, options: Export
           const rows: ReadingRow[] = [];
           for (const [id, raw] of page) {
             const { reading } = readRecord(id, raw, instant.at, read.domain);
-            if (where === null || holds(reading.memberships, where)) rows.push(readingRow(reading, p));
+            // The index's set and the state are written by one script: a member whose state moved since the SSCAN is left out.
+            if (where === null || holdsMembership(reading.memberships, where.dimension, where.value)) rows.push(readingRow(reading, p));
           }
           await sink.write(format === 'csv' ? csvLines(rows, header) : `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
           header = false;

@@ -79,6 +79,8 @@ export async function importOrders(io: Io, config: CliConfig, file: string, opti
     source: IMPORT_SOURCE,
     idPrefix: options.idPrefix,
     dayFirst: options.dayFirst ?? false,
+    eventTimeBounds: config.eventTimeBounds,
+    now: Date.now(),
   });
   const registry = registryClient(config);
   const topic = config.topics.orders;
@@ -97,19 +99,35 @@ export async function importOrders(io: Io, config: CliConfig, file: string, opti
           await producer.send({ topic, acks: -1, messages });
         });
   let header = true;
+  /** The physical line the previous row (or skipped record) ended on: a row spans the lines after it. */
+  let lastLine = 0;
+  const linesSince = () => {
+    const lines = parser.info.lines - lastLine;
+    lastLine = parser.info.lines;
+    return Math.max(1, lines);
+  };
   const csvOptions: CsvOptions<OrderEvent, string[]> = {
     bom: true,
     trim: false,
     skip_empty_lines: true,
     relax_column_count: true,
+    // A stray quote is data (12" ruler, "x"y), not a reason to stop; what csv-parse still cannot
+    // read (a quote left open at the end) is skipped and counted, and the import goes on.
+    relax_quotes: true,
+    skip_records_with_error: true,
+    on_skip: () => {
+      assembler.malformed(linesSince());
+      return undefined;
+    },
     // Each row goes into the assembler as it is parsed: the parser yields completed orders, never rows.
     on_record: (cells) => {
+      const lines = linesSince();
       if (header) {
         header = false;
         assembler.header(cells);
         return null;
       }
-      const order = assembler.push(cells);
+      const order = assembler.push(cells, lines);
       if ((assembler.counts.rows & 0x3ff) === 0) progress.update(parser.info.bytes, assembler.counts.rows);
       return order;
     },

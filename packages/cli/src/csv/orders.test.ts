@@ -12,6 +12,8 @@ const options: AssemblerOptions = {
   source: 'urn:test',
   idPrefix: 'import',
   dayFirst: false,
+  eventTimeBounds: { minEventTime: Date.parse('2000-01-01T00:00:00Z'), maxFutureSkewMs: 86_400_000 },
+  now: Date.parse('2026-06-01T00:00:00Z'),
 };
 
 const row = (InvoiceNo: string, Quantity: string, UnitPrice: string, CustomerID = '17850', InvoiceDate = '12/1/2010 8:26') => ({
@@ -73,6 +75,9 @@ describe('OrderAssembler', () => {
       row('536367', '-2', '1.10'), // bad_quantity
       row('536367', '1', 'n/a'), // bad_price
       row('536367', '1', '1.00', '17850', '2/30/2011 8:00'), // bad_date
+      row('536367', '1', '1.00', '17850', '12/31/1999 23:59'), // event_time_too_old
+      row('536367', '1', '1.00', '17850', '6/2/2026 0:01'), // event_time_future (a day and a minute after `now`)
+      row('536367', '1', '1.00', '17850', '1/1/9999 0:00'), // event_time_future
       row('536367', '1', '1.00', '13047'), // customer_mismatch
       row('C536368', '-1', '4.25'), // credit_note
       row('536369', '1', '1.00'),
@@ -84,10 +89,11 @@ describe('OrderAssembler', () => {
       ['536369', 100, 1],
     ]);
     expect(a.counts).toEqual({
-      rows: 12,
+      rows: 15,
       orders: 2,
       rowsInOrders: 2,
       skipped: {
+        malformed_row: 0,
         bad_order_id: 1,
         non_contiguous: 1,
         no_customer: 1,
@@ -95,6 +101,8 @@ describe('OrderAssembler', () => {
         bad_quantity: 2,
         bad_price: 1,
         bad_date: 1,
+        event_time_too_old: 1,
+        event_time_future: 2,
         customer_mismatch: 1,
         order_out_of_range: 1,
       },

@@ -10,17 +10,23 @@
  *   counted: the export does not say which invoice a credit note returns (C536379 is the
  *   note's own number, not invoice 536379's), and a refund or cancellation of a guessed
  *   order would void or shrink the wrong purchase;
+ * - a malformed row (csv-parse reports an error, or a quote left open swallowed line breaks
+ *   into a mapped cell) is skipped and counted as `malformed_row`, once per physical line it
+ *   spans, and the import goes on: one bad quote must not abort a file of millions of rows;
+ * - an order dated outside the event-time bounds (CRM_MIN_EVENT_TIME, CRM_MAX_FUTURE_SKEW_MS
+ *   ahead of the import's start) is skipped as the segmenter would dead-letter it;
  * - an order id that reappears after its order was flushed (non-contiguous lines) is skipped
  *   and counted as `non_contiguous`: re-producing the order would carry the same event id and
  *   be ignored as a duplicate anyway. Detection remembers the last RECENT_ORDERS ids (bounded
  *   memory); older reappearances are still never double-counted, by the same event id.
  */
-import { MAX_AMOUNT_MINOR, MAX_ID_LENGTH, type OrderEvent } from '@crm/contracts';
+import { type EventTimeBounds, eventTimeRefusal, MAX_AMOUNT_MINOR, MAX_ID_LENGTH, type OrderEvent } from '@crm/contracts';
 import { checkHeader, type MappableField, type ResolvedMapping } from './mapping.ts';
 import { isoSeconds, microsToMinor, normalizeId, parseDate, parseMicros, parseQuantity } from './values.ts';
 
 /** Why a row is not part of a produced order, in the order they are checked (a row counts under the first that applies). */
 export const SKIP_REASONS = [
+  'malformed_row',
   'bad_order_id',
   'non_contiguous',
   'no_customer',
@@ -28,6 +34,8 @@ export const SKIP_REASONS = [
   'bad_quantity',
   'bad_price',
   'bad_date',
+  'event_time_too_old',
+  'event_time_future',
   'customer_mismatch',
   'order_out_of_range',
 ] as const;
@@ -49,6 +57,10 @@ export interface AssemblerOptions extends ResolvedMapping {
   idPrefix: string;
   /** Dates are D/M/YYYY rather than M/D/YYYY. */
   dayFirst: boolean;
+  /** Rows dated outside these bounds are skipped, as the segmenter would refuse them. */
+  eventTimeBounds: EventTimeBounds;
+  /** The instant "the future" is measured from (the import's start), ms. */
+  now: number;
 }
 
 export interface ImportCounts {
@@ -107,10 +119,19 @@ export class OrderAssembler {
     this.columns = columns;
   }
 
-  /** Takes one data row (cells in header order); returns the previous order when this row starts a new one (null if there was none, or it was skipped). */
-  push(cells: readonly (string | undefined)[]): OrderEvent | null {
+  /**
+   * Takes one data row (cells in header order) that the parser read from `lines` physical
+   * lines; returns the previous order when this row starts a new one (null if there was none,
+   * or it was skipped).
+   */
+  push(cells: readonly (string | undefined)[], lines = 1): OrderEvent | null {
     const columns = this.columns;
     if (columns === null) throw new Error('OrderAssembler.push before header()');
+    // A mapped cell with a line break: a quote left open swallowed the lines that follow.
+    if (lines > 1 && hasLineBreak(cells, columns)) {
+      this.malformed(lines);
+      return null;
+    }
     this.counts.rows++;
     const { creditPrefix } = this.options;
     const orderId = cellOf(cells, columns.orderId).trim();
@@ -138,6 +159,8 @@ export class OrderAssembler {
     if (micros === null || !Number.isSafeInteger(micros)) return this.skipRow('bad_price', done);
     const time = this.date(cellOf(cells, columns.time));
     if (time === null) return this.skipRow('bad_date', done);
+    const refusal = eventTimeRefusal(time, this.options.eventTimeBounds, this.options.now);
+    if (refusal !== null) return this.skipRow(refusal, done);
     if (order.customerId === null) {
       order.customerId = customerId;
       order.time = time;
@@ -150,6 +173,12 @@ export class OrderAssembler {
     order.items += quantity;
     order.rows++;
     return done;
+  }
+
+  /** Counts `lines` physical lines the parser could not read as a row (csv-parse's error, or malformed()'s). */
+  malformed(lines: number): void {
+    this.counts.rows += lines;
+    this.counts.skipped.malformed_row += lines;
   }
 
   /** Ends the input: returns the last order, if any. */
@@ -210,6 +239,14 @@ export class OrderAssembler {
       if (oldest !== undefined) this.recent.delete(oldest);
     }
   }
+}
+
+function hasLineBreak(cells: readonly (string | undefined)[], columns: Partial<Record<MappableField, number>>): boolean {
+  for (const index of Object.values(columns)) {
+    const cell = index === undefined ? undefined : cells[index];
+    if (cell !== undefined && (cell.includes('\n') || cell.includes('\r'))) return true;
+  }
+  return false;
 }
 
 /** The cell at `index` ('' when the field is not mapped or the row is short). */
