@@ -13,7 +13,7 @@
  * the documented least-privilege users are enough. A second segmenter runs over the mutual-TLS
  * listener with a client certificate and no password.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type InputEvent, SegmentChangeEvent, TOPICS, type Topic, decodeInput, encodeOutputs, suffixedTopics, topicOfType } from '@crm/contracts';
@@ -121,6 +121,7 @@ describe('the system on the secured servers', () => {
         if (keys.length > 0) await admin.del(...keys);
     }
     admin?.disconnect();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** Topics of a new isolation, created with the shared settings' admin client. */

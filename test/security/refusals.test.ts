@@ -6,11 +6,11 @@
  * TLS port (Kafka: the lag monitor; Redis: the profile API), and the CLI on each of the Kafka
  * ones. Each runs with the printed settings (`secureServers().env`) but for the one it breaks.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCa, secureKeyPrefix, secureServers, uniqueName } from '@crm/testkit';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, LAG_MONITOR, PROFILE_API, type Run, SEGMENTER, type SecureServers, leaked, linesMatching, profileSecrets, run, without } from './helpers.ts';
 
 const WRONG = 'wr0ng-SASL-Pa55word-never-written';
@@ -44,6 +44,7 @@ describe('refusals by the secured servers, as the processes report them', () => 
     writeFileSync(file('tokens.json'), JSON.stringify([TOKEN]));
     secrets = [...profileSecrets(s), WRONG, TOKEN];
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a wrong SASL password: the segmenter stops at start (78) naming the KAFKA_SASL_* variables', async () => {
     const p = run(SEGMENTER, { ...s.env, ...isolation(), KAFKA_SASL_PASSWORD_FILE: file('wrong-password'), CRM_HTTP_PORT: '0' });
