@@ -2,41 +2,28 @@
  * The least-privilege Redis users documented in docs/redis-acl.conf are enough, and no more:
  * a Redis of the test's own gets exactly those users; the segmenter (as a process, quantile
  * scoring and fast timers so that every code path's commands run) applies events as
- * `crm-segmenter`, the profile API serves them as `crm-profile-api`, and neither sees a NOPERM.
- * The profile API's user cannot write, nor touch another prefix's keys.
+ * `crm-segmenter`, the profile API serves them as `crm-profile-api`, the CLI reads them as
+ * `crm-console`, and none sees a NOPERM. The readers cannot write, nor touch another prefix's keys.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { suffixedTopics } from '@crm/contracts';
 import { DAY_MS, type OwnRedis, createTopic, generateEvents, startOwnRedis, testEndpoints, testKafka, uniqueName, waitFor } from '@crm/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, PROFILE_API, REFUSED_COMMAND, SEGMENTER, repoPath, run } from './helpers.ts';
 
-const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
-const SEGMENTER = root('services/segmenter/src/main.ts');
-const PROFILE_API = root('services/profile-api/src/main.ts');
 const ADMIN_PASSWORD = 'acl-test-admin';
 const PARTITIONS = 2;
 const TOKEN = 'tok_redis_acl_test_000000000000001';
 
 /** docs/redis-acl.conf's users, for `prefix`, each with `password`: redis-server arguments. */
 function documentedUsers(prefix: string, password: string): string[] {
-  const lines = readFileSync(root('docs/redis-acl.conf'), 'utf8')
+  const lines = readFileSync(repoPath('docs/redis-acl.conf'), 'utf8')
     .split('\n')
     .filter((l) => l.startsWith('user '));
-  expect(lines.map((l) => l.split(' ')[1])).toEqual(['crm-segmenter', 'crm-profile-api']);
+  expect(lines.map((l) => l.split(' ')[1])).toEqual(['crm-segmenter', 'crm-profile-api', 'crm-console']);
   return lines.flatMap((l) => ['--user', ...l.replaceAll('~crm:*', `~${prefix}:*`).split(' ').slice(1), `>${password}`]);
-}
-
-function run(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [script], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const chunks: string[] = [];
-  child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
-  return { child, output: () => chunks.join(''), exited: once(child, 'close').then(([code]) => code as number | null) };
 }
 
 describe('the documented Redis ACL users', () => {
@@ -132,17 +119,43 @@ describe('the documented Redis ACL users', () => {
       expect(await get('/segments/stage/new/members')).toBe(200);
       expect(await get('/customers')).toBe(200);
       expect(await get('/customers?where=stage:new')).toBe(200);
+
+      // The console's reads, as crm-console.
+      const cli = (args: string[]) =>
+        run(
+          CLI,
+          {
+            KAFKA_BROKERS: testEndpoints().kafkaBrokers,
+            REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+            REDIS_USERNAME: 'crm-console',
+            REDIS_PASSWORD_FILE: passwordFile,
+            CRM_KEY_PREFIX: prefix,
+            CRM_TOPIC_SUFFIX: suffix,
+          },
+          args,
+        );
+      for (const args of [
+        ['customer', 'show', customer, '--json'],
+        ['segments', '--json'],
+        ['customers', 'export', '--where', 'stage=new'],
+        ['customers', 'export'],
+      ]) {
+        const c = cli(args);
+        const code = await c.exited;
+        expect(code, `crm ${args.join(' ')}: ${c.output()}`).toBe(0);
+        expect(c.output()).not.toMatch(REFUSED_COMMAND);
+      }
     } finally {
       segmenter.child.kill('SIGTERM');
       api?.child.kill('SIGTERM');
       await Promise.all([segmenter.exited, api?.exited]);
     }
-    expect(segmenter.output()).not.toMatch(/NOPERM|no permissions/i);
-    expect(api.output()).not.toMatch(/NOPERM|no permissions/i);
+    expect(segmenter.output()).not.toMatch(REFUSED_COMMAND);
+    expect(api.output()).not.toMatch(REFUSED_COMMAND);
   });
 
-  it("keep the profile API's user from writing and from other prefixes' keys", async () => {
-    const reader = new Redis({ port: redis.port, username: 'crm-profile-api', password, maxRetriesPerRequest: 0 });
+  it.each(['crm-profile-api', 'crm-console'])("keep the reader %s from writing and from other prefixes' keys", async (username) => {
+    const reader = new Redis({ port: redis.port, username, password, maxRetriesPerRequest: 0 });
     try {
       await expect(reader.hset(`${prefix}:{0}:state`, 'x', 'y')).rejects.toThrow(/NOPERM/);
       await expect(reader.del(`${prefix}:rfm-cuts`)).rejects.toThrow(/NOPERM/);

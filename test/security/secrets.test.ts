@@ -6,44 +6,16 @@
  * secret, and the process must say what is wrong in one line. The right password, as a control,
  * gets through.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type OwnRedis, startOwnRedis, testEndpoints, testKafka, uniqueName, waitFor } from '@crm/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
-const SEGMENTER = root('services/segmenter/src/main.ts');
-const LAG_MONITOR = root('services/lag-monitor/src/main.ts');
-const PROFILE_API = root('services/profile-api/src/main.ts');
-const CLI = root('packages/cli/src/main.ts');
+import { CLI, LAG_MONITOR, PROFILE_API, SEGMENTER, linesMatching, run } from './helpers.ts';
 
 const USER = 'segmenter';
 const RIGHT = 'right-Pa55word-of-the-acl-user';
 /** The wrong password an operator typed: as secret as the right one. */
 const WRONG = 'wr0ng-Pa55word-never-to-be-seen';
-
-interface Run {
-  child: ChildProcess;
-  /** stdout and stderr as written, interleaved. */
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Runs `script` with node and only PATH plus `env`, keeping every byte it writes. */
-function run(script: string, env: Record<string, string>, args: string[] = []): Run {
-  const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const chunks: string[] = [];
-  child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
-  const exited = once(child, 'close').then(([code]) => code as number | null);
-  return { child, output: () => chunks.join(''), exited };
-}
-
-/** The lines of `output` that match `pattern`. */
-const linesMatching = (output: string, pattern: RegExp) => output.split('\n').filter((l) => pattern.test(l));
 
 describe('secrets in the output of every process', () => {
   let redis: OwnRedis;

@@ -14,7 +14,7 @@ import { startRedisServer } from '../redis.ts';
 import { startRegistryServer } from '../registry.ts';
 import { type CertFiles, certFiles, ensureCerts, ensureSecret, writePrivate } from './certs.ts';
 import { type SecureConfig, secureConfig } from './config.ts';
-import { KAFKA_USERS, type Passwords, REDIS_USERS, REGISTRY_USER, secureDaemon, secureKafka, secureRedis, secureRegistry } from './servers.ts';
+import { KAFKA_USERS, type Passwords, REDIS_USERS, REGISTRY_USER, reloadRedisAcl, secureDaemon, secureKafka, secureRedis, secureRegistry } from './servers.ts';
 
 export { type SecureConfig, secureConfig, secureRequested, SECURE_PORT_OFFSET } from './config.ts';
 export type { CertFiles } from './certs.ts';
@@ -161,6 +161,8 @@ export async function upSecure(cfg: SecureConfig = secureConfig()): Promise<Secu
       startRedisServer(secureRedis(cfg, certs, pw)),
       startRegistryServer(cfg.base, secureRegistry(cfg, certs, pw)),
     ]);
+    // A Redis that was already running gets the ACL file rendered just now.
+    if (!redis.started) await reloadRedisAcl(cfg, certs, pw);
     const profile = secureProfile(cfg);
     writePrivate(profile.envFile, envFileText(profile));
     const started = [kafka.started && 'kafka', redis.started && 'redis', registry.started && 'registry'].filter((s): s is string => typeof s === 'string');

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ensureCerts, ensureSecret } from './certs.ts';
 import { secureConfig, secureRequested } from './config.ts';
 import { envFileText, secureProfile } from './index.ts';
-import { type Passwords, renderRedisAcl } from './servers.ts';
+import { documentedRules, type Passwords, renderRedisAcl } from './servers.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'crm-secure-test-'));
 
@@ -69,19 +69,44 @@ describe('generated material', () => {
 describe('Redis ACL file', () => {
   const pw = { 'redis-segmenter': 's3cret', 'redis-reader': 'r3ader', 'redis-admin': 'adm1n' } as Passwords;
   const template = readFileSync(new URL('../../redis/users.acl', import.meta.url), 'utf8');
+  const documented = readFileSync(new URL('../../../docs/redis-acl.conf', import.meta.url), 'utf8');
+  const acl = renderRedisAcl(template, pw, documented);
+  const lines = acl.trim().split('\n');
+  const user = (name: string) => (lines.find((l) => l.split(' ')[1] === name) ?? '').split(' ');
+  /** A documented user's command rules (`+cmd`, `-@cat`), in order. */
+  const commands = (name: string) => (documented.split('\n').find((l) => l.startsWith(`user ${name} `)) ?? '').split(' ').filter((w) => /^[+-]/.test(w));
 
   it('drops comments and stores SHA-256 hashes, never a password', () => {
-    const acl = renderRedisAcl(template, pw);
-    const lines = acl.trim().split('\n');
     expect(lines.every((l) => l.startsWith('user '))).toBe(true);
     expect(lines.map((l) => l.split(' ')[1])).toEqual(['default', 'segmenter', 'reader', 'admin']);
     expect(acl).toContain(`#${createHash('sha256').update('r3ader').digest('hex')}`);
     for (const secret of Object.values(pw)) expect(acl).not.toContain(secret);
     expect(lines[0]).toMatch(/^user default off /);
+    expect(acl).not.toContain('{{');
   });
 
-  it('refuses a placeholder without a password', () => {
-    expect(() => renderRedisAcl('user x on #{{stranger}} +@all\n', pw)).toThrow(/\{\{stranger\}\}/);
+  it("gives the services exactly docs/redis-acl.conf's command lists, on the profile's key patterns", () => {
+    const segmenter = user('segmenter');
+    expect(segmenter.filter((w) => /^[+-]/.test(w))).toEqual(commands('crm-segmenter'));
+    expect(segmenter.filter((w) => w.includes('~'))).toEqual(['~crm:*', '~crm-*']);
+    const reader = user('reader');
+    expect(reader.filter((w) => /^[+-]/.test(w))).toEqual([...new Set([...commands('crm-profile-api'), ...commands('crm-console')])]);
+    expect(reader.filter((w) => w.includes('~'))).toEqual(['%R~crm:*', '%R~crm-*']);
+    // No category grant beyond the documented ones (the old template's +@read +@write +@scripting).
+    expect(acl).not.toMatch(/\+@(read|write|scripting|transaction)/);
+  });
+
+  it('takes only command and channel rules from the documented users', () => {
+    const rules = documentedRules('user a on >pw #abc ~crm:* %R~x:* allkeys resetchannels -@all +get\n# user b on +set\nuser c off nopass +ping');
+    expect([...rules]).toEqual([
+      ['a', ['resetchannels', '-@all', '+get']],
+      ['c', ['+ping']],
+    ]);
+  });
+
+  it('refuses a placeholder without a password or a documented user', () => {
+    expect(() => renderRedisAcl('user x on #{{stranger}} +@all\n', pw, documented)).toThrow(/\{\{stranger\}\}/);
+    expect(() => renderRedisAcl('user x on {{rules crm-nobody}}\n', pw, documented)).toThrow(/crm-nobody.*docs\/redis-acl\.conf/);
   });
 });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { kafkaAnswers, type KafkaServer, singleNodeProperties } from '../kafka.ts';
 import type { Daemon } from '../process.ts';
 import { type RedisServer, redisAnswers } from '../redis.ts';
+import { Redis, type RedisOptions } from 'ioredis';
 import { type RegistryServer, registryAnswers } from '../registry.ts';
 import { type CertFiles, writePrivate } from './certs.ts';
 import type { SecureConfig } from './config.ts';
@@ -93,27 +94,64 @@ export function secureKafka(cfg: SecureConfig, certs: CertFiles, pw: Passwords):
   };
 }
 
-/** infra/redis/users.acl with its comments dropped and each {{user}} replaced by the SHA-256 of the user's password. */
-export function renderRedisAcl(template: string, pw: Passwords): string {
+/**
+ * The command rules of each user of docs/redis-acl.conf (the least-privilege lists): its line's
+ * words after the name, less what the secured profile sets itself (on/off, key patterns, passwords).
+ */
+export function documentedRules(documented: string): Map<string, string[]> {
+  const rules = new Map<string, string[]>();
+  for (const line of documented.split('\n')) {
+    const [word, name, ...rest] = line.trim().split(/\s+/);
+    if (word !== 'user' || name === undefined) continue;
+    rules.set(
+      name,
+      rest.filter((r) => !/^(on|off|nopass|resetpass|allkeys|resetkeys)$/.test(r) && !/^(%[RW]*)?~/.test(r) && !/^[<>#!]/.test(r)),
+    );
+  }
+  return rules;
+}
+
+/**
+ * infra/redis/users.acl with its comments dropped, each {{user}} replaced by the SHA-256 of the
+ * user's password and each {{rules user ...}} by those users' command rules in `documented`
+ * (docs/redis-acl.conf), merged in order without repeats.
+ */
+export function renderRedisAcl(template: string, pw: Passwords, documented: string): string {
+  const rules = documentedRules(documented);
   return template
     .split('\n')
     .filter((line) => line.trim() !== '' && !line.startsWith('#'))
     .map((line) =>
-      line.replace(/\{\{(\w+)\}\}/g, (_, user: string) => {
-        const password = pw[`redis-${user}` as keyof Passwords];
-        if (password === undefined) throw new Error(`infra/redis/users.acl names {{${user}}}, which has no password`);
-        return createHash('sha256').update(password).digest('hex');
-      }),
+      line
+        .replace(/\{\{rules ([\w -]+)\}\}/g, (_, names: string) => {
+          const merged = names
+            .trim()
+            .split(/\s+/)
+            .flatMap((n) => {
+              const r = rules.get(n);
+              if (r === undefined) throw new Error(`infra/redis/users.acl names {{rules ${n}}}, which docs/redis-acl.conf does not define`);
+              return r;
+            });
+          return [...new Set(merged)].join(' ');
+        })
+        .replace(/\{\{(\w+)\}\}/g, (_, user: string) => {
+          const password = pw[`redis-${user}` as keyof Passwords];
+          if (password === undefined) throw new Error(`infra/redis/users.acl names {{${user}}}, which has no password`);
+          return createHash('sha256').update(password).digest('hex');
+        }),
     )
     .join('\n')
     .concat('\n');
 }
 
+/** The documented least-privilege users: docs/redis-acl.conf beside infra/. */
+export const documentedAclFile = (cfg: SecureConfig): string => join(cfg.base.infraDir, '..', 'docs', 'redis-acl.conf');
+
 export function secureRedis(cfg: SecureConfig, certs: CertFiles, pw: Passwords): RedisServer {
   const dir = join(cfg.dir, 'redis');
   const aclFile = join(cfg.dir, 'users.acl');
   mkdirSync(cfg.dir, { recursive: true });
-  writePrivate(aclFile, renderRedisAcl(readFileSync(join(cfg.base.infraDir, 'redis', 'users.acl'), 'utf8'), pw));
+  writePrivate(aclFile, renderRedisAcl(readFileSync(join(cfg.base.infraDir, 'redis', 'users.acl'), 'utf8'), pw, readFileSync(documentedAclFile(cfg), 'utf8')));
   return {
     daemon: secureDaemon(cfg, 'redis'),
     dir,
@@ -135,15 +173,28 @@ export function secureRedis(cfg: SecureConfig, certs: CertFiles, pw: Passwords):
       '--aclfile',
       aclFile,
     ],
-    healthy: () =>
-      redisAnswers({
-        host: '127.0.0.1',
-        port: cfg.redisPort,
-        username: 'admin',
-        password: pw['redis-admin'],
-        tls: { ca: readFileSync(certs.ca, 'utf8') },
-      }),
+    healthy: () => redisAnswers(redisAdminOptions(cfg, certs, pw)),
   };
+}
+
+const redisAdminOptions = (cfg: SecureConfig, certs: CertFiles, pw: Passwords): RedisOptions => ({
+  host: '127.0.0.1',
+  port: cfg.redisPort,
+  username: 'admin',
+  password: pw['redis-admin'],
+  tls: { ca: readFileSync(certs.ca, 'utf8') },
+});
+
+/** Makes a running secured Redis re-read its rendered ACL file (`ACL LOAD`, as admin): a changed template or documented list takes effect. */
+export async function reloadRedisAcl(cfg: SecureConfig, certs: CertFiles, pw: Passwords): Promise<void> {
+  const redis = new Redis({ ...redisAdminOptions(cfg, certs, pw), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.call('ACL', 'LOAD');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Quarkus settings of the secure registry: HTTPS only (API and management) and basic auth on every path. */

@@ -2,7 +2,7 @@
  * Clients of the servers, tuned for a short-lived command: few retries and short timeouts, so
  * a server that is down becomes one clear error within seconds instead of a minute of retries.
  */
-import { describeRedisError, kafkaOptions, redisRefusedCredentials, redisOptions, registryOptions } from '@crm/service-kit';
+import { describeKafkaFailure, describeRedisError, kafkaOptions, redisRefusedCredentials, redisOptions, registryOptions } from '@crm/service-kit';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
@@ -43,8 +43,18 @@ export async function connectKafka(config: CliConfig, connect: () => Promise<voi
   try {
     await connect();
   } catch (err) {
-    throw new CliError(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${oneLine(err)} (is it running? crm infra status)`, { cause: err });
+    throw kafkaError(config, err, `cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${oneLine(err)} (is it running? crm infra status)`);
   }
+}
+
+/**
+ * A Kafka failure as the CLI's error: refused credentials or an untrusted certificate name the
+ * variables to check (exit 2, a usage error, like a refused Redis password); anything else is `otherwise`.
+ */
+export function kafkaError(config: CliConfig, err: unknown, otherwise: string): CliError {
+  const failure = describeKafkaFailure(err);
+  if (failure === undefined) return new CliError(otherwise, { cause: err });
+  return new CliError(`${failure.reason} (KAFKA_BROKERS ${config.kafka.brokers.join(',')})`, { exitCode: failure.config ? 2 : 1, cause: err });
 }
 
 /** A connected Redis client that fails fast instead of reconnecting forever. */

@@ -2,7 +2,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkaConnection, kafkaOptions, redisConnection, redisOptions, registryConnection, registryOptions, secretFile } from './connections.ts';
+import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSSASLAuthenticationError } from 'kafkajs';
+import {
+  describeKafkaFailure,
+  describeRedisError,
+  describeStartFailure,
+  kafkaConnection,
+  kafkaOptions,
+  redisConnection,
+  redisOptions,
+  registryConnection,
+  registryOptions,
+  secretFile,
+} from './connections.ts';
 import { redactSecrets } from './secrets.ts';
 import { configError } from './testing.ts';
 
@@ -178,5 +190,62 @@ describe('registryConnection', () => {
     expect(variables(() => registryConnection({ SCHEMA_REGISTRY_PASSWORD: 'x' }, 'http://h:1'))).toEqual(['SCHEMA_REGISTRY_USERNAME']);
     expect(variables(() => registryConnection({ SCHEMA_REGISTRY_USERNAME: 'u' }, 'http://h:1'))).toEqual(['SCHEMA_REGISTRY_USERNAME']);
     expect(variables(() => registryConnection({}, 'ftp://h:1'))).toEqual(['SCHEMA_REGISTRY_URL']);
+  });
+});
+
+describe('connection failures, in one line naming the variables', () => {
+  /** What kafkajs throws once its retries are spent: the last error inside. */
+  const spent = (e: Error) => new KafkaJSNumberOfRetriesExceeded(e, { retryCount: 5, retryTime: 100 });
+
+  it('Kafka refusing the SASL credentials: KAFKA_SASL_* (a configuration error)', () => {
+    // kafkajs' types omit the constructor's message.
+    const err = new (KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error)('SASL SCRAM SHA512 authentication failed: invalid credentials');
+    expect(describeKafkaFailure(err)).toEqual({
+      reason:
+        'Kafka refused the SASL credentials (SASL SCRAM SHA512 authentication failed: invalid credentials): check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE and KAFKA_SASL_MECHANISM',
+      config: true,
+    });
+  });
+
+  it("a broker certificate the CA does not vouch for, after kafkajs' retries: KAFKA_SSL_CA_FILE", () => {
+    const err = spent(new KafkaJSConnectionError('Connection error: unable to verify the first certificate; if the root CA is installed locally, try X'));
+    expect(describeKafkaFailure(err)).toEqual({
+      reason:
+        "Kafka's TLS certificate is not trusted (Connection error: unable to verify the first certificate): check KAFKA_SSL_CA_FILE (the CA that signed the brokers' certificates)",
+      config: true,
+    });
+  });
+
+  it('a closed connection: KAFKA_SECURITY_PROTOCOL, but not a configuration error for sure', () => {
+    const closed = Object.assign(new KafkaJSConnectionError('Closed connection'), { name: 'KafkaJSConnectionClosedError' });
+    expect(describeKafkaFailure(spent(closed))).toMatchObject({ reason: expect.stringContaining('KAFKA_SECURITY_PROTOCOL'), config: false });
+  });
+
+  it('anything else (a broker that is down, a non-Kafka error) is left to the caller', () => {
+    expect(describeKafkaFailure(spent(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:1')))).toBeUndefined();
+    expect(describeKafkaFailure(new Error('self-signed certificate'))).toBeUndefined();
+  });
+
+  it("a service's start: ioredis' bare closed connection points at the line before; Kafka's as above; a bug is left alone", () => {
+    expect(describeStartFailure(new Error('Connection is closed.'))).toEqual({
+      reason: 'the Redis connection closed before it was ready: the line logged before this one says why',
+      config: false,
+    });
+    expect(describeStartFailure(spent(new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain')))).toMatchObject({
+      config: true,
+    });
+    expect(describeStartFailure(new TypeError('x is undefined'))).toBeUndefined();
+  });
+
+  it('Redis: an untrusted certificate names REDIS_TLS_CA_FILE; a reset plaintext client suggests rediss://', () => {
+    const tls = redisConnection({}, 'rediss://127.0.0.1:1');
+    expect(describeRedisError(new Error('self-signed certificate in certificate chain'), tls)).toBe(
+      "Redis at rediss://127.0.0.1:1: its TLS certificate is not trusted (self-signed certificate in certificate chain): check REDIS_TLS_CA_FILE (the CA that signed the server's certificate)",
+    );
+    const plain = redisConnection({}, 'redis://127.0.0.1:1');
+    expect(describeRedisError(new Error('write ECONNRESET'), plain)).toBe(
+      'Redis at redis://127.0.0.1:1: write ECONNRESET: if the server listens with TLS, use rediss:// in REDIS_URL',
+    );
+    expect(describeRedisError(new Error('write ECONNRESET'), tls)).toBe('Redis at rediss://127.0.0.1:1: write ECONNRESET');
   });
 });

@@ -227,7 +227,12 @@ export function describeRedisError(err: Error, conn: RedisConnection): string {
     const user = conn.options.username ?? 'default';
     return `Redis at ${conn.display} refused the credentials of user ${user} (${err.message.split('\n')[0]}): check REDIS_USERNAME and REDIS_PASSWORD_FILE`;
   }
-  return `Redis at ${conn.display}: ${err.message.split('\n')[0]}`;
+  const message = err.message.split('\n')[0] ?? '';
+  if (TLS_UNTRUSTED.test(message))
+    return `Redis at ${conn.display}: its TLS certificate is not trusted (${message.replace(/; if the root CA .*$/, '')}): check REDIS_TLS_CA_FILE (the CA that signed the server's certificate)`;
+  if (conn.options.tls === undefined && /ECONNRESET|Connection is closed/.test(message))
+    return `Redis at ${conn.display}: ${message}: if the server listens with TLS, use rediss:// in REDIS_URL`;
+  return `Redis at ${conn.display}: ${message}`;
 }
 
 /**
@@ -241,12 +246,81 @@ export function logRedisErrors(redis: Redis, conn: RedisConnection, log: Logger)
     const line = describeRedisError(err, conn);
     if (line === last) return;
     last = line;
-    log.error({ err }, line);
+    // The line says it all; a socket error's stack is Node's internals, and the error's
+    // command may hold AUTH's arguments.
+    log.error({ err: { type: err.name, code: (err as { code?: unknown }).code } }, line);
   });
   redis.on('ready', () => {
     if (last !== undefined) log.info(`Redis at ${conn.display}: connected again`);
     last = undefined;
   });
+}
+
+/** `err` and the errors it wraps (`cause`, kafkajs' `originalError`), outermost first. */
+function errorChain(err: unknown): Array<{ name: string; message: string }> {
+  const out: Array<{ name: string; message: string }> = [];
+  let e: unknown = err;
+  while (e instanceof Error && out.length < 8) {
+    out.push({ name: e.name, message: e.message.split('\n')[0] ?? '' });
+    e = e.cause ?? (e as { originalError?: unknown }).originalError;
+  }
+  return out;
+}
+
+/** Node's verdicts on a server certificate that the configured CAs do not vouch for. */
+const TLS_UNTRUSTED =
+  /self[- ]signed certificate|unable to (get|verify) .*certificate|certificate has expired|does not match certificate|Hostname\/IP does not match/i;
+
+/** A start failure that settings cause: `reason` names the variables to check; `config`: restarting will not help. */
+export interface ConnectionFailure {
+  reason: string;
+  config: boolean;
+}
+
+/**
+ * What a Kafka client's failure to connect says about the settings, in one line naming the
+ * variables to check: credentials refused, a broker certificate the CA does not vouch for, or a
+ * listener that closed a client of another protocol. Undefined for anything else (a broker that
+ * is down says so itself). Never quotes a password: kafkajs' messages hold none.
+ */
+export function describeKafkaFailure(err: unknown): ConnectionFailure | undefined {
+  const chain = errorChain(err);
+  return kafkaFailure(chain);
+}
+
+/**
+ * A service's start failure that a connection explains, in one line: Kafka's (describeKafkaFailure),
+ * or ioredis' bare "Connection is closed." when the first connection fails, whose cause
+ * logRedisErrors has logged just before. Undefined for anything else (a bug deserves its stack).
+ */
+export function describeStartFailure(err: unknown): ConnectionFailure | undefined {
+  const chain = errorChain(err);
+  if (chain.length === 1 && chain[0]?.message === 'Connection is closed.')
+    return { reason: 'the Redis connection closed before it was ready: the line logged before this one says why', config: false };
+  return kafkaFailure(chain);
+}
+
+function kafkaFailure(chain: Array<{ name: string; message: string }>): ConnectionFailure | undefined {
+  if (!chain.some((e) => e.name.startsWith('KafkaJS'))) return undefined;
+  const sasl = chain.find((e) => e.name === 'KafkaJSSASLAuthenticationError');
+  if (sasl !== undefined)
+    return {
+      reason: `Kafka refused the SASL credentials (${sasl.message}): check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE and KAFKA_SASL_MECHANISM`,
+      config: true,
+    };
+  const tls = chain.find((e) => TLS_UNTRUSTED.test(e.message));
+  if (tls !== undefined)
+    return {
+      reason: `Kafka's TLS certificate is not trusted (${tls.message.replace(/; if the root CA .*$/, '')}): check KAFKA_SSL_CA_FILE (the CA that signed the brokers' certificates)`,
+      config: true,
+    };
+  if (chain.some((e) => e.name === 'KafkaJSConnectionClosedError'))
+    return {
+      reason:
+        'Kafka closed the connection before answering: check that KAFKA_SECURITY_PROTOCOL matches the listener at KAFKA_BROKERS (a TLS or SASL listener closes a plaintext client)',
+      config: false,
+    };
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

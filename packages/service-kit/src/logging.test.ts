@@ -18,6 +18,19 @@ describe('kafkaLogCreator', () => {
     expect(lines[0]).not.toHaveProperty('logger');
     expect(lines[0]?.['timestamp']).toBeUndefined();
   });
+
+  it('drops the stack kafkajs attaches to each retry of a connection (the message says what failed)', () => {
+    const { logger, lines } = logSink();
+    const entry = kafkaLogCreator(logger)();
+    entry({
+      namespace: 'Connection',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: { message: 'Connection error: self-signed certificate', timestamp: 't', logger: 'kafkajs', broker: 'b:1', stack: 'Error: x\n    at TLSSocket' },
+    });
+    expect(lines).toEqual([expect.objectContaining({ level: 50, broker: 'b:1', msg: 'Connection error: self-signed certificate' })]);
+    expect(lines[0]).not.toHaveProperty('stack');
+  });
 });
 
 describe('secrets in log lines', () => {
@@ -41,7 +54,9 @@ describe('secrets in log lines', () => {
     expect(first?.url).toBe('x *** y');
   });
 
-  it("leaves other commands' arguments alone", () => {
-    expect(scrubError({ command: { name: 'get', args: ['k'] } })).toEqual({ command: { name: 'get', args: ['k'] } });
+  it("replaces other commands' arguments (customer ids, states, scripts) by their count, keeping the command's name", () => {
+    expect(scrubError({ command: { name: 'evalsha', args: ['sha', '2', 'crm:{0}:state', 'customer-42'] } })).toEqual({
+      command: { name: 'evalsha', args: ['*** 4 argument(s)'] },
+    });
   });
 });

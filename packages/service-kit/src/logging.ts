@@ -37,9 +37,11 @@ export function loggerOptions(level: string, base: Record<string, unknown>, reda
 const CREDENTIAL_COMMANDS = new Set(['auth', 'hello']);
 
 /**
- * `value` (a serialized error, kafkajs' log fields) with credentials blanked: the arguments of
- * an AUTH or HELLO command (ioredis puts the failed command on its ReplyError) and the password
- * of any URL. Depth-bounded; cycles are cut by pino's serializer before this runs.
+ * `value` (a serialized error, kafkajs' log fields) with credentials and personal data blanked:
+ * the arguments of the Redis command ioredis puts on its ReplyError (AUTH's and HELLO's hold
+ * credentials, each masked; any other's hold customer ids, states and whole Lua scripts, replaced
+ * by their count) and the password of any URL. The command's name stays: it says what failed.
+ * Depth-bounded; cycles are cut by pino's serializer before this runs.
  */
 export function scrubError<T>(value: T, depth = 0): T {
   if (typeof value === 'string') return maskUrlPasswords(value) as T;
@@ -47,9 +49,14 @@ export function scrubError<T>(value: T, depth = 0): T {
   if (Array.isArray(value)) return value.map((v) => scrubError(v, depth + 1)) as T;
   const out: Record<string, unknown> = {};
   const command = value as { name?: unknown; args?: unknown };
-  const credentials = typeof command.name === 'string' && CREDENTIAL_COMMANDS.has(command.name.toLowerCase()) && Array.isArray(command.args);
-  for (const [k, v] of Object.entries(value)) out[k] = credentials && k === 'args' ? (v as unknown[]).map(() => MASK) : scrubError(v, depth + 1);
+  const redisCommand = typeof command.name === 'string' && Array.isArray(command.args);
+  for (const [k, v] of Object.entries(value))
+    out[k] = redisCommand && k === 'args' ? blankArgs(command.name as string, v as unknown[]) : scrubError(v, depth + 1);
   return out as T;
+}
+
+function blankArgs(name: string, args: unknown[]): string[] {
+  return CREDENTIAL_COMMANDS.has(name.toLowerCase()) ? args.map(() => MASK) : [`${MASK} ${args.length} argument(s)`];
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -64,7 +71,14 @@ export function kafkaLogCreator(log: Logger) {
   const child = log.child({ module: 'kafkajs' });
   return () =>
     ({ namespace, level, log: entry }: LogEntry) => {
-      const { message, timestamp: _t, logger: _l, ...extra } = entry as { message: string; timestamp?: string; logger?: string; [k: string]: unknown };
+      // No `stack`: kafkajs logs each retry's socket error with Node's internals; the message says what failed.
+      const {
+        message,
+        timestamp: _t,
+        logger: _l,
+        stack: _s,
+        ...extra
+      } = entry as { message: string; timestamp?: string; logger?: string; [k: string]: unknown };
       child[LEVELS[level] ?? 'info']({ namespace, ...scrubError(extra) }, maskUrlPasswords(message));
     };
 }

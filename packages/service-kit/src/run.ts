@@ -1,11 +1,13 @@
 /**
  * A service's process from boot to exit: load the configuration (exit 78, EX_CONFIG, naming
  * the variables, when it is bad), create the logger and the service, start it (exit 1 when
- * that fails, 78 when it fails on a ConfigError), and stop gracefully on SIGTERM or SIGINT
+ * that fails, 78 when it fails on a ConfigError or on settings Kafka refuses: credentials,
+ * an untrusted certificate), and stop gracefully on SIGTERM or SIGINT
  * (exit 0). A second signal, a failed stop or a stop longer than `forceExitMs` exits 1.
  */
 import type { Logger } from 'pino';
 import { ConfigError } from './config.ts';
+import { describeStartFailure } from './connections.ts';
 
 /** EX_CONFIG from sysexits.h: the configuration is wrong, restarting will not help. */
 export const EXIT_CONFIG = 78;
@@ -72,6 +74,12 @@ export async function runService<C>(def: ServiceDefinition<C>): Promise<void> {
   try {
     await service.start();
   } catch (err) {
+    // A refused or failed connection: one line naming the variables to check, no stack.
+    const failure = err instanceof ConfigError ? undefined : describeStartFailure(err);
+    if (failure !== undefined) {
+      log.fatal({ reason: failure.reason }, `${def.startFailure}: ${failure.reason}`);
+      process.exit(failure.config ? EXIT_CONFIG : 1);
+    }
     log.fatal({ err }, err instanceof ConfigError ? err.message : def.startFailure);
     process.exit(err instanceof ConfigError ? EXIT_CONFIG : 1);
   }

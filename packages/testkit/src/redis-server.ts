@@ -21,7 +21,7 @@ export interface OwnRedis {
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked; the server takes it right after). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

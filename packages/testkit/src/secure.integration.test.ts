@@ -2,7 +2,7 @@
  * The secured local servers hold what they promise, tested with raw clients: Kafka accepts
  * SCRAM-SHA-512, SCRAM-SHA-256, PLAIN and client certificates over TLS and refuses a wrong
  * password, an untrusting client and plaintext; Redis' ACL users can do what
- * infra/redis/users.acl grants and nothing else; the registry answers HTTPS with basic auth only.
+ * infra/redis/users.acl grants (docs/redis-acl.conf's command lists) and nothing else; the registry answers HTTPS with basic auth only.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -139,8 +139,10 @@ describe('secured Redis', () => {
     });
     await withRedis(secureRedisOptions(s, 'segmenter'), async (r) => {
       expect(await r.hget(key, 'c1')).toBe('v1');
-      await r.del(key);
+      // The documented segmenter deletes nothing: no DEL (docs/redis-acl.conf).
+      await expect(r.del(key)).rejects.toThrow(/NOPERM/);
     });
+    await withRedis(secureRedisOptions(s, 'admin'), (r) => r.del(key));
   });
 
   it('lets the reader GET a string', async () => {
@@ -156,7 +158,7 @@ describe('secured Redis', () => {
     await withRedis(secureRedisOptions(s, 'segmenter'), async (r) => {
       const key = `${secureKeyPrefix()}:{1}:counts`;
       expect(await r.eval("return redis.call('HINCRBY', KEYS[1], 'rfm:champions', 1)", 1, key)).toBe(1);
-      await r.del(key);
+      expect(await r.hincrby(key, 'rfm:champions', -1)).toBe(0);
       await expect(r.set('other:key', '1')).rejects.toThrow(/NOPERM/);
       await expect(r.get('session:1')).rejects.toThrow(/NOPERM/);
       await expect(r.eval("return redis.call('SET', KEYS[1], '1')", 1, 'other:key')).rejects.toThrow(/NOPERM|No permissions/);

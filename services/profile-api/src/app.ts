@@ -22,6 +22,7 @@ import { ApiError } from './errors.ts';
 import { errorSummary } from './logging.ts';
 import { recentChanges } from './history.ts';
 import type { Metrics } from './metrics.ts';
+import { guardMetrics } from './metrics-auth.ts';
 import { openApiDocument } from './openapi.ts';
 import { type ReadInstant, readAt, readInstant } from '@crm/store';
 import { type Where, readCustomerPage, readMemberPage, readSegmentCounts, readStoredCustomer, splitCountField } from './reads.ts';
@@ -117,6 +118,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (scope !== undefined && !token.scopes.includes(scope))
       return deny('forbidden', token.name, new ApiError('forbidden', `token ${token.name} lacks the scope ${scope} this route needs`));
   });
+
+  guardMetrics(app, config.metricsToken);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -12,10 +12,12 @@ import {
   intVar,
   keyPrefixVar,
   logLevelVar,
+  metricsToken,
   parseEnv,
   readJsonFile,
   redisConnection,
   redisUrlVar,
+  registerSecret,
 } from '@crm/service-kit';
 import { z } from 'zod';
 import type { Clock } from '@crm/store';
@@ -125,16 +127,25 @@ export interface ProfileApiConfig {
   tls: TlsFiles | null;
   /** Per-token rate limit of tokens that set none of their own. */
   rateLimit: RateLimit;
+  /** The bearer token /metrics requires (CRM_METRICS_TOKEN_FILE, as the other services); undefined: open. */
+  metricsToken?: string | undefined;
+}
+
+/** The tokens file, parsed, every token registered as a secret: masked wherever a log line or an error might quote it. */
+function loadTokens(path: string): TokenEntry[] {
+  let tokens: TokenEntry[];
+  try {
+    tokens = parseTokens(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`PROFILE_API_TOKENS_FILE (${path}): ${(err as Error).message}`);
+  }
+  for (const t of tokens) registerSecret(t.token);
+  return tokens;
 }
 
 export function loadConfig(env: Env = process.env): ProfileApiConfig {
   const e = parseEnv(EnvSchema.extend(ProfileApiEnv).superRefine(tlsPair), env);
-  let tokens: TokenEntry[];
-  try {
-    tokens = parseTokens(readFileSync(e.PROFILE_API_TOKENS_FILE, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`PROFILE_API_TOKENS_FILE (${e.PROFILE_API_TOKENS_FILE}): ${(err as Error).message}`);
-  }
+  const tokens = loadTokens(e.PROFILE_API_TOKENS_FILE);
   const domain = e.CRM_DOMAIN_CONFIG ? readJsonFile('CRM_DOMAIN_CONFIG', e.CRM_DOMAIN_CONFIG, parseDomainConfig) : defaultDomainConfig;
   return {
     redis: redisConnection(env, e.REDIS_URL),
@@ -148,5 +159,6 @@ export function loadConfig(env: Env = process.env): ProfileApiConfig {
     clock: e.CRM_CLOCK,
     tls: loadTls(e.PROFILE_API_TLS_CERT_FILE, e.PROFILE_API_TLS_KEY_FILE),
     rateLimit: { perSecond: e.PROFILE_API_RATE_LIMIT, burst: e.PROFILE_API_RATE_LIMIT_BURST },
+    metricsToken: metricsToken(env),
   };
 }

@@ -1,8 +1,8 @@
 /** `crm lag`: consumer lag per group and partition, from @crm/lag-monitor's collectLag. */
 import { collectLag, DEFAULT_GROUP_PREFIX, type GroupSelector } from '@crm/lag-monitor';
-import { kafkaClient } from '../clients.ts';
+import { kafkaClient, kafkaError } from '../clients.ts';
 import type { CliConfig } from '../config.ts';
-import { CliError, oneLine } from '../errors.ts';
+import { oneLine } from '../errors.ts';
 import { type Io, println } from '../io.ts';
 import { formatTable } from '../table.ts';
 
@@ -13,7 +13,7 @@ export async function lag(io: Io, config: CliConfig, options: { group?: string[]
   try {
     snapshot = await collectLag(kafkaClient(config), selector, { probeTimeoutMs: 10_000 });
   } catch (err) {
-    throw new CliError(`cannot collect lag from Kafka at ${config.kafka.brokers.join(',')}: ${oneLine(err)}`, { cause: err });
+    throw kafkaError(config, err, `cannot collect lag from Kafka at ${config.kafka.brokers.join(',')}: ${oneLine(err)}`);
   }
   if (options.json) {
     println(io.stdout, JSON.stringify(snapshot));
