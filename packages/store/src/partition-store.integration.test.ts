@@ -1,5 +1,6 @@
 /** commitBatch.lua and the partition store, against real Redis: replies and the keys left behind. */
 import { testRedis, uniqueName } from '@crm/testkit';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScriptRejectedError } from './errors.ts';
 import { prependHistory, recentChanges } from './history.ts';
@@ -104,6 +105,31 @@ describe('commitBatch', () => {
     expect(err).toBeInstanceOf(ScriptRejectedError);
     expect(err).toMatchObject({ code: 'STATE_CONFLICT' });
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses, writing nothing, a commit its Redis user may not make in full (an ACL missing one command)', async () => {
+    // Redis keeps a script's writes when a later command fails: without the check, a user lacking
+    // HINCRBY would move the fence and leave the counts behind, and no retry would repair them.
+    const prefix = uniqueName('t');
+    const user = `${prefix}-user`;
+    const password = uniqueName('pw');
+    const limited = new Redis({ ...redis.options, username: user, password, lazyConnect: true });
+    try {
+      for (const command of ['hincrby', 'sadd', 'srem', 'xadd', 'zadd', 'hdel']) {
+        await redis.call('ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, `~${prefix}:*`, '+@all', `-${command}`);
+        const keys = partitionKeys(prefix, 3);
+        await expect(commitBatch(limited, keys, firstBatch()), command).rejects.toThrow(
+          new RegExp(`NOPERM commitBatch: this Redis user may not run ${command.toUpperCase()} on .*nothing was written`),
+        );
+        expect(await redis.exists(keys.state, keys.fence, keys.outbox, keys.timers, keys.counts, keys.members('stage', 'new')), command).toBe(0);
+      }
+      // With every command it needs, the same user commits.
+      await redis.call('ACL', 'SETUSER', user, '+@all');
+      expect(await commitBatch(limited, partitionKeys(prefix, 3), firstBatch())).toMatchObject({ appended: 2 });
+    } finally {
+      limited.disconnect();
+      await redis.call('ACL', 'DELUSER', user);
+    }
   });
 
   it('relays: the outbox is read in order, trimmed through an id, and a commit reports what was waiting', async () => {

@@ -23,6 +23,12 @@
            equal the sets' cardinalities; each count field is written once per commit.
   ARGV[2..] the outbox records in emission order, two arguments each: key, value (binary-safe).
 
+  Redis does not undo a script's writes when a later command of it fails, and an ACL is checked
+  command by command: a user missing one command this script uses (say HINCRBY) would leave the
+  fence moved and the counts not. So before its first write the script asks the ACL
+  (redis.acl_check_cmd, Redis 7+) for every write it may make, and refuses with a NOPERM error,
+  writing nothing, when one is denied.
+
   Returns  {appended, backlog, last id}: how many records were appended, the outbox length
            (entries) before them (0: nothing older awaits the relay), and the stream id of the
            last entry appended (false when none)
@@ -47,6 +53,18 @@ local function parseRecord(value)
   local version, history = string.match(value, '^(%d+)|([^|]*)|')
   return tonumber(version), history
 end
+
+-- Every write this script may make, asked of the ACL before the first: all or nothing.
+local function permitted(command, key, ...)
+  if not redis.acl_check_cmd(command, key, ...) then
+    return redis.error_reply('NOPERM commitBatch: this Redis user may not run ' .. command .. ' on ' .. key .. '; nothing was written')
+  end
+end
+local denied = permitted('HSET', fenceKey, 'f', 'v') or permitted('HSET', stateKey, 'f', 'v') or permitted('HDEL', stateKey, 'f')
+  or permitted('ZADD', timersKey, '0', 'm') or permitted('ZREM', timersKey, 'm') or permitted('XADD', outboxKey, '*', 'k', 'v')
+  or permitted('HINCRBY', countsKey, 'f', '1') or permitted('HDEL', countsKey, 'f')
+for i = 6, #KEYS do denied = denied or permitted('SADD', KEYS[i], 'm') or permitted('SREM', KEYS[i], 'm') end
+if denied then return denied end
 
 local customers = arg.customers
 local versions, histories = {}, {}
