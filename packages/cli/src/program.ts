@@ -126,10 +126,8 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .addOption(
       new Option(
         '--date-format <fmt>',
-        'how dates read: auto (M/D/YYYY H:MM, ISO, YYYYMMDD), iso, yyyymmdd, mdy or dmy; no zone = UTC, a date alone = 00:00 UTC',
-      )
-        .choices(DATE_FORMATS)
-        .default('auto'),
+        'how dates read: auto (M/D/YYYY H:MM, ISO, YYYYMMDD; the default), iso, yyyymmdd, mdy or dmy; no zone = UTC, a date alone = 00:00 UTC',
+      ).choices(DATE_FORMATS),
     )
     .option('--day-first', 'same as --date-format dmy')
     .option('--create-topics', 'create the project topics when the orders topic is missing (as crm topics create would)')
