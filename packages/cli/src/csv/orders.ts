@@ -174,6 +174,13 @@ export class OrderAssembler {
   private readonly open = new Map<string, OpenOrder>();
   /** The most recently touched open invoice (the Map's last), so consecutive lines re-insert nothing. */
   private newest: OpenOrder | null = null;
+  /**
+   * Completed open-invoice objects, reused by the next invoices (at most the open set's bound
+   * of them). Measured on 2M rows (packages/cli/README.md): with an object allocated per
+   * invoice, ~400 KB survived each scavenge (median) and V8's semi-spaces grew to 64 MB;
+   * reused, ~45-60 KB and 32 MB.
+   */
+  private readonly free: OpenOrder[] = [];
   /** Rows pushed: the clock idleness is measured in. */
   private clock = 0;
   /** Physical lines of the file consumed so far (the header's included). */
@@ -249,19 +256,11 @@ export class OrderAssembler {
       if (this.recent.has(recentKey(orderId))) return this.skipRow('non_contiguous', this.release(false), 'orderId', orderId);
       done = this.release(true);
       const credit = creditPrefix !== null && orderId.startsWith(creditPrefix);
-      order = {
-        orderId,
-        credit,
-        customerId: null,
-        time: 0,
-        micros: 0,
-        items: 0,
-        rows: 0,
-        storeId: null,
-        touched: 0,
-        products: this.refund && !credit ? new Set() : null,
-        credits: this.refund && credit ? [] : null,
-      };
+      order = this.free.pop() ?? blankOrder();
+      order.orderId = orderId;
+      order.credit = credit;
+      order.products = this.refund && !credit ? new Set() : null;
+      order.credits = this.refund && credit ? [] : null;
       this.open.set(orderId, order);
       this.newest = order;
     } else {
@@ -372,6 +371,14 @@ export class OrderAssembler {
     this.open.delete(order.orderId);
     if (this.newest === order) this.newest = null;
     this.remember(order.orderId);
+    const events = this.events(order);
+    // Reused, never dropped: see `free`.
+    Object.assign(order, blankOrder());
+    this.free.push(order);
+    return events;
+  }
+
+  private events(order: OpenOrder): OrderEvent[] | null {
     if (order.customerId === null) return null;
     if (order.credits !== null) return this.refunds(order, order.customerId);
     const o = this.options;
@@ -460,6 +467,11 @@ export class OrderAssembler {
       if (oldest !== undefined) this.recent.delete(oldest);
     }
   }
+}
+
+/** An open-invoice object with no invoice in it (the shape every OpenOrder keeps). */
+function blankOrder(): OpenOrder {
+  return { orderId: '', credit: false, customerId: null, time: 0, micros: 0, items: 0, rows: 0, storeId: null, touched: 0, products: null, credits: null };
 }
 
 function hasLineBreak(cells: readonly (string | undefined)[], columns: Partial<Record<MappableField, number>>): boolean {
