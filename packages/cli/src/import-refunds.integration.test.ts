@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, isolatedEnv, waitUntilAllApplied } from '@crm/segmenter/testing';
-import { testKafka } from '@crm/testkit';
+import { createTopic, testKafka } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ImportSummary } from './commands/import.ts';
 import type { CustomerReport } from './commands/customer.ts';
@@ -45,6 +45,22 @@ describe('crm import orders: the target topic', () => {
     const described = captureIo(env);
     expect(await run(['topics', 'describe', '--json'], described)).toBe(0);
     expect(JSON.parse(described.out())).toMatchObject({ coPartitioned: true, topics: Object.values(config.topics).map((topic) => ({ topic, partitions: 2 })) });
+  });
+
+  it('creates the orders topic with the partition count of the input topics that exist, not CRM_PARTITIONS', async () => {
+    const { env, config } = isolatedEnv({ CRM_PARTITIONS: '2' });
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      await createTopic(admin, config.topics.interactions, 4);
+    } finally {
+      await admin.disconnect();
+    }
+    const io = captureIo(env);
+    expect(await run(['import', 'orders', file, '--create-topics', '--json'], io), io.err()).toBe(0);
+    const described = captureIo(env);
+    expect(await run(['topics', 'describe', '--json'], described)).toBe(0);
+    expect(JSON.parse(described.out()).topics).toEqual(Object.values(config.topics).map((topic) => ({ topic, partitions: 4 })));
   });
 });
 
