@@ -146,6 +146,9 @@ interface OpenOrder {
   products: Set<string> | null;
   /** Refund mode: a credit note's valid lines. */
   credits: CreditLine[] | null;
+  /** Neighbours in the open list (null at its ends, and when not open). */
+  older: OpenOrder | null;
+  newer: OpenOrder | null;
 }
 
 /** An emitted order, remembered in refund mode. */
@@ -170,9 +173,10 @@ export class OrderAssembler {
     skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
     firstSkipped: {},
   };
-  /** Open invoices, least recently touched first (a Map keeps insertion order; a touch re-inserts). */
+  /** Open invoices by invoice number. */
   private readonly open = new Map<string, OpenOrder>();
-  /** The most recently touched open invoice (the Map's last), so consecutive lines re-insert nothing. */
+  /** The open invoices as a list from the least (`oldest`) to the most recently touched (`newest`): a touch moves one to the end without allocating. */
+  private oldest: OpenOrder | null = null;
   private newest: OpenOrder | null = null;
   /**
    * Completed open-invoice objects, reused by the next invoices (at most the open set's bound
@@ -262,12 +266,11 @@ export class OrderAssembler {
       order.products = this.refund && !credit ? new Set() : null;
       order.credits = this.refund && credit ? [] : null;
       this.open.set(orderId, order);
-      this.newest = order;
+      this.append(order);
     } else {
       if (order !== this.newest) {
-        this.open.delete(orderId);
-        this.open.set(orderId, order);
-        this.newest = order;
+        this.unlink(order);
+        this.append(order);
       }
       done = this.release(false);
     }
@@ -325,7 +328,7 @@ export class OrderAssembler {
   /** Ends the input: returns the events of every invoice still open, least recently touched first. */
   finish(): OrderEvent[] {
     const events: OrderEvent[] = [];
-    for (const order of [...this.open.values()]) events.push(...(this.emit(order) ?? []));
+    for (let order = this.oldest; order !== null; order = this.oldest) events.push(...(this.emit(order) ?? []));
     return events;
   }
 
@@ -335,13 +338,30 @@ export class OrderAssembler {
    * (Each row touches one invoice, so at most one becomes idle per row: none waits.)
    */
   private release(opening: boolean): OrderEvent[] | null {
-    const oldest = this.open.values().next().value;
-    if (oldest === undefined) return null;
+    const oldest = this.oldest;
+    if (oldest === null) return null;
     if (opening && this.open.size >= this.maxOpen) {
       this.counts.evictedInvoices++;
       return this.emit(oldest);
     }
     return this.clock - oldest.touched > this.idleRows ? this.emit(oldest) : null;
+  }
+
+  private append(order: OpenOrder): void {
+    order.older = this.newest;
+    order.newer = null;
+    if (this.newest === null) this.oldest = order;
+    else this.newest.newer = order;
+    this.newest = order;
+  }
+
+  private unlink(order: OpenOrder): void {
+    if (order.older === null) this.oldest = order.newer;
+    else order.older.newer = order.newer;
+    if (order.newer === null) this.newest = order.older;
+    else order.newer.older = order.older;
+    order.older = null;
+    order.newer = null;
   }
 
   private date(cell: string): number | null {
@@ -369,7 +389,7 @@ export class OrderAssembler {
   /** Removes `order` from the open set and returns its events (null when none). */
   private emit(order: OpenOrder): OrderEvent[] | null {
     this.open.delete(order.orderId);
-    if (this.newest === order) this.newest = null;
+    this.unlink(order);
     this.remember(order.orderId);
     const events = this.events(order);
     // Reused, never dropped: see `free`.
@@ -471,7 +491,21 @@ export class OrderAssembler {
 
 /** An open-invoice object with no invoice in it (the shape every OpenOrder keeps). */
 function blankOrder(): OpenOrder {
-  return { orderId: '', credit: false, customerId: null, time: 0, micros: 0, items: 0, rows: 0, storeId: null, touched: 0, products: null, credits: null };
+  return {
+    orderId: '',
+    credit: false,
+    customerId: null,
+    time: 0,
+    micros: 0,
+    items: 0,
+    rows: 0,
+    storeId: null,
+    touched: 0,
+    products: null,
+    credits: null,
+    older: null,
+    newer: null,
+  };
 }
 
 function hasLineBreak(cells: readonly (string | undefined)[], columns: Partial<Record<MappableField, number>>): boolean {
