@@ -59,7 +59,8 @@ export interface ImportOptions {
   json?: boolean;
 }
 
-export interface ImportSummary extends ImportCounts {
+/** What the import prints: the counts, without the first offending cells (customer data: only the failure line quotes one). */
+export interface ImportSummary extends Omit<ImportCounts, 'firstSkipped'> {
   file: string;
   bytes: number;
   topic: string;
@@ -188,12 +189,12 @@ export async function importOrders(io: Io, config: CliConfig, file: string, opti
     topic,
     format: registry === undefined ? 'json' : 'avro',
     dryRun,
-    ...assembler.counts,
+    ...withoutCells(assembler.counts),
     elapsedMs,
     rowsPerSecond: Math.round(assembler.counts.rows / Math.max(0.001, elapsedMs / 1000)),
   };
   printSummary(io, summary, options.json ?? false);
-  const failure = importFailure(summary, maxSkippedRatio, dateFormat);
+  const failure = importFailure(assembler.counts, maxSkippedRatio, dateFormat);
   if (failure !== null) throw new CliError(failure);
   return summary;
 }
@@ -226,6 +227,11 @@ export function importFailure(counts: ImportCounts, maxRatio: number, dateFormat
     if (counts.skipped[reason] > maxRatio * counts.rows) return describe(reason, `more than --max-skipped-ratio ${maxRatio} of the rows unreadable:`);
   }
   return null;
+}
+
+function withoutCells(counts: ImportCounts): Omit<ImportCounts, 'firstSkipped'> {
+  const { firstSkipped: _cells, ...rest } = counts;
+  return rest;
 }
 
 function printSummary(io: Io, s: ImportSummary, json: boolean): void {

@@ -527,6 +527,6 @@ function recentKey(orderId: string): string | number {
 }
 
 /** Total rows skipped. */
-export function skippedTotal(counts: ImportCounts): number {
+export function skippedTotal(counts: Pick<ImportCounts, 'skipped'>): number {
   return SKIP_REASONS.reduce((n, r) => n + counts.skipped[r], 0);
 }
