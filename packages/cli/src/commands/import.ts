@@ -1,8 +1,10 @@
 /**
- * `crm import orders <file.csv>`: streams a CSV of order lines into completed-order events on
- * the orders topic, in constant memory whatever the file size: rows are parsed as the file is
- * read, orders are produced in batches of BATCH_SIZE, and reading waits while a batch is in
- * flight (one batch is assembled while the previous one is sent).
+ * `crm import orders <file.csv>`: streams a CSV of order lines into completed-order (and, with
+ * --credit-notes refund, refunded-order) events on the orders topic, in bounded memory whatever
+ * the file size: rows are parsed as the file is read, invoices are assembled in a bounded open
+ * set (../csv/orders.ts), events are produced in batches of BATCH_SIZE, and reading waits while
+ * a batch is in flight (one batch is assembled while the previous one is sent). The orders
+ * topic is checked first; a run that produced nothing, or could not read most rows, fails.
  *
  * Memory stays flat only if little of what the import allocates lives long: V8 doubles its young
  * generation (16 -> 32 -> 64 MB semi-spaces) each time the bytes that survived scavenges since
