@@ -180,9 +180,9 @@ export class OrderAssembler {
   private newest: OpenOrder | null = null;
   /**
    * Completed open-invoice objects, reused by the next invoices (at most the open set's bound
-   * of them). Measured on 2M rows (packages/cli/README.md): with an object allocated per
-   * invoice, ~400 KB survived each scavenge (median) and V8's semi-spaces grew to 64 MB;
-   * reused, ~45-60 KB and 32 MB.
+   * of them). Measured on 2M rows (packages/cli/README.md, "Interleaved invoices"): with an
+   * object allocated per invoice, ~400 KB survived each scavenge (median) and V8's semi-spaces
+   * grew to 64 MB; reused, 28-75 KB and 16-32 MB.
    */
   private readonly free: OpenOrder[] = [];
   /** Rows pushed: the clock idleness is measured in. */
