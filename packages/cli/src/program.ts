@@ -14,7 +14,9 @@ import { topicsCreate, topicsDescribe } from './commands/topics.ts';
 import { type CliConfig, cliConfig } from './config.ts';
 import { PRESETS } from './csv/mapping.ts';
 import { MAPPABLE_FIELDS } from './csv/mapping.ts';
-import { SKIP_REASONS } from './csv/orders.ts';
+import { CREDIT_NOTE_MODES, DEFAULT_IDLE_ROWS, DEFAULT_MAX_OPEN_INVOICES, SKIP_REASONS } from './csv/orders.ts';
+import { DATE_FORMATS } from './csv/values.ts';
+import { DEFAULT_MAX_SKIPPED_RATIO } from './commands/import.ts';
 import type { Io } from './io.ts';
 
 const ENV_HELP = `
@@ -38,6 +40,14 @@ Fields (recency, tenure, window figures, R/F/M scores) are derived as of --at, e
 output says which instant it used. Scores use the stored quantile cuts when the segmenter keeps
 some (CRM_SCORING=quantile), else the configured cuts. Memberships are what the segment index
 holds (set by the segmenter), not re-derived at the read instant.`;
+
+function ratio(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^(0|1|0?\.\d+|1\.0*)$/.test(value) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
+    return n;
+  };
+}
 
 function positiveInt(name: string, max = 1_000_000) {
   return (value: string): number => {
@@ -113,16 +123,43 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--currency <code>', 'ISO-4217 currency of the prices', 'GBP')
     .option('--channel <name>', 'order channel recorded on every order', 'online')
     .option('--id-prefix <p>', 'event ids are <p>-<order id>', 'import')
-    .option('--day-first', 'dates are D/M/YYYY rather than M/D/YYYY')
+    .addOption(
+      new Option(
+        '--date-format <fmt>',
+        'how dates read: auto (M/D/YYYY H:MM, ISO, YYYYMMDD; the default), iso, yyyymmdd, mdy or dmy; no zone = UTC, a date alone = 00:00 UTC',
+      ).choices(DATE_FORMATS),
+    )
+    .option('--day-first', 'same as --date-format dmy')
+    .option('--create-topics', 'create the project topics when the orders topic is missing (as crm topics create would)')
+    .option(
+      '--max-skipped-ratio <r>',
+      `fail (exit 1) when more than this share of the rows is unreadable for one reason (default ${DEFAULT_MAX_SKIPPED_RATIO})`,
+      ratio('--max-skipped-ratio'),
+    )
+    .option(
+      '--max-open-invoices <n>',
+      `invoices assembled at once (interleaved lines), default ${DEFAULT_MAX_OPEN_INVOICES}`,
+      positiveInt('--max-open-invoices'),
+    )
+    .option('--idle-rows <n>', `an invoice is complete after this many rows without a line of it, default ${DEFAULT_IDLE_ROWS}`, positiveInt('--idle-rows'))
+    .addOption(
+      new Option('--credit-notes <mode>', 'credit notes: skip them, or refund the orders they return (see the README)')
+        .choices(CREDIT_NOTE_MODES)
+        .default('skip'),
+    )
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
       `
 One order per order id (retail: InvoiceNo): amount = sum(Quantity x UnitPrice) in minor units,
-itemCount = sum(Quantity), time = the first line's date (taken as UTC). Skipped rows are counted
-under the first reason that applies: ${SKIP_REASONS.join(', ')}.
-Credit notes (retail: InvoiceNo starting with C) are skipped: the export does not say which
-invoice they return. Progress goes to stderr; the summary to stdout.`,
+itemCount = sum(Quantity), time = the first line's date. An invoice's lines need not be
+contiguous (up to --max-open-invoices open at once). Skipped rows are counted under the first
+reason that applies: ${SKIP_REASONS.join(', ')}.
+Credit notes (retail: InvoiceNo starting with C) are skipped by default: the export does not say
+which invoice they return; --credit-notes refund refunds the customer's latest earlier order
+holding the product. The orders topic must exist (crm topics create, or --create-topics).
+Exit 1 when no order came out of the file, or too many rows were unreadable. Progress goes to
+stderr; the summary to stdout.`,
     )
     .action(act((file: string, opts: Parameters<typeof importOrders>[3]) => importOrders(io, config(), file, opts).then(() => 0)));
 

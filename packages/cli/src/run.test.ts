@@ -140,6 +140,90 @@ describe('crm (in-process)', () => {
     expect({ rows: s.rows, orders: s.orders, rowsInOrders: s.rowsInOrders }).toEqual({ rows: 10, orders: 3, rowsInOrders: 3 });
   });
 
+  describe('dates and files that yield nothing', () => {
+    const head = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
+    const file = (name: string, dates: string[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, [head, ...dates.map((date, i) => `${536365 + i},85123A,MUG,2,${date},1.50,17850,United Kingdom`), ''].join('\n'));
+      return path;
+    };
+    const importing = async (path: string, ...flags: string[]) => {
+      const io = captureIo(offline);
+      const code = await run(['import', 'orders', path, '--dry-run', '--json', ...flags], io);
+      return { code, summary: JSON.parse(io.out()) as ImportSummary, err: io.err() };
+    };
+
+    it('reads date-only and YYYYMMDD files (00:00 UTC) with auto, and with the named format', async () => {
+      const iso = file('iso-dates.csv', ['2011-12-09', '2011-12-09', '2011-12-10']);
+      const compact = file('compact-dates.csv', ['20111209', '20111209 13:45', '20111210']);
+      for (const [path, format] of [
+        [iso, 'auto'],
+        [iso, 'iso'],
+        [compact, 'auto'],
+        [compact, 'yyyymmdd'],
+      ] as const) {
+        const { code, summary, err } = await importing(path, '--date-format', format);
+        expect(code, err).toBe(0);
+        expect(summary).toMatchObject({ rows: 3, orders: 3, rowsInOrders: 3 });
+      }
+    });
+
+    it('exits 1 quoting the first unreadable cell when no order comes out of a file', async () => {
+      const path = file('slash-dates.csv', ['9/12/2011', '9/12/2011', '10/12/2011']);
+      const { code, summary, err } = await importing(path);
+      expect(code).toBe(1);
+      expect(summary).toMatchObject({ rows: 3, orders: 0 });
+      // Only the failure line quotes a cell: the summary carries counts.
+      expect(summary).not.toHaveProperty('firstSkipped');
+      expect(err).toBe(
+        'crm: no order produced: 3 of 3 rows skipped as bad_date; first at line 2, column InvoiceDate: "9/12/2011" ' +
+          '(read with --date-format auto; formats: auto, iso, yyyymmdd, mdy, dmy)\n',
+      );
+      const dmy = await importing(path, '--date-format', 'dmy');
+      expect(dmy.code, dmy.err).toBe(0);
+      expect(dmy.summary.orders).toBe(3);
+      const dayFirst = await importing(path, '--day-first');
+      expect(dayFirst.summary.orders).toBe(3);
+    });
+
+    it('exits 1 when more than --max-skipped-ratio of the rows are unreadable for one reason', async () => {
+      const path = file('mostly-bad.csv', ['12/9/2011 8:00', 'soon', 'later', '12/10/2011 8:00', 'never']);
+      const { code, summary, err } = await importing(path);
+      expect(code).toBe(1);
+      expect(summary).toMatchObject({ rows: 5, orders: 2, skipped: { bad_date: 3 } });
+      expect(err).toMatch(
+        /^crm: more than --max-skipped-ratio 0.5 of the rows unreadable: 3 of 5 rows skipped as bad_date; first at line 3, column InvoiceDate: "soon"/,
+      );
+      expect((await importing(path, '--max-skipped-ratio', '0.6')).code).toBe(0);
+    });
+
+    it('refuses contradictory or impossible date and credit-note options', async () => {
+      const path = file('one.csv', ['12/9/2011 8:00']);
+      const io = captureIo(offline);
+      expect(await run(['import', 'orders', path, '--dry-run', '--day-first', '--date-format', 'iso'], io)).toBe(2);
+      expect(io.err()).toMatch(/--day-first means --date-format dmy/);
+      const noProduct = captureIo(offline);
+      expect(
+        await run(
+          [
+            'import',
+            'orders',
+            path,
+            '--dry-run',
+            '--credit-notes',
+            'refund',
+            '--map',
+            'InvoiceNo=orderId,CustomerID=customerId,InvoiceDate=time,UnitPrice=unitPrice',
+          ],
+          noProduct,
+        ),
+      ).toBe(2);
+      expect(noProduct.err()).toMatch(/--credit-notes refund needs/);
+      const badRatio = captureIo(offline);
+      expect(await run(['import', 'orders', path, '--dry-run', '--max-skipped-ratio', '2'], badRatio)).toBe(2);
+    });
+  });
+
   it('runs as a command: node packages/cli/src/main.ts --help', async () => {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [main, '--help']);

@@ -48,27 +48,52 @@ export function coPartitioning(infos: readonly TopicInfo[], inputs: readonly str
   return { ok: true, verdict: `co-partitioned: all ${rows.length} input topics have ${rows[0]?.partitions} partitions` };
 }
 
-export async function topicsCreate(io: Io, config: CliConfig, partitions: number): Promise<number> {
+/** Creates the project topics that do not exist, with `partitions` each; returns the names created and every topic's count after. */
+async function createMissingTopics(admin: Admin, config: CliConfig, partitions: number): Promise<{ created: string[]; after: TopicInfo[] }> {
   const topics = Object.values(config.topics);
+  const before = await partitionCounts(admin, topics);
+  const created = before.filter((t) => t.partitions === null).map((t) => t.topic);
+  if (created.length > 0) {
+    await createTopicsAndWait(
+      admin,
+      created.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+    );
+  }
+  return { created, after: await partitionCounts(admin, topics) };
+}
+
+export async function topicsCreate(io: Io, config: CliConfig, partitions: number): Promise<number> {
   return withAdmin(config, async (admin) => {
-    const before = await partitionCounts(admin, topics);
-    const missing = before.filter((t) => t.partitions === null).map((t) => t.topic);
-    if (missing.length > 0) {
-      await createTopicsAndWait(
-        admin,
-        missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
-      );
-    }
-    const after = await partitionCounts(admin, topics);
+    const { created, after } = await createMissingTopics(admin, config, partitions);
     const rows = after.map((t) => [
       t.topic,
       t.partitions,
-      missing.includes(t.topic) ? 'created' : t.partitions === partitions ? 'exists' : `exists (not ${partitions})`,
+      created.includes(t.topic) ? 'created' : t.partitions === partitions ? 'exists' : `exists (not ${partitions})`,
     ]);
     println(io.stdout, formatTable(['topic', 'partitions', 'status'], rows));
     const verdict = coPartitioning(after, inputTopics(config));
     println(io.stdout, verdict.verdict);
     return verdict.ok ? 0 : 1;
+  });
+}
+
+/**
+ * Makes sure `topic` (one of the project's) exists before anything is produced to it. Missing:
+ * a CliError naming `crm topics create`, or with `create` the project's missing topics are
+ * created as `crm topics create` would, with the partition count of the input topics that
+ * already exist (co-partitioning), else CRM_PARTITIONS; returns the names created.
+ */
+export async function ensureTopic(config: CliConfig, topic: string, create: boolean): Promise<string[]> {
+  return withAdmin(config, async (admin) => {
+    const [target] = await partitionCounts(admin, [topic]);
+    if (target?.partitions != null) return [];
+    if (!create) throw new CliError(`topic ${topic} does not exist: run crm topics create first (or pass --create-topics)`);
+    const inputs = inputTopics(config);
+    const existing = (await partitionCounts(admin, inputs)).find((t) => t.partitions !== null)?.partitions;
+    const { created, after } = await createMissingTopics(admin, config, existing ?? config.partitions);
+    const verdict = coPartitioning(after, inputs);
+    if (!verdict.ok) throw new CliError(verdict.verdict);
+    return created;
   });
 }
 

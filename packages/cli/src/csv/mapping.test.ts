@@ -5,7 +5,7 @@ import { checkHeader, parseMap, resolveMapping } from './mapping.ts';
 describe('column mapping', () => {
   it('defaults to the retail preset', () => {
     expect(resolveMapping(undefined, undefined)).toEqual({
-      mapping: { orderId: 'InvoiceNo', customerId: 'CustomerID', time: 'InvoiceDate', quantity: 'Quantity', unitPrice: 'UnitPrice' },
+      mapping: { orderId: 'InvoiceNo', customerId: 'CustomerID', time: 'InvoiceDate', quantity: 'Quantity', unitPrice: 'UnitPrice', productId: 'StockCode' },
       creditPrefix: 'C',
     });
   });

@@ -5,7 +5,7 @@
 import { CliError } from '../errors.ts';
 
 /** The order fields a column can be mapped to. */
-export const MAPPABLE_FIELDS = ['orderId', 'customerId', 'time', 'quantity', 'unitPrice', 'amount', 'storeId'] as const;
+export const MAPPABLE_FIELDS = ['orderId', 'customerId', 'time', 'quantity', 'unitPrice', 'amount', 'storeId', 'productId'] as const;
 export type MappableField = (typeof MAPPABLE_FIELDS)[number];
 
 /** Field -> column name. */
@@ -26,7 +26,7 @@ export interface Preset {
  */
 export const PRESETS = {
   retail: {
-    mapping: { orderId: 'InvoiceNo', customerId: 'CustomerID', time: 'InvoiceDate', quantity: 'Quantity', unitPrice: 'UnitPrice' },
+    mapping: { orderId: 'InvoiceNo', customerId: 'CustomerID', time: 'InvoiceDate', quantity: 'Quantity', unitPrice: 'UnitPrice', productId: 'StockCode' },
     creditPrefix: 'C',
     description: 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country (one row per invoice line)',
   },

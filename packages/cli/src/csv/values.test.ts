@@ -1,20 +1,82 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isoSeconds, microsToMinor, minorDigits, normalizeId, parseDate, parseMicros, parseQuantity } from './values.ts';
+import { DATE_FORMATS, type DateFormat, isoSeconds, microsToMinor, minorDigits, normalizeId, parseDate, parseMicros, parseQuantity } from './values.ts';
 
 describe('parseDate', () => {
+  const iso = (cell: string, format?: DateFormat) => {
+    const t = parseDate(cell, format);
+    return t === null ? null : isoSeconds(t);
+  };
   it("reads the export's M/D/YYYY H:MM as UTC", () => {
-    expect(isoSeconds(parseDate('12/1/2010 8:26') as number)).toBe('2010-12-01T08:26:00Z');
-    expect(isoSeconds(parseDate('1/12/2011 17:05:09') as number)).toBe('2011-01-12T17:05:09Z');
+    expect(iso('12/1/2010 8:26')).toBe('2010-12-01T08:26:00Z');
+    expect(iso('1/12/2011 17:05:09')).toBe('2011-01-12T17:05:09Z');
+    expect(iso('1/12/2011 17:05:09', 'mdy')).toBe('2011-01-12T17:05:09Z');
   });
-  it('reads D/M/YYYY when told the day comes first', () => {
-    expect(isoSeconds(parseDate('1/12/2011 17:05', true) as number)).toBe('2011-12-01T17:05:00Z');
+  it('reads D/M/YYYY with dmy', () => {
+    expect(iso('1/12/2011 17:05', 'dmy')).toBe('2011-12-01T17:05:00Z');
+    expect(iso('13/12/2011', 'dmy')).toBe('2011-12-13T00:00:00Z');
+    expect(iso('12/13/2011', 'dmy')).toBeNull();
   });
-  it('reads ISO-like dates', () => {
-    expect(isoSeconds(parseDate('2010-12-01 08:26:00') as number)).toBe('2010-12-01T08:26:00Z');
-    expect(isoSeconds(parseDate('2010-12-01T08:26:00Z') as number)).toBe('2010-12-01T08:26:00Z');
+  it('reads ISO date-times, with or without a zone, and ISO dates as 00:00 UTC', () => {
+    for (const format of ['auto', 'iso'] as const) {
+      expect(iso('2010-12-01 08:26:00', format)).toBe('2010-12-01T08:26:00Z');
+      expect(iso('2010-12-01T08:26:00Z', format)).toBe('2010-12-01T08:26:00Z');
+      expect(iso('2010-12-01T08:26:00.250Z', format)).toBe('2010-12-01T08:26:00Z');
+      expect(iso('2010-12-01T08:26+01:00', format)).toBe('2010-12-01T07:26:00Z');
+      expect(iso('2010-12-01T08:26:00-0530', format)).toBe('2010-12-01T13:56:00Z');
+      expect(iso('2011-12-09', format)).toBe('2011-12-09T00:00:00Z');
+    }
+    expect(iso('2010-12-01T08:26+25:00', 'iso')).toBeNull();
+    expect(iso('12/1/2010 8:26', 'iso')).toBeNull();
+    expect(iso('20111209', 'iso')).toBeNull();
+  });
+  it('reads YYYYMMDD, optionally with a time', () => {
+    for (const format of ['auto', 'yyyymmdd'] as const) {
+      expect(iso('20111209', format)).toBe('2011-12-09T00:00:00Z');
+      expect(iso('20111209 13:45', format)).toBe('2011-12-09T13:45:00Z');
+      expect(iso('20111209T134501', format)).toBe('2011-12-09T13:45:01Z');
+      expect(iso('20111209 1345', format)).toBe('2011-12-09T13:45:00Z');
+    }
+    expect(iso('2011-12-09', 'yyyymmdd')).toBeNull();
+    expect(iso('20111309', 'yyyymmdd')).toBeNull();
+  });
+  it('refuses a slash date without a time in auto (M/D or D/M cannot be told), and mdy reads it', () => {
+    expect(iso('12/1/2010')).toBeNull();
+    expect(iso('12/1/2010', 'mdy')).toBe('2010-12-01T00:00:00Z');
   });
   it('refuses what is not a real instant', () => {
-    for (const s of ['2/30/2011 8:00', '13/1/2011 8:00', '12/1/2010 24:00', '12/1/2010', 'yesterday', '', '12/1/1969 8:00']) expect(parseDate(s), s).toBeNull();
+    for (const format of DATE_FORMATS) {
+      for (const s of [
+        '2/30/2011 8:00',
+        '13/13/2011 8:00',
+        '12/1/2010 24:00',
+        '2011-02-29',
+        '20110229',
+        '2011-12-09 24:00',
+        'yesterday',
+        '',
+        '12/1/1969 8:00',
+        '19691231',
+        '1969-12-31',
+      ]) {
+        expect(parseDate(s, format), `${format} ${s}`).toBeNull();
+      }
+    }
+  });
+  it('reads what it writes, in every format (property)', () => {
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+    fc.assert(
+      fc.property(fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), (date) => {
+        const t = Math.floor(date.getTime() / 1000) * 1000;
+        const d = new Date(t);
+        const [y, mo, day, h, mi, se] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+        expect(parseDate(`${mo}/${day}/${y} ${h}:${pad(mi)}:${pad(se)}`, 'mdy')).toBe(t);
+        expect(parseDate(`${day}/${mo}/${y} ${h}:${pad(mi)}:${pad(se)}`, 'dmy')).toBe(t);
+        expect(parseDate(`${y}-${pad(mo)}-${pad(day)}T${pad(h)}:${pad(mi)}:${pad(se)}Z`, 'iso')).toBe(t);
+        expect(parseDate(`${y}${pad(mo)}${pad(day)} ${pad(h)}:${pad(mi)}:${pad(se)}`, 'yyyymmdd')).toBe(t);
+        expect(parseDate(`${y}${pad(mo)}${pad(day)}`, 'auto')).toBe(Date.UTC(y, mo - 1, day));
+      }),
+    );
   });
 });
 

@@ -3,37 +3,64 @@
 /** Prices are held in millionths of a currency unit, exact for up to six decimals. */
 export const MICROS_PER_UNIT = 1_000_000;
 
-const MDY = /^(\d{1,2})\/(\d{1,2})\/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/;
-const YMD = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]00:?00)?$/;
+/** How `--date-format` reads the date column. */
+export const DATE_FORMATS = ['auto', 'iso', 'yyyymmdd', 'mdy', 'dmy'] as const;
+export type DateFormat = (typeof DATE_FORMATS)[number];
+
+/** M/D/YYYY or D/M/YYYY, optionally with H:MM[:SS]. */
+const SLASH = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
+/** YYYY-MM-DD, optionally with HH:MM[:SS[.fff]] and a zone (Z or ±HH:MM; none = UTC). */
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/** YYYYMMDD, optionally with a space or T and HH:MM[:SS] or HHMM[SS]. */
+const COMPACT = /^(\d{4})(\d{2})(\d{2})(?:[ T](\d{2}):?(\d{2})(?::?(\d{2}))?)?$/;
 
 /**
- * Epoch ms of a cell like '12/1/2010 8:26' (M/D/YYYY H:MM[:SS], or D/M/YYYY with `dayFirst`)
- * or '2010-12-01 08:26:00' (ISO-like). The export carries no zone: times are taken as UTC.
- * null when unparsable or not a real instant (no 2/30).
+ * Epoch ms of a date cell read as `format`:
+ * - `mdy` / `dmy`: '12/1/2010 8:26' (M/D/YYYY or D/M/YYYY, H:MM[:SS] optional);
+ * - `iso`: '2010-12-01 08:26:00', '2010-12-01T08:26:00+01:00', '2010-12-01';
+ * - `yyyymmdd`: '20101201', '20101201 08:26', '20101201T0826';
+ * - `auto`: M/D/YYYY with a time (the retail export), or any `iso` or `yyyymmdd` value (neither
+ *   can be mistaken for the other); a slash date without a time is refused as ambiguous.
+ * Without a zone, times are UTC; a date without a time is its 00:00:00 UTC. null when
+ * unparsable or not a real instant (no 2/30, nothing before 1970).
  */
-export function parseDate(cell: string, dayFirst = false): number | null {
+export function parseDate(cell: string, format: DateFormat = 'auto'): number | null {
   const s = cell.trim();
-  let y: number;
-  let mo: number;
-  let d: number;
-  let h: number;
-  let mi: number;
-  let se: number;
-  let m = MDY.exec(s);
-  if (m !== null) {
-    const [a, b] = [Number(m[1]), Number(m[2])];
-    [mo, d] = dayFirst ? [b, a] : [a, b];
-    [y, h, mi, se] = [Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
-  } else {
-    m = YMD.exec(s);
-    if (m === null) return null;
-    [y, mo, d, h, mi, se] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
+  if (format === 'mdy' || format === 'dmy' || format === 'auto') {
+    const m = SLASH.exec(s);
+    if (m !== null) {
+      if (format === 'auto' && m[4] === undefined) return null;
+      const [a, b] = [Number(m[1]), Number(m[2])];
+      const [mo, d] = format === 'dmy' ? [b, a] : [a, b];
+      return instant(Number(m[3]), mo, d, Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), 0);
+    }
+    if (format !== 'auto') return null;
   }
-  if (y < 1970 || h > 23 || mi > 59 || se > 59) return null;
+  if (format === 'iso' || format === 'auto') {
+    const m = ISO.exec(s);
+    if (m !== null) return instant(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), offsetMinutes(m[7]));
+    if (format === 'iso') return null;
+  }
+  const m = COMPACT.exec(s);
+  if (m === null) return null;
+  return instant(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), 0);
+}
+
+/** Minutes east of UTC of 'Z', '+01:00', '-0530' (null when absent: UTC). */
+function offsetMinutes(zone: string | undefined): number | null {
+  if (zone === undefined || zone === 'Z') return 0;
+  const digits = zone.slice(1).replace(':', '');
+  const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
+  return Number(digits.slice(2)) > 59 || minutes > 14 * 60 ? null : zone.startsWith('-') ? -minutes : minutes;
+}
+
+/** Epoch ms of a wall-clock time `offset` minutes east of UTC; null unless every field is in range. */
+function instant(y: number, mo: number, d: number, h: number, mi: number, se: number, offset: number | null): number | null {
+  if (offset === null || y < 1970 || h > 23 || mi > 59 || se > 59) return null;
   const t = Date.UTC(y, mo - 1, d, h, mi, se);
   const date = new Date(t);
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
-  return t;
+  return t - offset * 60_000;
 }
 
 /** ISO-8601 UTC without milliseconds. */
