@@ -7,7 +7,6 @@
 import type { InputEvent } from '@crm/contracts';
 import { DAY_MS, describe as describeState, evaluate, quantileCuts, summarizeRfm, withRfmCuts } from '@crm/domain';
 import { partitionFor, partitionKeys, readRfmCuts, readStreamClock } from '@crm/store';
-import { generateEvents } from '@crm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SegmenterConfig } from './config.ts';
 import type { Segmenter } from './service.ts';
@@ -18,6 +17,8 @@ import {
   expectStatesEqualRecomputation,
   fixture,
   foldByCustomer,
+  historyEndingApart,
+  latestEventTime,
   produceEvents,
   readChanges,
 } from './testing/harness.ts';
@@ -28,16 +29,7 @@ const NOW = Math.floor(Date.now() / 1000) * 1000;
 const P0_END = NOW - 400 * DAY_MS;
 const P1_END = NOW - 100 * DAY_MS;
 
-/** Customers of partition 0 with activity up to P0_END, of partition 1 up to P1_END. */
-function history(): InputEvent[] {
-  const of = (prefix: string, seed: number, end: number, partition: number) =>
-    generateEvents({ seed, customers: 40, events: 600, start: end - 500 * DAY_MS, end, prefix }).filter(
-      (e) => partitionFor(e.subject, PARTITIONS) === partition,
-    );
-  return [...of('early', 11, P0_END, 0), ...of('late', 12, P1_END, 1)].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
-}
-
-const latestTime = (events: readonly InputEvent[]) => Math.max(...events.map((e) => Date.parse(e.time)));
+const history = () => historyEndingApart([P0_END, P1_END]);
 
 /** Runs an as-of backfill over `events` and returns its exit code. */
 async function runAsOf(f: Fixture, events: readonly InputEvent[]): Promise<{ code: number; segmenter: Segmenter }> {
@@ -63,11 +55,11 @@ describe('as of the end (CRM_AS_OF=end)', () => {
 
   it('evaluates every customer of every partition at the latest event time of all partitions', async () => {
     const events = history();
-    const T = latestTime(events);
-    expect(latestTime(events.filter((e) => partitionFor(e.subject, PARTITIONS) === 0))).toBeLessThan(T - 200 * DAY_MS);
+    const T = latestEventTime(events);
+    expect(latestEventTime(events.filter((e) => partitionFor(e.subject, PARTITIONS) === 0))).toBeLessThan(T - 200 * DAY_MS);
     // The scenario has teeth: many of partition 0's customers hold other memberships at T than at their partition's own end.
     const folded = foldByCustomer(events, f.config.domain);
-    const p0End = latestTime(events.filter((e) => partitionFor(e.subject, PARTITIONS) === 0));
+    const p0End = latestEventTime(events.filter((e) => partitionFor(e.subject, PARTITIONS) === 0));
     const moved = [...folded.values()].filter(
       (s) =>
         partitionFor(s.customerId, PARTITIONS) === 0 &&
@@ -91,7 +83,7 @@ describe('as of the end (CRM_AS_OF=end)', () => {
 
 describe('as of an instant after the data (CRM_AS_OF=<ISO>)', () => {
   const events = history();
-  const T = latestTime(events) + 45 * DAY_MS + 1234;
+  const T = latestEventTime(events) + 45 * DAY_MS + 1234;
   const f = fixture({ CRM_MODE: 'backfill', CRM_AS_OF: new Date(T).toISOString(), CRM_PARTITIONS: String(PARTITIONS) });
   afterAll(() => f.close());
 
@@ -121,7 +113,7 @@ describe('as of the end, quantile scoring', () => {
 
   it("scores with the population's quintiles as of the end, and every membership is the recomputation's under them", async () => {
     const events = history();
-    const T = latestTime(events);
+    const T = latestEventTime(events);
     const { code } = await runAsOf(f, events);
     expect(code).toBe(0);
     const stored = await readRfmCuts(f.redis, f.config.keyPrefix);

@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type InputEvent, SegmentChangeEvent } from '@crm/contracts';
 import { type CustomerState, type DomainConfig, apply, decodeState, encodeState, evaluate } from '@crm/domain';
-import { keyedPartitioner, partitionKeys, readBatchContext } from '@crm/store';
-import { readTopic, silentLogger, testEndpoints, testKafka, testRedis, testRegistry, uniqueName, waitFor } from '@crm/testkit';
+import { keyedPartitioner, partitionFor, partitionKeys, readBatchContext } from '@crm/store';
+import { DAY_MS, generateEvents, readTopic, silentLogger, testEndpoints, testKafka, testRedis, testRegistry, uniqueName, waitFor } from '@crm/testkit';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -126,6 +126,24 @@ export async function produceEvents(kafka: Kafka, config: SegmenterConfig, event
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * A history whose partitions end at different times (two shops' exports, say): for each
+ * partition p, customers of p with 500 days of activity up to `ends[p]`, in time order.
+ */
+export function historyEndingApart(ends: readonly number[], seed = 11): InputEvent[] {
+  const events = ends.flatMap((end, p) =>
+    generateEvents({ seed: seed + p, customers: 40, events: 600, start: end - 500 * DAY_MS, end, prefix: `p${p}-` }).filter(
+      (e) => partitionFor(e.subject, ends.length) === p,
+    ),
+  );
+  return events.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+}
+
+/** The latest event time (ms) of `events`. */
+export function latestEventTime(events: readonly InputEvent[]): number {
+  return Math.max(...events.map((e) => Date.parse(e.time)));
 }
 
 /** Each customer's from-scratch fold of their events, in the given order. */
