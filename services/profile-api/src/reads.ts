@@ -5,7 +5,7 @@
  */
 import { DIMENSIONS, type Dimension } from '@crm/contracts';
 import { type CustomerState, decodeState, holdsMembership } from '@crm/domain';
-import { globalKeys, parseCustomerRecord, partitionFor, partitionKeys } from '@crm/store';
+import { parseCustomerRecord, partitionFor, partitionKeys } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { type MemberCursor, START } from './cursor.ts';
 
@@ -41,18 +41,8 @@ export async function readStoredCustomer(redis: Redis, prefix: string, partition
   return raw === null ? null : decodeRecord(partition, raw);
 }
 
-/**
- * The deployment's stream time (`<prefix>:stream-clock`, decimal epoch ms, written by the
- * segmenter in stream-clock mode), or null when none is stored. Throws naming the key when the
- * value is not epoch milliseconds.
- */
-export async function readStreamClock(redis: Redis, prefix: string): Promise<number | null> {
-  const key = globalKeys(prefix).streamClock;
-  const raw = await redis.get(key);
-  if (raw === null) return null;
-  if (!/^[0-9]{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new Error(`${key}: not epoch milliseconds: ${raw.slice(0, 40)}`);
-  return Number(raw);
-}
+/** The deployment's stream clock (`<prefix>:stream-clock`), or null when none is stored: @crm/store's, shared with the segmenter that writes it. */
+export { readStreamClock } from '@crm/store';
 
 /** Member counts per `<dimension>:<value>` field, summed over every partition's counts hash. */
 export async function readSegmentCounts(redis: Redis, prefix: string, partitions: number): Promise<Map<string, number>> {

@@ -168,17 +168,21 @@ export async function expectMembershipsAsOf(
 ): Promise<number> {
   const folded = foldByCustomer(events, domain);
   let compared = 0;
+  for await (const [id, stored] of storedStates(redis, config, partitions)) {
+    expect(stored.memberships, id).toEqual(evaluate(folded.get(id) as CustomerState, T, domain).state.memberships);
+    compared++;
+  }
+  return compared;
+}
+
+/** Every customer state stored in the partitions, decoded. */
+async function* storedStates(redis: Redis, config: SegmenterConfig, partitions: number): AsyncGenerator<[string, CustomerState]> {
   for (let p = 0; p < partitions; p++) {
     const keys = partitionKeys(config.keyPrefix, p);
     const ids = await redis.hkeys(keys.state);
     const ctx = await readBatchContext(redis, keys, ids);
-    for (const id of ids) {
-      const stored = decodeState(ctx.customers.get(id)?.state as string);
-      expect(stored.memberships, id).toEqual(evaluate(folded.get(id) as CustomerState, T, domain).state.memberships);
-      compared++;
-    }
+    for (const id of ids) yield [id, decodeState(ctx.customers.get(id)?.state as string)];
   }
-  return compared;
 }
 
 /** Every segment change in the topic so far, decoded. */
@@ -201,16 +205,10 @@ export async function expectStatesEqualRecomputation(
 ): Promise<number> {
   const folded = foldByCustomer(events, config.domain);
   let compared = 0;
-  for (let p = 0; p < partitions; p++) {
-    const keys = partitionKeys(config.keyPrefix, p);
-    const ids = await redis.hkeys(keys.state);
-    const ctx = await readBatchContext(redis, keys, ids);
-    for (const id of ids) {
-      const batch = folded.get(id) ?? null;
-      const stored = decodeState(ctx.customers.get(id)?.state as string);
-      assertEqual(encodeState(evaluate(stored, T, config.domain).state), encodeState(evaluate(batch as CustomerState, T, config.domain).state), id);
-      compared++;
-    }
+  for await (const [id, stored] of storedStates(redis, config, partitions)) {
+    const batch = folded.get(id) ?? null;
+    assertEqual(encodeState(evaluate(stored, T, config.domain).state), encodeState(evaluate(batch as CustomerState, T, config.domain).state), id);
+    compared++;
   }
   return compared;
 }
