@@ -114,14 +114,15 @@ export async function createTopics(kafka: Kafka, config: SegmenterConfig, partit
   }
 }
 
-/** Produces `events` to their input topics (JSON values, keyed by customer, Kafka's partitioner), topic after topic. */
+/** Produces `events` to their input topics (JSON values, keyed by customer, Kafka's partitioner), topic after topic, 2,000 a request. */
 export async function produceEvents(kafka: Kafka, config: SegmenterConfig, events: readonly InputEvent[]): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: keyedPartitioner });
   await producer.connect();
   try {
     for (const topic of [config.topics.profiles, config.topics.orders, config.topics.interactions]) {
       const messages = events.filter((e) => topicOf(config, e) === topic).map((e) => ({ key: e.subject, value: JSON.stringify(e) }));
-      if (messages.length > 0) await producer.send({ topic, acks: -1, messages });
+      // A request stays well under the broker's message.max.bytes (1 MiB).
+      for (let i = 0; i < messages.length; i += 2000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
     }
   } finally {
     await producer.disconnect();
