@@ -32,7 +32,7 @@ export { ConfigError };
 /**
  * Event-time bounds (docs/segmentation.md), shared with the CSV import (`crm import orders`).
  * An event more than CRM_MAX_FUTURE_SKEW_MS ahead of the reference clock (the wall clock; on
- * the stream clock, the later of the wall clock and the partition's stream time; at most ten
+ * the stream clock, the later of the wall clock and the deployment's stream clock; at most ten
  * years) is refused as event_time_future; one dated before CRM_MIN_EVENT_TIME as
  * event_time_too_old.
  */
