@@ -13,6 +13,8 @@ export class DeploymentClock {
   /** The latest clock value this member wrote or read (ms); 0 before any. */
   private known = 0;
   private pinned: number | null = null;
+  /** Whether the shared clock was read at least once. */
+  private loaded = false;
 
   constructor(redis: Redis, prefix: string) {
     this.redis = redis;
@@ -40,7 +42,16 @@ export class DeploymentClock {
   async refresh(): Promise<number | null> {
     const v = await readStreamClock(this.redis, this.prefix);
     if (v !== null && v > this.known) this.known = v;
+    this.loaded = true;
     return v;
+  }
+
+  /**
+   * Reads the shared clock once, before this member's first batch measures admission from it
+   * (not at start: a start without Redis must still answer signals and readiness).
+   */
+  async load(): Promise<void> {
+    if (!this.loaded) await this.refresh();
   }
 
   /**

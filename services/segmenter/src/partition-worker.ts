@@ -317,16 +317,19 @@ export class PartitionWorker {
    * deployment's stream clock. The stream clock alone would not do: it is 0 in a new deployment
    * and low while replaying old history, and would refuse every present-day event.
    */
-  private admissionReference(): number {
+  private async admissionReference(): Promise<number> {
     const wall = Date.now();
-    return this.deps.config.clock === 'stream' ? Math.max(wall, this.deps.clock.latest()) : wall;
+    if (this.deps.config.clock === 'wall') return wall;
+    // Where the deployment's stream time stands (other members', or an earlier run's).
+    await this.deps.clock.load();
+    return Math.max(wall, this.deps.clock.latest());
   }
 
   /** Decodes the records and admits the events (keyed by their subject, within the event-time bounds). */
   private async decode(topic: string, messages: readonly KafkaMessage[]): Promise<{ valid: Decoded[]; invalid: Refused[] }> {
     const canonical = this.deps.canonical(topic);
     const { registry, config } = this.deps;
-    const reference = this.admissionReference();
+    const reference = await this.admissionReference();
     const valid: Decoded[] = [];
     const invalid: Refused[] = [];
     for (const message of messages) {

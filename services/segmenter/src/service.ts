@@ -193,8 +193,6 @@ export class Segmenter {
       changesSender: new GroupSender(this.producer, config.topics.segmentChanges),
       clock: this.clock,
     };
-    // Where the deployment's stream time stands (other members', or an earlier run's).
-    await this.clock.refresh();
     await this.producer.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
