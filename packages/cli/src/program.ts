@@ -169,6 +169,10 @@ stderr; the summary to stdout.`,
     .option('--group <id>', 'consumer group (default CRM_GROUP_ID); a new one reads from the beginning')
     .option('--key-prefix <p>', 'Redis key prefix to build into (default CRM_KEY_PREFIX)')
     .option('--until-live', 'stop the segmenter and exit 0 once it has caught up')
+    .option(
+      '--as-of <end|instant>',
+      'never go live: once caught up, evaluate every customer at one instant (end: the latest event time over all partitions; or an ISO-8601 UTC instant), then exit 0',
+    )
     .option('--print', 'print the command instead of running it')
     .action(act((opts: Parameters<typeof replay>[2]) => replay(io, config(), opts)));
 

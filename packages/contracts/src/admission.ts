@@ -6,11 +6,14 @@
  * - the key decides the partition, and a customer's state lives in one partition: a record
  *   without a key, or keyed by someone else, lands beside other customers' events and would
  *   give its customer a second, partial state there;
- * - an event dated far ahead moves its customer (and, on the stream clock, every customer of
- *   its partition) into that future: one order dated 9999 made 15 bogus changes.
+ * - an event dated far ahead moves its customer (and, on the stream clock, which the whole
+ *   deployment shares, every customer) into that future: one order dated 9999 made 15 bogus
+ *   changes.
  *
  * Refused records are dead-lettered with one of the reasons below. The checks are pure: the
- * caller supplies the reference instant (docs/segmentation.md, "Event-time bounds").
+ * caller supplies the reference instant (docs/segmentation.md, "Event-time bounds"; the
+ * segmenter's is the wall clock, or on the stream clock the later of the wall clock and the
+ * deployment's stream clock).
  */
 import { DecodeError } from './errors.ts';
 

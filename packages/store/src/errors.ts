@@ -6,6 +6,7 @@ export const SCRIPT_CODES = {
   STALE_FENCE: -1,
   FENCE_REGRESSION: -2,
   STATE_CONFLICT: -3,
+  BAD_ARGUMENT: -4,
 } as const;
 
 export type ScriptCode = keyof typeof SCRIPT_CODES;

@@ -7,20 +7,7 @@
  */
 import { type CustomerReading, type CustomerState, type DomainConfig, readCustomer } from '@crm/domain';
 import type { Redis } from 'ioredis';
-import { globalKeys } from './keys.ts';
-
-/**
- * The deployment's stream time (`<prefix>:stream-clock`, decimal epoch ms, written by the
- * segmenter in stream-clock mode), or null when none is stored. Throws naming the key when the
- * value is not epoch milliseconds.
- */
-export async function readStreamClock(redis: Redis, prefix: string): Promise<number | null> {
-  const key = globalKeys(prefix).streamClock;
-  const raw = await redis.get(key);
-  if (raw === null) return null;
-  if (!/^[0-9]{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new Error(`${key}: not epoch milliseconds: ${raw.slice(0, 40)}`);
-  return Number(raw);
-}
+import { readStreamClock } from './stream-clock.ts';
 
 /** Where a read's instant came from; `state`: the customer's asOf (later than the instant asked, or no stream time stored). */
 export const AT_SOURCES = ['query', 'wall_clock', 'stream_clock', 'state'] as const;

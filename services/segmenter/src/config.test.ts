@@ -40,6 +40,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...ok, CRM_MAX_FUTURE_SKEW_MS: '1d' })).toThrow(/CRM_MAX_FUTURE_SKEW_MS: .*decimal digits/);
   });
 
+  it('reads CRM_AS_OF (end or an instant), only with CRM_MODE=backfill', () => {
+    expect(loadConfig(ok).asOf).toBeNull();
+    expect(loadConfig({ ...ok, CRM_MODE: 'backfill', CRM_AS_OF: 'end' }).asOf).toBe('end');
+    expect(loadConfig({ ...ok, CRM_MODE: 'backfill', CRM_AS_OF: '2011-12-09T12:50:00Z' }).asOf).toBe(Date.parse('2011-12-09T12:50:00Z'));
+    expect(() => loadConfig({ ...ok, CRM_MODE: 'backfill', CRM_AS_OF: 'yesterday' })).toThrow(
+      /CRM_AS_OF: must be end or an ISO-8601 UTC timestamp, .*\(got "yesterday"\)/,
+    );
+    expect(() => loadConfig({ ...ok, CRM_AS_OF: 'end' })).toThrow(/CRM_AS_OF: needs CRM_MODE=backfill/);
+  });
+
   it('names a domain configuration file that is not JSON or breaks the rules', () => {
     expect(() => loadConfig({ ...ok, CRM_DOMAIN_CONFIG: '/nonexistent/domain.json' })).toThrow(/CRM_DOMAIN_CONFIG: cannot read JSON/);
   });

@@ -32,7 +32,7 @@ export { ConfigError };
 /**
  * Event-time bounds (docs/segmentation.md), shared with the CSV import (`crm import orders`).
  * An event more than CRM_MAX_FUTURE_SKEW_MS ahead of the reference clock (the wall clock; on
- * the stream clock, the later of the wall clock and the partition's stream time; at most ten
+ * the stream clock, the later of the wall clock and the deployment's stream clock; at most ten
  * years) is refused as event_time_future; one dated before CRM_MIN_EVENT_TIME as
  * event_time_too_old.
  */
@@ -62,6 +62,15 @@ const EnvSchema = z.object({
    * the end offsets seen at start.
    */
   CRM_MODE: z.enum(['live', 'backfill']).default('live'),
+  /**
+   * With CRM_MODE=backfill: instead of going live, evaluate every customer at one instant and
+   * stop (exit 0 once no timer is due up to it). end: the latest event time over all partitions
+   * once the backfill reached the end offsets seen at start; else an ISO-8601 UTC instant.
+   */
+  CRM_AS_OF: z
+    .string()
+    .refine((v) => v === 'end' || isoTime.safeParse(v).success, { message: 'must be end or an ISO-8601 UTC timestamp, e.g. 2026-01-31T12:00:00Z' })
+    .optional(),
   /** fixed: R/F/M scores by the configured cuts. quantile: cuts are the population's quintiles, recomputed periodically. */
   CRM_SCORING: z.enum(['fixed', 'quantile']).default('fixed'),
   /** Quantile mode: how often the cuts are recomputed (and customers re-scored when they move). */
@@ -113,6 +122,12 @@ const EnvSchema = z.object({
   CRM_REDIS_WAIT_TIMEOUT_MS: intVar(1, 60_000).default(1_000),
 });
 
+/** Variables that depend on each other. */
+const CheckedEnv = EnvSchema.superRefine((e, ctx) => {
+  if (e.CRM_AS_OF !== undefined && e.CRM_MODE !== 'backfill')
+    ctx.addIssue({ code: 'custom', path: ['CRM_AS_OF'], message: 'needs CRM_MODE=backfill: an as-of run rebuilds state from the topics, then stops' });
+});
+
 export interface SegmenterConfig {
   /** Brokers, TLS and SASL (KAFKA_* variables, README "Security"). */
   kafka: KafkaConnection;
@@ -126,6 +141,8 @@ export interface SegmenterConfig {
   partitions: number;
   clock: 'wall' | 'stream';
   mode: 'live' | 'backfill';
+  /** CRM_AS_OF: 'end', or the instant (ms) every customer is evaluated at before the backfill stops; null: go live. */
+  asOf: 'end' | number | null;
   scoring: 'fixed' | 'quantile';
   rescoreIntervalMs: number;
   timerIntervalMs: number;
@@ -146,7 +163,7 @@ export interface SegmenterConfig {
 }
 
 export function loadConfig(env: Env = process.env): SegmenterConfig {
-  const e = parseEnv(EnvSchema, env);
+  const e = parseEnv(CheckedEnv, env);
   const domain = e.CRM_DOMAIN_CONFIG ? readJsonFile('CRM_DOMAIN_CONFIG', e.CRM_DOMAIN_CONFIG, parseDomainConfig) : defaultDomainConfig;
   return {
     kafka: kafkaConnection(env, e.KAFKA_BROKERS.split(',')),
@@ -158,6 +175,7 @@ export function loadConfig(env: Env = process.env): SegmenterConfig {
     partitions: e.CRM_PARTITIONS,
     clock: e.CRM_CLOCK,
     mode: e.CRM_MODE,
+    asOf: e.CRM_AS_OF === undefined ? null : e.CRM_AS_OF === 'end' ? 'end' : Date.parse(e.CRM_AS_OF),
     scoring: e.CRM_SCORING,
     rescoreIntervalMs: e.CRM_RESCORE_INTERVAL_MS,
     timerIntervalMs: e.CRM_TIMER_INTERVAL_MS,

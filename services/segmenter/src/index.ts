@@ -3,5 +3,5 @@
  * against the test servers (for other packages' integration tests).
  */
 export { ConfigError, EVENT_TIME_ENV, eventTimeBoundsOf, type SegmenterConfig, loadConfig } from './config.ts';
-export { Segmenter } from './service.ts';
+export { AS_OF_MESSAGE, Segmenter } from './service.ts';
 export { SOURCE, toChangeEvent } from './partition-worker.ts';

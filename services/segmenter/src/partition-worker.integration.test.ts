@@ -8,6 +8,7 @@ import { partitionKeys } from '@crm/store';
 import { DAY_MS, generateEvents, silentLogger, testKafka, testRedis } from '@crm/testkit';
 import type { KafkaMessage } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DeploymentClock } from './deployment-clock.ts';
 import { GroupSender } from './group-sender.ts';
 import { createMetrics } from './metrics.ts';
 import { FetchGapError, PartitionWorker } from './partition-worker.ts';
@@ -38,6 +39,7 @@ describe('a part that starts beyond the fence', () => {
       domain: () => config.domain,
       canonical: () => TOPICS.orders,
       changesSender: new GroupSender(producer, config.topics.segmentChanges),
+      clock: new DeploymentClock(redis, config.keyPrefix),
     });
     const now = Date.now();
     const events = generateEvents({ seed: 5, customers: 10, events: 300, start: now - 30 * DAY_MS, end: now - 60_000, prefix: 'g' })

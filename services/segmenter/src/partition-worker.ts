@@ -53,6 +53,7 @@ import type { Redis } from 'ioredis';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SegmenterConfig } from './config.ts';
+import type { DeploymentClock } from './deployment-clock.ts';
 import { DeadLetters, type Refused } from './dead-letters.ts';
 import { FenceLostError } from './fence-audit.ts';
 import type { GroupSender } from './group-sender.ts';
@@ -81,6 +82,8 @@ export interface WorkerDeps {
   canonical: (topic: string) => InputTopic;
   /** Produces to the changes topic, sharing requests with the other workers. */
   changesSender: GroupSender;
+  /** The deployment's stream clock, shared by every partition and member. */
+  clock: DeploymentClock;
 }
 
 /** A serial queue: `run` waits for every earlier task of the same worker. */
@@ -147,8 +150,6 @@ export class PartitionWorker {
   private readonly lock = new Lock();
   private readonly log: Logger;
   private readonly deadLetters: DeadLetters;
-  /** Stream clock: the latest event time (ms) this worker has applied. */
-  private streamTime = 0;
   /** Backfill: state and indexes are written, changes are not emitted, time is stream time. */
   private quiet = false;
   /**
@@ -176,9 +177,17 @@ export class PartitionWorker {
     this.deadLetters = new DeadLetters({ producer, registry, metrics, log: this.log, topic: config.topics.deadLetter, source: SOURCE });
   }
 
-  /** The clock timers fire by: wall time, or (replay, backfill) the latest event time seen. */
+  /**
+   * The clock timers fire by: wall time, or (CRM_CLOCK=stream, backfill) the deployment's
+   * stream clock: the latest event time over all partitions, not this partition's own.
+   */
   now(): number {
-    return this.deps.config.clock === 'wall' && !this.quiet ? Date.now() : this.streamTime;
+    return this.usesStreamClock ? this.deps.clock.now() : Date.now();
+  }
+
+  /** Whether this worker's time is the deployment's stream clock (and advances it). */
+  private get usesStreamClock(): boolean {
+    return this.deps.config.clock === 'stream' || this.quiet;
   }
 
   /** Quiet (backfill) or live. Takes effect from the next batch or timer run. */
@@ -291,6 +300,9 @@ export class PartitionWorker {
         records += part.messages.length;
       }
       if (records === 0) return;
+      // Before the commit: a crash in between leaves the clock ahead of records that are
+      // applied on redelivery, never behind records that are applied (an as-of replay's end).
+      if (this.usesStreamClock) await this.deps.clock.advance(latestEventTime(decoded));
       const committed = await this.applyAndCommit(decoded);
       await this.relayCommitted(committed);
       if (committed !== null) for (const [topic, offset] of Object.entries(committed.fence)) this.relayedFence.set(topic, BigInt(offset));
@@ -301,20 +313,23 @@ export class PartitionWorker {
 
   /**
    * The instant "too far in the future" is measured from (docs/segmentation.md, "Event-time
-   * bounds"): the wall clock; on the stream clock the later of the wall clock and this
-   * partition's stream time. The stream time alone would not do: it is 0 after a start and low
-   * while replaying old history, and would refuse every present-day event.
+   * bounds"): the wall clock; on the stream clock the later of the wall clock and the
+   * deployment's stream clock. The stream clock alone would not do: it is 0 in a new deployment
+   * and low while replaying old history, and would refuse every present-day event.
    */
-  private admissionReference(): number {
+  private async admissionReference(): Promise<number> {
     const wall = Date.now();
-    return this.deps.config.clock === 'stream' ? Math.max(wall, this.streamTime) : wall;
+    if (this.deps.config.clock === 'wall') return wall;
+    // Where the deployment's stream time stands (other members', or an earlier run's).
+    await this.deps.clock.load();
+    return Math.max(wall, this.deps.clock.latest());
   }
 
   /** Decodes the records and admits the events (keyed by their subject, within the event-time bounds). */
   private async decode(topic: string, messages: readonly KafkaMessage[]): Promise<{ valid: Decoded[]; invalid: Refused[] }> {
     const canonical = this.deps.canonical(topic);
     const { registry, config } = this.deps;
-    const reference = this.admissionReference();
+    const reference = await this.admissionReference();
     const valid: Decoded[] = [];
     const invalid: Refused[] = [];
     for (const message of messages) {
@@ -364,12 +379,6 @@ export class PartitionWorker {
       // applied; late: beyond the lateness allowance (docs/segmentation.md); erased: before an erasure.
       for (const [topic, counts] of outcomes) for (const [outcome, n] of counts) metrics.eventsConsumed.inc({ topic, outcome }, n);
       for (const { topic, failures } of dead) this.deadLetters.counted(topic, failures);
-      for (const { events } of toApply) {
-        for (const d of events) {
-          const t = Date.parse(d.event.time);
-          if (t > this.streamTime) this.streamTime = t;
-        }
-      }
       return committed;
     });
   }
@@ -627,6 +636,18 @@ function countChanges(metrics: Metrics, changes: readonly SegmentChange[]): void
   const perDimension = new Map<string, number>();
   for (const c of changes) perDimension.set(c.dimension, (perDimension.get(c.dimension) ?? 0) + 1);
   for (const [dimension, n] of perDimension) metrics.segmentChanges.inc({ dimension }, n);
+}
+
+/** The latest time (ms) of the admitted events of a batch; 0 when none. A refused event never moves the clock. */
+function latestEventTime(parts: readonly DecodedPart[]): number {
+  let latest = 0;
+  for (const part of parts) {
+    for (const d of part.valid) {
+      const t = Date.parse(d.event.time);
+      if (t > latest) latest = t;
+    }
+  }
+  return latest;
 }
 
 function decodeStored(ctx: BatchContext, id: string): CustomerState | null {

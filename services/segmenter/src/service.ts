@@ -13,12 +13,13 @@ import type { Server } from 'node:http';
 import { type InputTopic, TOPICS } from '@crm/contracts';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type DomainConfig, type RfmCuts, type RfmSummary, mergeRfmSummaries, quantileCuts } from '@crm/domain';
-import { globalKeys, keyedPartitioner, partitionKeys, readFence } from '@crm/store';
+import { dueCustomers, globalKeys, keyedPartitioner, partitionKeys, readFence } from '@crm/store';
 import { Redis } from 'ioredis';
 import { type Admin, type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { coPartitionedAssigner } from './assignor.ts';
 import type { SegmenterConfig } from './config.ts';
+import { DeploymentClock } from './deployment-clock.ts';
 import { kafkaLogCreator, kafkaOptions, logRedisErrors, redisOptions, registryOptions, startHttp } from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { FenceLostError } from './fence-audit.ts';
@@ -28,8 +29,22 @@ import { GroupSender } from './group-sender.ts';
 import { Intake } from './intake.ts';
 import { assertCoPartitioned, ensureTopics } from './topics.ts';
 
+/** Logged (pino `msg`) once an as-of run (CRM_AS_OF) has evaluated every customer at its instant. */
+export const AS_OF_MESSAGE = 'as-of evaluation complete';
+
 export class Segmenter {
   readonly metrics: Metrics;
+  /**
+   * CRM_AS_OF: settles with the exit code once the run is over (0: every customer evaluated at
+   * the instant, no timer due up to it in any partition). Never settles otherwise.
+   */
+  readonly finished: Promise<number>;
+  private finish: (code: number) => void = () => undefined;
+  /** Whether the as-of evaluation has begun (it runs once). */
+  private asOfStarted = false;
+  /** The deployment's stream clock (`<prefix>:stream-clock`), shared by every member. */
+  private readonly clock: DeploymentClock;
+  private stopping: Promise<void> | undefined;
   private readonly config: SegmenterConfig;
   private readonly log: Logger;
   private readonly redis: Redis;
@@ -114,6 +129,10 @@ export class Segmenter {
     });
     // At 0 from the start: Prometheus' increase() misses a counter series' first sample.
     for (const topic of this.inputTopics) this.metrics.fenceRegressions.inc({ topic }, 0);
+    this.clock = new DeploymentClock(this.redis, config.keyPrefix);
+    this.finished = new Promise((resolve) => {
+      this.finish = resolve;
+    });
     this.watchRedis();
     this.domain = config.domain;
   }
@@ -172,6 +191,7 @@ export class Segmenter {
       domain: () => this.domain,
       canonical: (t) => canonicalOf.get(t) ?? (t as InputTopic),
       changesSender: new GroupSender(this.producer, config.topics.segmentChanges),
+      clock: this.clock,
     };
     await this.producer.connect();
     await this.consumer.connect();
@@ -234,23 +254,87 @@ export class Segmenter {
     return this.backfillTargets === null ? 'live' : 'backfill';
   }
 
-  /** Switches from backfill to live once every owned partition's fence reached its target. */
+  /**
+   * Switches from backfill to live once every owned partition's fence reached its target; with
+   * CRM_AS_OF, once every partition's did, evaluates every customer at the instant instead.
+   */
   private async maybeGoLive(): Promise<void> {
     const targets = this.backfillTargets;
-    // Checked at most twice a second: it reads one small hash per owned partition.
-    if (targets === null || this.owned.length === 0 || Date.now() - this.lastCatchUpCheck < 500) return;
+    // Checked at most twice a second: it reads one small hash per partition.
+    if (targets === null || this.asOfStarted || this.owned.length === 0 || Date.now() - this.lastCatchUpCheck < 500) return;
     this.lastCatchUpCheck = Date.now();
-    for (const p of this.owned) {
+    const { asOf } = this.config;
+    // As of the end, the end is the latest event of every partition, whichever member owns it.
+    const partitions = asOf === null ? this.owned : Array.from({ length: this.partitionCount }, (_, p) => p);
+    for (const p of partitions) {
       const fence = await readFence(this.redis, partitionKeys(this.config.keyPrefix, p));
       for (const [topic, ends] of targets) {
         const end = ends.get(p) ?? '0';
         if (BigInt(fence[topic] ?? '0') < BigInt(end)) return;
       }
     }
+    if (asOf !== null) {
+      this.asOfStarted = true;
+      this.evaluateAsOf(asOf).then(this.finish, (err: unknown) => {
+        this.log.error({ err }, 'as-of evaluation failed');
+        this.finish(1);
+      });
+      return;
+    }
     this.backfillTargets = null;
     for (const w of this.workers.values()) w.setQuiet(false);
     this.metrics.backfilling.set(0);
     this.log.info({ partitions: this.owned }, 'backfill complete: live');
+  }
+
+  /**
+   * CRM_AS_OF, once the backfill reached the end offsets seen at start: stops consuming, pins
+   * the clock at the instant (the end: the shared stream clock, which then holds the latest
+   * event time of every partition), fires every timer due up to it, re-scores at it in quantile
+   * mode, and returns 0 once no partition has a timer due up to it. Nothing is emitted: the
+   * workers stay quiet. 1 when the instant is before the latest event applied.
+   */
+  private async evaluateAsOf(asOf: 'end' | number): Promise<number> {
+    // Records produced after the start are not part of the history being evaluated.
+    this.consumer.pause(this.inputTopics.map((topic) => ({ topic })));
+    const latest = await this.clock.refresh();
+    const at = asOf === 'end' ? latest : asOf;
+    if (at === null) {
+      this.log.info({ asOf: null }, `${AS_OF_MESSAGE}: no event in the topics, nothing to evaluate`);
+      return 0;
+    }
+    if (latest !== null && at < latest) {
+      this.log.error(
+        { asOf: new Date(at).toISOString(), latestEvent: new Date(latest).toISOString() },
+        'CRM_AS_OF is before the latest event applied: states already hold later events; give end or a later instant',
+      );
+      return 1;
+    }
+    this.clock.pin(at);
+    this.log.info(
+      { asOf: new Date(at).toISOString(), source: asOf === 'end' ? 'end' : 'instant' },
+      'backfill complete: evaluating every customer as of the instant',
+    );
+    await this.drainTimers();
+    if (this.config.scoring === 'quantile') {
+      // The cuts of the population as of the instant, then the timers their scores move.
+      await this.rescoreCycle();
+      await this.drainTimers();
+    }
+    const prefix = this.config.keyPrefix;
+    const all = Array.from({ length: this.partitionCount }, (_, p) => p);
+    for (;;) {
+      // Other members' partitions too: the run is over when no customer anywhere is due.
+      // (ZRANGEBYSCORE, as the timers read: the segmenter's documented ACL has no ZCOUNT.)
+      const due = await Promise.all(all.map((p) => dueCustomers(this.redis, partitionKeys(prefix, p), at, 1)));
+      if (due.every((ids) => ids.length === 0)) break;
+      if (!this.running) return 1;
+      // Owned partitions whose drain failed (logged) are drained again; others' owners drain theirs.
+      await new Promise((r) => setTimeout(r, this.config.timerIntervalMs));
+      await this.drainTimers();
+    }
+    this.log.info({ asOf: new Date(at).toISOString() }, AS_OF_MESSAGE);
+    return 0;
   }
 
   private scheduleTimers(): void {
@@ -271,6 +355,20 @@ export class Segmenter {
       await this.maybeGoLive();
       return;
     }
+    if (this.config.clock === 'stream') {
+      // Other members' advances: the deployment has one stream time.
+      try {
+        await this.clock.refresh();
+      } catch (err) {
+        this.log.error({ err }, 'reading the stream clock failed; retried on the next tick');
+        return;
+      }
+    }
+    await this.drainTimers();
+  }
+
+  /** Fires the due timers of every owned partition (by each worker's clock) until none is due. */
+  private async drainTimers(): Promise<void> {
     // Partitions in parallel: each worker serializes its own partition (its lock), and a burst
     // of due customers then overlaps one partition's Redis and Kafka round trips with another's
     // evaluation instead of draining the partitions one after another.
@@ -353,6 +451,8 @@ export class Segmenter {
       // A Redis that restarted (or failed over) may hold less than before, also for partitions
       // that receive nothing new: audit every consumed partition again.
       if (this.redisConnectedBefore) this.fences.reaudit(this.owned);
+      // ... and may have lost the stream clock's last advances.
+      if (this.redisConnectedBefore) this.clock.restore().catch((err: unknown) => this.log.warn({ err }, 'restoring the stream clock failed'));
       this.redisConnectedBefore = true;
     });
   }
@@ -406,6 +506,12 @@ export class Segmenter {
    * (their offsets stay uncommitted) and outboxes stay for the next owner.
    */
   async stop(): Promise<void> {
+    // Once: a signal may arrive while an as-of run is stopping by itself.
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
     this.running = false;
     const deadline = Date.now() + STOP_DEADLINE_MS;
     const step = async (what: string, work: () => Promise<unknown>, maxMs: number): Promise<boolean> => {

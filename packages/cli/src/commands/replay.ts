@@ -3,13 +3,18 @@
  * the beginning of the input topics quietly (no segment changes for history), then goes live.
  * With --until-live the command stops the segmenter as soon as it has caught up (the log line
  * 'backfill complete: live') and exits 0; without it the segmenter keeps running live until
- * Ctrl-C. A group that has committed offsets resumes from them: to rebuild from scratch give
- * a new --group and --key-prefix, then point the services at that prefix.
+ * Ctrl-C. With --as-of end|<ISO instant> (CRM_AS_OF) it never goes live: once caught up, the
+ * segmenter evaluates every customer of every partition at that one instant (end: the latest
+ * event time over all partitions), still quietly, and exits by itself: 0 once no timer is due
+ * up to the instant. A group that has committed offsets resumes from them: to rebuild from
+ * scratch give a new --group and --key-prefix, then point the services at that prefix.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { isIsoUtc } from '@crm/contracts';
+import { AS_OF_MESSAGE } from '@crm/segmenter';
 import { redactSecrets } from '@crm/service-kit';
 import type { CliConfig } from '../config.ts';
 import { CliError } from '../errors.ts';
@@ -22,7 +27,18 @@ export interface ReplayOptions {
   group?: string;
   keyPrefix?: string;
   untilLive?: boolean;
+  /** 'end' or an ISO-8601 UTC instant: evaluate every customer at it instead of going live. */
+  asOf?: string;
   print?: boolean;
+}
+
+/** Refuses a bad --as-of and one given with --until-live (usage errors, exit 2). */
+function checkOptions(options: ReplayOptions): void {
+  const { asOf } = options;
+  if (asOf === undefined) return;
+  if (asOf !== 'end' && !isIsoUtc(asOf))
+    throw new CliError(`--as-of must be end or an ISO-8601 UTC instant, e.g. 2011-12-09T12:50:00Z (got ${JSON.stringify(asOf)})`, { exitCode: 2 });
+  if (options.untilLive) throw new CliError('--as-of never goes live: give --as-of or --until-live, not both', { exitCode: 2 });
 }
 
 /** The segmenter's entry point, found through the package (no repository layout assumed). */
@@ -45,17 +61,31 @@ export function replayEnv(io: Io, config: CliConfig, options: ReplayOptions): Re
     // A running segmenter owns the default metrics port: take any free one unless told.
     CRM_HTTP_PORT: io.env['CRM_HTTP_PORT'] ?? '0',
   });
+  // Only --as-of makes a replay stop at an instant; without it the replay goes live.
+  if (options.asOf === undefined) delete env['CRM_AS_OF'];
+  else env['CRM_AS_OF'] = options.asOf;
   if (config.schemaRegistryUrl === null) delete env['SCHEMA_REGISTRY_URL'];
   else env['SCHEMA_REGISTRY_URL'] = config.schemaRegistryUrl;
-  // --until-live watches the info-level line that announces the switch.
-  if (options.untilLive && !['debug', 'trace', 'info'].includes(env['CRM_LOG_LEVEL'] ?? 'info')) env['CRM_LOG_LEVEL'] = 'info';
+  // --until-live watches the info-level line that announces the switch, --as-of the one with its instant.
+  if ((options.untilLive || options.asOf !== undefined) && !['debug', 'trace', 'info'].includes(env['CRM_LOG_LEVEL'] ?? 'info')) env['CRM_LOG_LEVEL'] = 'info';
   return env;
 }
 
 export async function replay(io: Io, config: CliConfig, options: ReplayOptions): Promise<number> {
+  checkOptions(options);
   const main = segmenterMain();
   const env = replayEnv(io, config, options);
-  const shown = ['KAFKA_BROKERS', 'REDIS_URL', 'SCHEMA_REGISTRY_URL', 'CRM_KEY_PREFIX', 'CRM_TOPIC_SUFFIX', 'CRM_GROUP_ID', 'CRM_MODE', 'CRM_HTTP_PORT']
+  const shown = [
+    'KAFKA_BROKERS',
+    'REDIS_URL',
+    'SCHEMA_REGISTRY_URL',
+    'CRM_KEY_PREFIX',
+    'CRM_TOPIC_SUFFIX',
+    'CRM_GROUP_ID',
+    'CRM_MODE',
+    'CRM_AS_OF',
+    'CRM_HTTP_PORT',
+  ]
     .filter((k) => env[k] !== undefined && env[k] !== '')
     // A URL's password stays out of the printed command (the child still gets it).
     .map((k) => redactSecrets(`${k}=${env[k]}`))
@@ -76,14 +106,17 @@ export async function replay(io: Io, config: CliConfig, options: ReplayOptions):
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   let live = false;
+  /** The instant an as-of run reported evaluating every customer at. */
+  let evaluatedAsOf: string | null | undefined;
   child.stderr.on('data', (d: Buffer) => io.stderr.write(d.toString()));
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
     println(io.stdout, line);
-    if (options.untilLive && !live && isLiveLine(line)) {
+    if (options.untilLive && !live && logMessage(line) === LIVE_MESSAGE) {
       live = true;
       child.kill('SIGTERM');
     }
+    if (options.asOf !== undefined && logMessage(line)?.startsWith(AS_OF_MESSAGE)) evaluatedAsOf = logField(line, 'asOf');
   });
   try {
     const code = await new Promise<number>((resolve, reject) => {
@@ -95,6 +128,10 @@ export async function replay(io: Io, config: CliConfig, options: ReplayOptions):
       return code === 0 ? 0 : code;
     }
     if (code !== 0) throw new CliError(`segmenter exited with code ${code}`);
+    if (options.asOf !== undefined)
+      io.stderr.write(
+        evaluatedAsOf ? `replay: every customer evaluated as of ${evaluatedAsOf}, segmenter stopped\n` : 'replay: no event in the topics, segmenter stopped\n',
+      );
     return 0;
   } finally {
     process.off('SIGINT', forward);
@@ -103,10 +140,22 @@ export async function replay(io: Io, config: CliConfig, options: ReplayOptions):
 }
 
 export function isLiveLine(line: string): boolean {
-  if (!line.includes(LIVE_MESSAGE)) return false;
+  return logMessage(line) === LIVE_MESSAGE;
+}
+
+/** The `msg` of a pino JSON line, or undefined for any other line. */
+function logMessage(line: string): string | undefined {
+  const msg = logField(line, 'msg');
+  return typeof msg === 'string' ? msg : undefined;
+}
+
+/** A string field of a pino JSON line: its value, null when absent or not a string, undefined when the line is not JSON. */
+function logField(line: string, field: string): string | null | undefined {
+  if (!line.startsWith('{')) return undefined;
   try {
-    return (JSON.parse(line) as { msg?: unknown }).msg === LIVE_MESSAGE;
+    const value = (JSON.parse(line) as Record<string, unknown>)[field];
+    return typeof value === 'string' ? value : null;
   } catch {
-    return false;
+    return undefined;
   }
 }

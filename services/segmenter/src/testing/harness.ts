@@ -6,9 +6,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type InputEvent, SegmentChangeEvent } from '@crm/contracts';
-import { type CustomerState, apply, decodeState, encodeState, evaluate } from '@crm/domain';
-import { partitionKeys, readBatchContext } from '@crm/store';
-import { readTopic, silentLogger, testEndpoints, testKafka, testRedis, testRegistry, uniqueName, waitFor } from '@crm/testkit';
+import { type CustomerState, type DomainConfig, apply, decodeState, encodeState, evaluate } from '@crm/domain';
+import { keyedPartitioner, partitionFor, partitionKeys, readBatchContext } from '@crm/store';
+import { DAY_MS, generateEvents, readTopic, silentLogger, testEndpoints, testKafka, testRedis, testRegistry, uniqueName, waitFor } from '@crm/testkit';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -114,6 +114,78 @@ export async function createTopics(kafka: Kafka, config: SegmenterConfig, partit
   }
 }
 
+/** Produces `events` to their input topics (JSON values, keyed by customer, Kafka's partitioner), topic after topic, 2,000 a request. */
+export async function produceEvents(kafka: Kafka, config: SegmenterConfig, events: readonly InputEvent[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: keyedPartitioner });
+  await producer.connect();
+  try {
+    for (const topic of [config.topics.profiles, config.topics.orders, config.topics.interactions]) {
+      const messages = events.filter((e) => topicOf(config, e) === topic).map((e) => ({ key: e.subject, value: JSON.stringify(e) }));
+      // A request stays well under the broker's message.max.bytes (1 MiB).
+      for (let i = 0; i < messages.length; i += 2000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * A history whose partitions end at different times (two shops' exports, say): for each
+ * partition p, customers of p with 500 days of activity up to `ends[p]`, in time order.
+ */
+export function historyEndingApart(ends: readonly number[], seed = 11): InputEvent[] {
+  const events = ends.flatMap((end, p) =>
+    generateEvents({ seed: seed + p, customers: 40, events: 600, start: end - 500 * DAY_MS, end, prefix: `p${p}-` }).filter(
+      (e) => partitionFor(e.subject, ends.length) === p,
+    ),
+  );
+  return events.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+}
+
+/** The latest event time (ms) of `events`. */
+export function latestEventTime(events: readonly InputEvent[]): number {
+  return Math.max(...events.map((e) => Date.parse(e.time)));
+}
+
+/** Each customer's from-scratch fold of their events, in the given order. */
+export function foldByCustomer(events: readonly InputEvent[], domain: DomainConfig): Map<string, CustomerState> {
+  const folded = new Map<string, CustomerState>();
+  for (const e of events) folded.set(e.subject, apply(folded.get(e.subject) ?? null, e, domain).state);
+  return folded;
+}
+
+/**
+ * As of `T`, stored as it is: every stored customer's memberships (the segment index's, what
+ * readers show) equal those of the from-scratch fold of its events evaluated at `T`, with
+ * `domain` (quantile mode: the stored cuts). Returns the number of customers compared.
+ */
+export async function expectMembershipsAsOf(
+  redis: Redis,
+  config: SegmenterConfig,
+  partitions: number,
+  events: readonly InputEvent[],
+  T: number,
+  domain: DomainConfig = config.domain,
+): Promise<number> {
+  const folded = foldByCustomer(events, domain);
+  let compared = 0;
+  for await (const [id, stored] of storedStates(redis, config, partitions)) {
+    expect(stored.memberships, id).toEqual(evaluate(folded.get(id) as CustomerState, T, domain).state.memberships);
+    compared++;
+  }
+  return compared;
+}
+
+/** Every customer state stored in the partitions, decoded. */
+async function* storedStates(redis: Redis, config: SegmenterConfig, partitions: number): AsyncGenerator<[string, CustomerState]> {
+  for (let p = 0; p < partitions; p++) {
+    const keys = partitionKeys(config.keyPrefix, p);
+    const ids = await redis.hkeys(keys.state);
+    const ctx = await readBatchContext(redis, keys, ids);
+    for (const id of ids) yield [id, decodeState(ctx.customers.get(id)?.state as string)];
+  }
+}
+
 /** Every segment change in the topic so far, decoded. */
 export async function readChanges(f: Pick<Fixture, 'kafka' | 'registry' | 'config'>): Promise<SegmentChangeEvent[]> {
   const messages = await readTopic(f.kafka, f.config.topics.segmentChanges);
@@ -132,24 +204,12 @@ export async function expectStatesEqualRecomputation(
   T: number,
   assertEqual: (actual: string, expected: string, customer: string) => void,
 ): Promise<number> {
-  const byCustomer = new Map<string, InputEvent[]>();
-  for (const e of events) {
-    const list = byCustomer.get(e.subject) ?? [];
-    list.push(e);
-    byCustomer.set(e.subject, list);
-  }
+  const folded = foldByCustomer(events, config.domain);
   let compared = 0;
-  for (let p = 0; p < partitions; p++) {
-    const keys = partitionKeys(config.keyPrefix, p);
-    const ids = await redis.hkeys(keys.state);
-    const ctx = await readBatchContext(redis, keys, ids);
-    for (const id of ids) {
-      let batch: CustomerState | null = null;
-      for (const e of byCustomer.get(id) ?? []) batch = apply(batch, e, config.domain).state;
-      const stored = decodeState(ctx.customers.get(id)?.state as string);
-      assertEqual(encodeState(evaluate(stored, T, config.domain).state), encodeState(evaluate(batch as CustomerState, T, config.domain).state), id);
-      compared++;
-    }
+  for await (const [id, stored] of storedStates(redis, config, partitions)) {
+    const batch = folded.get(id) ?? null;
+    assertEqual(encodeState(evaluate(stored, T, config.domain).state), encodeState(evaluate(batch as CustomerState, T, config.domain).state), id);
+    compared++;
   }
   return compared;
 }
