@@ -22,7 +22,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { type Env, type EnvIssue, invalidConfiguration, parseEnv } from './config.ts';
+import { ConfigError, type Env, type EnvIssue, invalidConfiguration, parseEnv } from './config.ts';
 import { MASK, registerSecret } from './secrets.ts';
 
 /** Issues found while reading one connection's settings; thrown together as one ConfigError. */
@@ -233,6 +233,44 @@ export function describeRedisError(err: Error, conn: RedisConnection): string {
   if (conn.options.tls === undefined && /ECONNRESET|Connection is closed/.test(message))
     return `Redis at ${conn.display}: ${message}: if the server listens with TLS, use rediss:// in REDIS_URL`;
   return `Redis at ${conn.display}: ${message}`;
+}
+
+/**
+ * Refused credentials are a configuration problem, not an outage: `err` as a ConfigError (the
+ * process exits 78 with one line naming the variables), or `err` itself for anything else.
+ */
+export function refusedAsConfigError(err: unknown, conn: RedisConnection): unknown {
+  if (!(err instanceof Error && redisRefusedCredentials(err))) return err;
+  // The reason was logged already (logRedisErrors); this is the stop, in one line of its own.
+  const user = conn.options.username ?? 'default';
+  return new ConfigError(`stopping: Redis at ${conn.display} refused user ${user}: fix REDIS_USERNAME / REDIS_PASSWORD_FILE and restart`, { cause: err });
+}
+
+/**
+ * Waits for `redis` (connecting on its own) to say whether it accepts the credentials: resolves
+ * once it is ready, and also as soon as it is unreachable or slow to answer (an outage the
+ * service rides out as not ready); rejects with a ConfigError when Redis refuses the user or
+ * password, so that a service with wrong settings stops at start (exit 78), as it does when
+ * Kafka refuses them.
+ */
+export function checkRedisCredentials(redis: Redis, conn: RedisConnection, waitMs = 5_000): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const settle = (then: () => void) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      then();
+    };
+    const onReady = () => settle(resolve);
+    const onError = (err: Error) => {
+      const refused = refusedAsConfigError(err, conn);
+      settle(() => (refused === err ? resolve() : reject(refused)));
+    };
+    const timer = setTimeout(() => settle(resolve), waitMs);
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+  });
 }
 
 /**

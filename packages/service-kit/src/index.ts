@@ -38,6 +38,8 @@ export {
   kafkaConnection,
   kafkaOptions,
   logRedisErrors,
+  checkRedisCredentials,
+  refusedAsConfigError,
   redisConnection,
   redisOptions,
   redisRefusedCredentials,

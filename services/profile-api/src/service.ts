@@ -3,7 +3,7 @@
  * stop (stop accepting, let in-flight requests finish, close Redis).
  */
 import type { FastifyInstance } from 'fastify';
-import { logRedisErrors, redisOptions } from '@crm/service-kit';
+import { checkRedisCredentials, logRedisErrors, redisOptions } from '@crm/service-kit';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
@@ -30,7 +30,16 @@ export class ProfileApi {
 
   /** Connects to Redis and readies the routes; `listen` also opens the port (tests use `app.inject`). */
   async start({ listen = true }: { listen?: boolean } = {}): Promise<void> {
-    await this.redis.connect();
+    // Wrong credentials are a configuration error (exit 78, one line naming the variables):
+    // connect() only says "Connection is closed", the refusal comes as an 'error' event.
+    const credentials = checkRedisCredentials(this.redis, this.config.redis);
+    // Awaited below, after connect(): a refusal meanwhile is not an unhandled rejection.
+    credentials.catch(() => undefined);
+    await this.redis.connect().catch(async (err: unknown) => {
+      await credentials;
+      throw err;
+    });
+    await credentials;
     await this.app.ready();
     if (listen) {
       const address = await this.app.listen({ port: this.config.port, host: this.config.host });

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { coPartitionedAssigner } from './assignor.ts';
 import type { SegmenterConfig } from './config.ts';
 import { DeploymentClock } from './deployment-clock.ts';
-import { kafkaLogCreator, kafkaOptions, logRedisErrors, redisOptions, registryOptions, startHttp } from '@crm/service-kit';
+import { checkRedisCredentials, kafkaLogCreator, kafkaOptions, logRedisErrors, redisOptions, registryOptions, startHttp } from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { FenceLostError } from './fence-audit.ts';
 import { FenceGuard } from './fence-guard.ts';
@@ -162,6 +162,8 @@ export class Segmenter {
   private async startUp(): Promise<void> {
     const { config } = this;
     this.http = await startHttp(config.http, this.metrics.registry, { ready: () => this.readiness() });
+    // Wrong Redis credentials stop the start (exit 78, one line); Redis being down does not.
+    await checkRedisCredentials(this.redis, config.redis);
     // Kept connected: every assignment's fence audit reads committed offsets and log starts.
     const { admin } = this;
     await admin.connect();
