@@ -9,13 +9,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type InputEvent, TOPICS, avroType } from '@crm/contracts';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { startSegmenter } from './child.ts';
+import { metricSum, startSegmenter } from './child.ts';
 import { type Encoder, inputEvents, topicOf } from './data.ts';
 import type { Phase } from './env.ts';
 import { cpuMeter, round } from './procstat.ts';
 import { type Record_, producePaced, producerOf } from './produce.ts';
 import { type Percentiles, percentiles } from './stats.ts';
-import { appliedSoFar } from './throughput.ts';
+import { appliedSoFar, runtimeDetail } from './throughput.ts';
 
 export interface LoadResult extends Percentiles {
   offered_eps: number;
@@ -24,6 +24,8 @@ export interface LoadResult extends Percentiles {
   events_with_changes: number;
   changes: number;
   cpu: Record<string, number | null>;
+  /** The segmenter's event-loop stalls and GC pauses while this load ran (runtimeDetail), and its batches. */
+  runtime: Record<string, number>;
 }
 
 const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -72,6 +74,7 @@ export async function latencyAtLoads(
         return { topic: actual[topic], key: timed.subject, value: encode(topic, timed) };
       });
       await sleep(Math.max(0, start - Date.now()));
+      const runtimeBefore = await segmenterRuntime(child.port);
       const meter = cpuMeter({ segmenter: child.pid, kafka: servers.kafka, redis: servers.redis });
       const paced = await producePaced(producer, records, rate);
       for (const [k, e] of events.entries()) sentAt.set(e.id, { load: rate, at: paced.sentAt[k] as number });
@@ -82,6 +85,8 @@ export async function latencyAtLoads(
       appliedBefore = target;
       const cpu = meter();
       await sleep(1000);
+      const runtimeAfter = await segmenterRuntime(child.port);
+      const runtime = Object.fromEntries(Object.entries(runtimeAfter).map(([k, v]) => [k, round(v - (runtimeBefore[k] ?? 0), 1)]));
       results[String(rate)] = {
         offered_eps: rate,
         achieved_eps: round(records.length / paced.seconds),
@@ -89,13 +94,16 @@ export async function latencyAtLoads(
         events_with_changes: 0,
         changes: 0,
         cpu,
+        runtime,
         count: 0,
         p50: 0,
         p95: 0,
         p99: 0,
         max: 0,
       };
-      log(`  offered ${rate}/s: ${records.length} events sent in ${paced.seconds.toFixed(1)} s, drained; segmenter CPU ${cpu['segmenter']}%`);
+      log(
+        `  offered ${rate}/s: ${records.length} events sent in ${paced.seconds.toFixed(1)} s, drained; segmenter CPU ${cpu['segmenter']}%; ${JSON.stringify(runtime)}`,
+      );
     }
   } finally {
     await producer.disconnect();
@@ -129,4 +137,17 @@ export async function latencyAtLoads(
     Object.assign(r, p, { events_with_changes: p.count, changes: changes.get(rate) ?? 0 });
   }
   return results;
+}
+
+/** The segmenter's runtime telemetry and batch figures so far (counters: a load's share is a difference). */
+async function segmenterRuntime(port: number): Promise<Record<string, number>> {
+  const m = (name: string, filter = '') => metricSum(port, name, filter);
+  return {
+    ...(await runtimeDetail(m)),
+    batches: await m('crm_batch_duration_seconds_count'),
+    batch_ms_total: round((await m('crm_batch_duration_seconds_sum')) * 1000),
+    batches_over_50ms: (await m('crm_batch_duration_seconds_count')) - (await m('crm_batch_duration_seconds_bucket', 'le="0.05"')),
+    redis_commits: await m('crm_redis_commit_duration_seconds_count'),
+    redis_commit_ms_total: round((await m('crm_redis_commit_duration_seconds_sum')) * 1000),
+  };
 }
