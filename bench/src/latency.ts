@@ -5,6 +5,7 @@
  * landing time (LogAppendTime, stamped by the broker) minus the input's send time (CreateTime
  * set by the producer): both on this machine's clock. Only events that cause a change count.
  */
+import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type InputEvent, TOPICS, avroType } from '@crm/contracts';
 import type { Redis } from 'ioredis';
@@ -13,6 +14,7 @@ import { metricSum, startSegmenter } from './child.ts';
 import { type Encoder, inputEvents, topicOf } from './data.ts';
 import type { Phase } from './env.ts';
 import { cpuMeter, round } from './procstat.ts';
+import { type ProfileWindow, type StretchSummary, busyStretches, profileClockMicros } from './profile.ts';
 import { type Record_, producePaced, producerOf } from './produce.ts';
 import { type Percentiles, percentiles } from './stats.ts';
 import { appliedSoFar, runtimeDetail } from './throughput.ts';
@@ -26,7 +28,12 @@ export interface LoadResult extends Percentiles {
   cpu: Record<string, number | null>;
   /** The segmenter's event-loop stalls and GC pauses while this load ran (runtimeDetail), and its batches. */
   runtime: Record<string, number>;
+  /** With --profile: the segmenter's busy stretches of STALL_MS or more during this load, and their code paths. */
+  stalls?: StretchSummary;
 }
+
+/** A busy stretch this long (no idle sample) is a stall worth naming. */
+export const STALL_MS = 20;
 
 const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
@@ -40,10 +47,12 @@ export async function latencyAtLoads(
   seconds: number,
   servers: { kafka: number | null; redis: number | null },
   log: (s: string) => void,
+  profileDir?: string,
 ): Promise<Record<string, LoadResult>> {
   const { topics } = phase.config;
   const actual = { [TOPICS.orders]: topics.orders, [TOPICS.interactions]: topics.interactions, [TOPICS.profiles]: topics.profiles };
-  const child = await startSegmenter(phase.env);
+  const child = await startSegmenter(phase.env, profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+  const windows = new Map<number, ProfileWindow>();
   // Changes are collected raw (value, landing time) and decoded after the run: the bench
   // process shares the two cores with the segmenter, broker and Redis.
   const landed: Array<{ value: Buffer; at: number }> = [];
@@ -75,6 +84,7 @@ export async function latencyAtLoads(
       });
       await sleep(Math.max(0, start - Date.now()));
       const runtimeBefore = await segmenterRuntime(child.port);
+      const from = profileClockMicros();
       const meter = cpuMeter({ segmenter: child.pid, kafka: servers.kafka, redis: servers.redis });
       const paced = await producePaced(producer, records, rate);
       for (const [k, e] of events.entries()) sentAt.set(e.id, { load: rate, at: paced.sentAt[k] as number });
@@ -84,6 +94,7 @@ export async function latencyAtLoads(
       while ((await appliedSoFar(redis, phase, partitions)) < target && Date.now() < deadline) await sleep(50);
       appliedBefore = target;
       const cpu = meter();
+      windows.set(rate, { fromMicros: from, toMicros: profileClockMicros() });
       await sleep(1000);
       const runtimeAfter = await segmenterRuntime(child.port);
       const runtime = Object.fromEntries(Object.entries(runtimeAfter).map(([k, v]) => [k, round(v - (runtimeBefore[k] ?? 0), 1)]));
@@ -135,6 +146,14 @@ export async function latencyAtLoads(
     if (r === undefined) continue;
     const p = percentiles(samples.get(rate) ?? []);
     Object.assign(r, p, { events_with_changes: p.count, changes: changes.get(rate) ?? 0 });
+  }
+  // The child wrote its profile as it exited: the code paths of its long busy stretches, per load.
+  const file = profileDir === undefined ? undefined : readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+  if (profileDir !== undefined && file !== undefined) {
+    for (const rate of loads) {
+      const r = results[String(rate)];
+      if (r !== undefined) r.stalls = busyStretches(`${profileDir}/${file}`, STALL_MS, windows.get(rate));
+    }
   }
   return results;
 }

@@ -6,7 +6,8 @@
  * benchmark never fails on timing.
  *
  *   --quick           smaller sizes for development (100k events, 5 s per load, 10k timers)
- *   --profile         run the throughput phase's segmenter with --cpu-prof and print its top frames
+ *   --profile         run the segmenters with --cpu-prof: the throughput phase's top frames; the latency
+ *                     phase's busy stretches of 20 ms or more (loop blocked) per load, with their code paths
  *   --only=a,b        phases to run: throughput, latency, timers (memory comes with throughput)
  *   --instances=N     segmenter instances (one consumer group) in the throughput phase; default 1
  *   --events=N        size of the pre-produced log (generated and produced in chunks: 5,000,000 fits)
@@ -167,7 +168,8 @@ async function main(): Promise<void> {
     phases.push(phase);
     await createTopics(admin, phase.config, PARTITIONS);
     log(`latency: ${sizes.loads.join(', ')} events/s, ${sizes.loadSeconds} s each`);
-    latency = await latencyAtLoads(redis, kafka, phase, PARTITIONS, encode, sizes.loads, sizes.loadSeconds, servers, log).catch((err: unknown) => {
+    const profileDir = flag('profile') ? `${RESULTS}profiles/${Date.now()}-latency` : undefined;
+    latency = await latencyAtLoads(redis, kafka, phase, PARTITIONS, encode, sizes.loads, sizes.loadSeconds, servers, log, profileDir).catch((err: unknown) => {
       errors['latency'] = String(err);
       log(`latency: failed: ${String(err)}`);
       return undefined;
@@ -311,6 +313,19 @@ function printTable(
       `latency @ ${n(Number(load))}/s`,
       `p50 ${n(l.p50)}  p95 ${n(l.p95)}  p99 ${n(l.p99)}  max ${n(l.max)} ms  (${n(l.events_with_changes)} of ${n(l.events)} events changed; sent at ${n(l.achieved_eps)}/s; segmenter CPU ${n(l.cpu['segmenter'])}%)`,
     ]);
+    const rt = l.runtime;
+    rows.push([
+      '  segmenter runtime',
+      `loop delays >25 ms ${n(rt['loop_delays_over_25ms'])}, >100 ms ${n(rt['loop_delays_over_100ms'])}; GC ${n(rt['gc_pauses'])} pauses ${n(rt['gc_pause_total_ms'])} ms (major ${n(rt['gc_major_pauses'])}, ${n(rt['gc_major_pause_ms'])} ms); batches ${n(rt['batches'])}, ${n(rt['batches_over_50ms'])} over 50 ms`,
+    ]);
+    if (l.stalls)
+      rows.push([
+        `  busy stretches ≥${l.stalls.minMs} ms`,
+        `${n(l.stalls.count)} (${n(l.stalls.totalMs)} ms, longest ${n(l.stalls.longestMs)}); ${l.stalls.functions
+          .slice(0, 4)
+          .map((f) => `${f.frame.split(' ')[0]} ${n(f.ms)} ms`)
+          .join(', ')}`,
+      ]);
   }
   if (memory) {
     rows.push([
