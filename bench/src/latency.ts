@@ -8,6 +8,7 @@
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type InputEvent, TOPICS, avroType } from '@crm/contracts';
+import { partitionFor } from '@crm/store';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { metricSum, startSegmenter } from './child.ts';
@@ -16,7 +17,7 @@ import type { Phase } from './env.ts';
 import { cpuMeter, round } from './procstat.ts';
 import { type ProfileWindow, type StretchSummary, busyStretches, profileClockMicros } from './profile.ts';
 import { type Record_, producePaced, producerOf } from './produce.ts';
-import { type Percentiles, percentiles } from './stats.ts';
+import { type Percentiles, type Sample, type TailShape, percentiles, tailShape } from './stats.ts';
 import { appliedSoFar, runtimeDetail } from './throughput.ts';
 
 export interface LoadResult extends Percentiles {
@@ -30,6 +31,8 @@ export interface LoadResult extends Percentiles {
   runtime: Record<string, number>;
   /** With --profile: the segmenter's busy stretches of STALL_MS or more during this load, and their code paths. */
   stalls?: StretchSummary;
+  /** The events slower than the load's p95, by partition and by second of sending. */
+  tail?: TailShape;
 }
 
 /** A busy stretch this long (no idle sample) is a stall worth naming. */
@@ -67,7 +70,7 @@ export async function latencyAtLoads(
   const producer = producerOf(kafka);
   await producer.connect();
   const results: Record<string, LoadResult> = {};
-  const sentAt = new Map<string, { load: number; at: number }>();
+  const sentAt = new Map<string, { load: number; at: number; partition: number }>();
   let appliedBefore = 0;
   try {
     for (const [i, rate] of loads.entries()) {
@@ -87,7 +90,7 @@ export async function latencyAtLoads(
       const from = profileClockMicros();
       const meter = cpuMeter({ segmenter: child.pid, kafka: servers.kafka, redis: servers.redis });
       const paced = await producePaced(producer, records, rate);
-      for (const [k, e] of events.entries()) sentAt.set(e.id, { load: rate, at: paced.sentAt[k] as number });
+      for (const [k, e] of events.entries()) sentAt.set(e.id, { load: rate, at: paced.sentAt[k] as number, partition: partitionFor(e.subject, partitions) });
       // Drained: every record applied, then a moment for the last relay.
       const target = appliedBefore + records.length;
       const deadline = Date.now() + 120_000;
@@ -133,19 +136,19 @@ export async function latencyAtLoads(
     seen.last = Math.max(seen.last, at);
     perEvent.set(id, seen);
   }
-  const samples = new Map<number, number[]>(loads.map((l) => [l, []]));
+  const samples = new Map<number, Sample[]>(loads.map((l) => [l, []]));
   const changes = new Map<number, number>();
   for (const [id, seen] of perEvent) {
     const sent = sentAt.get(id);
     if (sent === undefined) continue;
-    samples.get(sent.load)?.push(seen.last - sent.at);
+    samples.get(sent.load)?.push({ sentAt: sent.at, ms: seen.last - sent.at, partition: sent.partition });
     changes.set(sent.load, (changes.get(sent.load) ?? 0) + seen.changes);
   }
   for (const rate of loads) {
     const r = results[String(rate)];
     if (r === undefined) continue;
-    const p = percentiles(samples.get(rate) ?? []);
-    Object.assign(r, p, { events_with_changes: p.count, changes: changes.get(rate) ?? 0 });
+    const p = percentiles((samples.get(rate) ?? []).map((x) => x.ms));
+    Object.assign(r, p, { events_with_changes: p.count, changes: changes.get(rate) ?? 0, tail: tailShape(samples.get(rate) ?? [], p.p95, partitions) });
   }
   // The child wrote its profile as it exited: the code paths of its long busy stretches, per load.
   const file = profileDir === undefined ? undefined : readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));

@@ -318,6 +318,14 @@ function printTable(
       '  segmenter runtime',
       `loop delays >25 ms ${n(rt['loop_delays_over_25ms'])}, >100 ms ${n(rt['loop_delays_over_100ms'])}; GC ${n(rt['gc_pauses'])} pauses ${n(rt['gc_pause_total_ms'])} ms (major ${n(rt['gc_major_pauses'])}, ${n(rt['gc_major_pause_ms'])} ms); batches ${n(rt['batches'])}, ${n(rt['batches_over_50ms'])} over 50 ms`,
     ]);
+    if (l.tail)
+      rows.push([
+        `  slower than p95 (${n(l.tail.thresholdMs)} ms)`,
+        `${n(l.tail.slow)} events in ${n(l.tail.secondsWithSlow)} of ${n(l.tail.seconds)} s; by partition ${l.tail.byPartition.join('/')}; worst seconds ${l.tail.worst
+          .slice(0, 3)
+          .map(([sec, count, parts, max]) => `@${sec}s ${count} events ${parts} partitions max ${max} ms`)
+          .join(', ')}`,
+      ]);
     if (l.stalls)
       rows.push([
         `  busy stretches ≥${l.stalls.minMs} ms`,
