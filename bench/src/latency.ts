@@ -33,7 +33,14 @@ export interface LoadResult extends Percentiles {
   stalls?: StretchSummary;
   /** The events slower than the load's p95, by partition and by second of sending. */
   tail?: TailShape;
+  /** The bench producer's own send round trips (acks=all) meanwhile: the broker's latency seen from outside the segmenter. */
+  producer_ack_ms: Percentiles;
+  /** For each of the tail's worst seconds: [second, slow events, the producer's slowest ack that second (ms)]. */
+  worst_seconds_producer_ack_ms: Array<[number, number, number]>;
 }
+
+/** Seconds of traffic at the first load before measuring. */
+export const WARM_UP_SECONDS = 5;
 
 /** A busy stretch this long (no idle sample) is a stall worth naming. */
 export const STALL_MS = 20;
@@ -71,13 +78,17 @@ export async function latencyAtLoads(
   await producer.connect();
   const results: Record<string, LoadResult> = {};
   const sentAt = new Map<string, { load: number; at: number; partition: number }>();
+  const acks = new Map<number, Array<{ sentAt: number; ms: number }>>();
   let appliedBefore = 0;
   try {
-    for (const [i, rate] of loads.entries()) {
-      const count = Math.round(rate * seconds);
+    // A warm-up at the first load, not measured: a fresh segmenter's first second is slow
+    // (cold code, first requests on each connection) and alone set the first load's p99.
+    const runs = [{ rate: loads[0] ?? 1000, warmUp: true }, ...loads.map((rate) => ({ rate, warmUp: false }))];
+    for (const [i, { rate, warmUp }] of runs.entries()) {
+      const count = Math.round(rate * (warmUp ? WARM_UP_SECONDS : seconds));
       // Generated histories re-timed to now: the order of each customer's events is kept, and
       // the event time is the planned send time (whole seconds, as the domain keeps them).
-      const events: InputEvent[] = [...inputEvents({ count, seed: 100 + i, idPrefix: `l${rate}-`, end: Date.now(), days: 730 })];
+      const events: InputEvent[] = [...inputEvents({ count, seed: 100 + i, idPrefix: `${warmUp ? 'w' : 'l'}${rate}-`, end: Date.now(), days: 730 })];
       const start = Date.now() + 500;
       const records: Record_[] = events.map((e, k) => {
         const at = start + (k / rate) * 1000;
@@ -90,12 +101,18 @@ export async function latencyAtLoads(
       const from = profileClockMicros();
       const meter = cpuMeter({ segmenter: child.pid, kafka: servers.kafka, redis: servers.redis });
       const paced = await producePaced(producer, records, rate);
-      for (const [k, e] of events.entries()) sentAt.set(e.id, { load: rate, at: paced.sentAt[k] as number, partition: partitionFor(e.subject, partitions) });
+      if (!warmUp) acks.set(rate, paced.acks);
+      if (!warmUp)
+        for (const [k, e] of events.entries()) sentAt.set(e.id, { load: rate, at: paced.sentAt[k] as number, partition: partitionFor(e.subject, partitions) });
       // Drained: every record applied, then a moment for the last relay.
       const target = appliedBefore + records.length;
       const deadline = Date.now() + 120_000;
       while ((await appliedSoFar(redis, phase, partitions)) < target && Date.now() < deadline) await sleep(50);
       appliedBefore = target;
+      if (warmUp) {
+        log(`  warm-up: ${records.length} events at ${rate}/s, drained (not measured)`);
+        continue;
+      }
       const cpu = meter();
       windows.set(rate, { fromMicros: from, toMicros: profileClockMicros() });
       await sleep(1000);
@@ -109,6 +126,8 @@ export async function latencyAtLoads(
         changes: 0,
         cpu,
         runtime,
+        producer_ack_ms: percentiles(paced.acks.map((a) => a.ms)),
+        worst_seconds_producer_ack_ms: [],
         count: 0,
         p50: 0,
         p95: 0,
@@ -148,7 +167,15 @@ export async function latencyAtLoads(
     const r = results[String(rate)];
     if (r === undefined) continue;
     const p = percentiles((samples.get(rate) ?? []).map((x) => x.ms));
-    Object.assign(r, p, { events_with_changes: p.count, changes: changes.get(rate) ?? 0, tail: tailShape(samples.get(rate) ?? [], p.p95, partitions) });
+    const tail = tailShape(samples.get(rate) ?? [], p.p95, partitions);
+    const first = Math.min(...(samples.get(rate) ?? []).map((x) => x.sentAt));
+    const ackMax = (sec: number) => (acks.get(rate) ?? []).filter((a) => Math.floor((a.sentAt - first) / 1000) === sec).reduce((m, a) => Math.max(m, a.ms), 0);
+    Object.assign(r, p, {
+      events_with_changes: p.count,
+      changes: changes.get(rate) ?? 0,
+      tail,
+      worst_seconds_producer_ack_ms: tail.worst.map(([sec, n]) => [sec, n, ackMax(sec)]),
+    });
   }
   // The child wrote its profile as it exited: the code paths of its long busy stretches, per load.
   const file = profileDir === undefined ? undefined : readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));

@@ -326,6 +326,13 @@ function printTable(
           .map(([sec, count, parts, max]) => `@${sec}s ${count} events ${parts} partitions max ${max} ms`)
           .join(', ')}`,
       ]);
+    rows.push([
+      '  bench producer acks',
+      `p50 ${n(l.producer_ack_ms.p50)}  p99 ${n(l.producer_ack_ms.p99)}  max ${n(l.producer_ack_ms.max)} ms; in the worst seconds: ${l.worst_seconds_producer_ack_ms
+        .slice(0, 5)
+        .map(([sec, , ms]) => `@${sec}s ${n(ms)} ms`)
+        .join(', ')}`,
+    ]);
     if (l.stalls)
       rows.push([
         `  busy stretches ≥${l.stalls.minMs} ms`,
