@@ -15,6 +15,7 @@
  *   --no-backfill     skip the segmenter's second pass over the log in CRM_MODE=backfill
  *   --loads=a,b       offered loads (events/s) of the latency phase; default 1000,5000,20000
  *   --load-seconds=N  seconds per offered load (default 12, 5 with --quick)
+ *   --node-options=S  NODE_OPTIONS of every segmenter child, e.g. --node-options=--max-semi-space-size=64
  *   --keep            keep the Redis keys and topics of the run (default: removed at the end)
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -45,7 +46,7 @@ const PRODUCE_CHUNK = 250_000;
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = flag('quick');
 const only = new Set((option('only') ?? 'throughput,latency,timers').split(','));
 const sizes = {
@@ -58,6 +59,8 @@ const sizes = {
 };
 
 const log = (s: string) => console.error(s);
+/** Environment every segmenter child gets on top of its phase's. */
+const childEnv: Record<string, string> = option('node-options') === undefined ? {} : { NODE_OPTIONS: option('node-options') as string };
 const seconds = (t0: number) => ((performance.now() - t0) / 1000).toFixed(1);
 
 async function removeKeys(redis: Redis, prefix: string): Promise<void> {
@@ -90,7 +93,7 @@ async function main(): Promise<void> {
   let memory: MemoryResult | undefined;
   let profile: ReturnType<typeof summarizeProfile> | undefined;
   if (only.has('throughput')) {
-    const phase = isolatedPhase(ep, 'tput', { CRM_TIMER_INTERVAL_MS: '3600000' });
+    const phase = isolatedPhase(ep, 'tput', { CRM_TIMER_INTERVAL_MS: '3600000', ...childEnv });
     phases.push(phase);
     await createTopics(admin, phase.config, PARTITIONS);
     const t0 = performance.now();
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
         CRM_TIMER_INTERVAL_MS: '3600000',
         CRM_MODE: 'backfill',
         CRM_TOPIC_SUFFIX: phase.env['CRM_TOPIC_SUFFIX'] as string,
+        ...childEnv,
       });
       phases.push(bf);
       backfill = await segmenterThroughput(redis, kafka, bf, PARTITIONS, total, servers, [], 1);
@@ -164,7 +168,7 @@ async function main(): Promise<void> {
   const errors: Record<string, string> = {};
   let latency: Record<string, LoadResult> | undefined;
   if (only.has('latency')) {
-    const phase = isolatedPhase(ep, 'lat');
+    const phase = isolatedPhase(ep, 'lat', childEnv);
     phases.push(phase);
     await createTopics(admin, phase.config, PARTITIONS);
     log(`latency: ${sizes.loads.join(', ')} events/s, ${sizes.loadSeconds} s each`);
@@ -178,7 +182,7 @@ async function main(): Promise<void> {
 
   let timers: TimersResult | undefined;
   if (only.has('timers')) {
-    const phase = isolatedPhase(ep, 'timers');
+    const phase = isolatedPhase(ep, 'timers', childEnv);
     phases.push(phase);
     await createTopics(admin, phase.config, PARTITIONS);
     const profileDir = flag('profile') ? `${RESULTS}profiles/${Date.now()}-timers` : undefined;
@@ -211,6 +215,7 @@ async function main(): Promise<void> {
     input: 'sample-data (BG/NBD), Avro via the registry',
     events: sizes.events,
     segmenter_instances: Number(option('instances') ?? 1),
+    segmenter_node_options: childEnv['NODE_OPTIONS'] ?? null,
     throughput_eps: seg?.eps ?? null,
     raw_consume_eps: raw?.eps ?? null,
     ratio_to_raw: seg && raw ? round(seg.eps / raw.eps, 3) : null,
