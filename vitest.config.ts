@@ -23,7 +23,7 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
           // Property tests run thousands of cases: on a loaded 2-core machine 5 s is too tight a guard.
           testTimeout: 30_000,
-          include: ['{packages,services,infra}/*/src/**/*.test.ts', 'infra/src/**/*.test.ts'],
+          include: ['{packages,services,infra}/*/src/**/*.test.ts', 'infra/src/**/*.test.ts', 'bench/src/**/*.test.ts'],
           exclude: ['**/node_modules/**', ...integration],
         },
       },
@@ -32,7 +32,12 @@ export default defineConfig({
           name: 'integration',
           // After the unit project: pure tests fail fast before servers are touched.
           sequence: { groupOrder: 1 },
-          include: ['{packages,services,infra}/*/src/**/*.integration.test.ts', 'infra/src/**/*.integration.test.ts', 'test/**/*.test.ts'],
+          include: [
+            '{packages,services,infra}/*/src/**/*.integration.test.ts',
+            'infra/src/**/*.integration.test.ts',
+            'bench/src/**/*.integration.test.ts',
+            'test/**/*.test.ts',
+          ],
           exclude: ['**/node_modules/**'],
           globalSetup: ['packages/testkit/src/global-setup.ts'],
           testTimeout: 60_000,

@@ -6,10 +6,16 @@
  * benchmark never fails on timing.
  *
  *   --quick           smaller sizes for development (100k events, 5 s per load, 10k timers)
- *   --profile         run the throughput phase's segmenter with --cpu-prof and print its top frames
+ *   --profile         run the segmenters with --cpu-prof: the throughput phase's top frames; the latency
+ *                     phase's busy stretches of 20 ms or more (loop blocked) per load, with their code paths
  *   --only=a,b        phases to run: throughput, latency, timers (memory comes with throughput)
  *   --instances=N     segmenter instances (one consumer group) in the throughput phase; default 1
- *   --events=N        size of the pre-produced log
+ *   --events=N        size of the pre-produced log (generated and produced in chunks: 5,000,000 fits)
+ *   --no-floor        skip the floor (kafkajs + Avro + one read + one Lua write per batch, floor.ts)
+ *   --no-backfill     skip the segmenter's second pass over the log in CRM_MODE=backfill
+ *   --loads=a,b       offered loads (events/s) of the latency phase; default 1000,5000,20000
+ *   --load-seconds=N  seconds per offered load (default 12, 5 with --quick)
+ *   --node-options=S  NODE_OPTIONS of every segmenter child, e.g. --node-options=--max-semi-space-size=64
  *   --keep            keep the Redis keys and topics of the run (default: removed at the end)
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -21,34 +27,40 @@ import type { Redis } from 'ioredis';
 import { latencyChart } from './chart.ts';
 import { avroEncoder, inputEvents, topicOf } from './data.ts';
 import { type Phase, createTopics, deleteTopics, endpoints, isolatedPhase, kafkaClient, redisClient, serverPids, versions } from './env.ts';
+import { type FloorResult, floorConsume, removeFloorKeys } from './floor.ts';
 import { type LoadResult, latencyAtLoads } from './latency.ts';
 import { type MemoryResult, redisBytesPerCustomer, usedMemory } from './memory.ts';
 import { round } from './procstat.ts';
 import { type Record_, produceAll, producerOf } from './produce.ts';
 import { summarizeProfile } from './profile.ts';
-import { type RateResult, type SegmenterRun, rawConsume, segmenterThroughput } from './throughput.ts';
+import { RATE_WINDOW_MS, type RateResult, type SegmenterRun, rawConsume, segmenterThroughput } from './throughput.ts';
 import { type TimersResult, timersBurst } from './timers.ts';
+import { cpuUsPerEvent } from './windows.ts';
 
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
 const PARTITIONS = 6;
 /** The segmenter's fetch settings (services/segmenter/src/service.ts), so the raw ceiling reads the same way. */
 const SEGMENTER_FETCH = { maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 100, partitionsConsumedConcurrently: 3 };
+/** Events generated and produced at a time: a log of millions never sits in memory whole. */
+const PRODUCE_CHUNK = 250_000;
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = flag('quick');
 const only = new Set((option('only') ?? 'throughput,latency,timers').split(','));
 const sizes = {
   events: Number(option('events') ?? (quick ? 100_000 : 1_000_000)),
-  loads: [1_000, 5_000, 20_000],
-  loadSeconds: quick ? 5 : 12,
+  loads: (option('loads') ?? '1000,5000,20000').split(',').map(Number),
+  loadSeconds: Number(option('load-seconds') ?? (quick ? 5 : 12)),
   timerCustomers: quick ? 10_000 : 100_000,
   /** Seconds from choosing the due instant to it: seeding costs ~0.25 ms a customer on this machine. */
   timerLead: Math.ceil(10 + (quick ? 10_000 : 100_000) * 0.0004),
 };
 
 const log = (s: string) => console.error(s);
+/** Environment every segmenter child gets on top of its phase's. */
+const childEnv: Record<string, string> = option('node-options') === undefined ? {} : { NODE_OPTIONS: option('node-options') as string };
 const seconds = (t0: number) => ((performance.now() - t0) / 1000).toFixed(1);
 
 async function removeKeys(redis: Redis, prefix: string): Promise<void> {
@@ -75,33 +87,40 @@ async function main(): Promise<void> {
   const phases: Phase[] = [];
 
   let raw: RateResult | undefined;
+  let floor: FloorResult | undefined;
   let seg: SegmenterRun | undefined;
+  let backfill: SegmenterRun | undefined;
   let memory: MemoryResult | undefined;
   let profile: ReturnType<typeof summarizeProfile> | undefined;
   if (only.has('throughput')) {
-    const phase = isolatedPhase(ep, 'tput', { CRM_TIMER_INTERVAL_MS: '3600000' });
+    const phase = isolatedPhase(ep, 'tput', { CRM_TIMER_INTERVAL_MS: '3600000', ...childEnv });
     phases.push(phase);
     await createTopics(admin, phase.config, PARTITIONS);
-    let t0 = performance.now();
+    const t0 = performance.now();
     const actual = {
       [TOPICS.orders]: phase.config.topics.orders,
       [TOPICS.interactions]: phase.config.topics.interactions,
       [TOPICS.profiles]: phase.config.topics.profiles,
     };
+    const producer = producerOf(kafka);
+    await producer.connect();
+    let total = 0;
     const records: Record_[] = [];
+    // In chunks, in order: each customer's events stay in order (one send at a time per topic).
     for (const e of inputEvents({ count: sizes.events, seed: 42, idPrefix: 'c', end: Date.now(), days: 730 })) {
       const topic = topicOf(e);
       records.push({ topic: actual[topic], key: e.subject, value: encode(topic, e) });
+      if (records.length === PRODUCE_CHUNK) {
+        await produceAll(producer, records);
+        total += records.length;
+        records.length = 0;
+      }
     }
-    log(`throughput: generated ${records.length} events (sample-data, Avro) in ${seconds(t0)} s`);
-    t0 = performance.now();
-    const producer = producerOf(kafka);
-    await producer.connect();
     await produceAll(producer, records);
-    await producer.disconnect();
-    log(`throughput: produced them into ${PARTITIONS}-partition topics in ${seconds(t0)} s`);
-    const total = records.length;
+    total += records.length;
     records.length = 0;
+    await producer.disconnect();
+    log(`throughput: generated ${total} events (sample-data, Avro) and produced them into ${PARTITIONS}-partition topics in ${seconds(t0)} s`);
     const usedBefore = await usedMemory(redis);
     raw = await rawConsume(kafka, [phase.config.topics.orders, phase.config.topics.interactions, phase.config.topics.profiles], total, SEGMENTER_FETCH);
     log(`throughput: raw kafkajs consume ${raw.eps.toLocaleString('en-US')} events/s`);
@@ -111,22 +130,50 @@ async function main(): Promise<void> {
     log(
       `throughput: segmenter ${seg.eps.toLocaleString('en-US')} events/s (${seg.seconds.toFixed(1)} s), CPU ${JSON.stringify(seg.cpu)}, ${JSON.stringify(seg.detail)}`,
     );
+    log(`throughput: per ${RATE_WINDOW_MS / 1000} s window ${seg.windows.join(', ')} events/s; last over first ${seg.startEndRatio ?? '-'}`);
     if (flag('profile')) {
       const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
       if (file !== undefined) profile = summarizeProfile(`${profDir}/${file}`);
     }
     memory = await redisBytesPerCustomer(redis, phase.config.keyPrefix, PARTITIONS, usedBefore);
     log(`memory: ${memory.total} bytes per customer (${memory.customers} customers)`);
+    // After the memory figures (its keys would count in used_memory), before the backfill.
+    if (!flag('no-floor')) {
+      floor = await floorConsume(
+        kafka,
+        redis,
+        { [actual[TOPICS.orders]]: TOPICS.orders, [actual[TOPICS.interactions]]: TOPICS.interactions, [actual[TOPICS.profiles]]: TOPICS.profiles },
+        phase.config.keyPrefix,
+        total,
+        SEGMENTER_FETCH,
+        servers,
+      );
+      await removeFloorKeys(redis, phase.config.keyPrefix, PARTITIONS);
+      log(`throughput: floor ${floor.eps.toLocaleString('en-US')} events/s, CPU µs/event ${JSON.stringify(floor.cpu_us_per_event)}`);
+    }
+    if (!flag('no-backfill')) {
+      // The same log again, into fresh keys, in backfill mode (quiet: no changes emitted).
+      const bf = isolatedPhase(ep, 'backfill', {
+        CRM_TIMER_INTERVAL_MS: '3600000',
+        CRM_MODE: 'backfill',
+        CRM_TOPIC_SUFFIX: phase.env['CRM_TOPIC_SUFFIX'] as string,
+        ...childEnv,
+      });
+      phases.push(bf);
+      backfill = await segmenterThroughput(redis, kafka, bf, PARTITIONS, total, servers, [], 1);
+      log(`throughput: backfill ${backfill.eps.toLocaleString('en-US')} events/s (${backfill.seconds.toFixed(1)} s), CPU ${JSON.stringify(backfill.cpu)}`);
+    }
   }
 
   const errors: Record<string, string> = {};
   let latency: Record<string, LoadResult> | undefined;
   if (only.has('latency')) {
-    const phase = isolatedPhase(ep, 'lat');
+    const phase = isolatedPhase(ep, 'lat', childEnv);
     phases.push(phase);
     await createTopics(admin, phase.config, PARTITIONS);
     log(`latency: ${sizes.loads.join(', ')} events/s, ${sizes.loadSeconds} s each`);
-    latency = await latencyAtLoads(redis, kafka, phase, PARTITIONS, encode, sizes.loads, sizes.loadSeconds, servers, log).catch((err: unknown) => {
+    const profileDir = flag('profile') ? `${RESULTS}profiles/${Date.now()}-latency` : undefined;
+    latency = await latencyAtLoads(redis, kafka, phase, PARTITIONS, encode, sizes.loads, sizes.loadSeconds, servers, log, profileDir).catch((err: unknown) => {
       errors['latency'] = String(err);
       log(`latency: failed: ${String(err)}`);
       return undefined;
@@ -135,7 +182,7 @@ async function main(): Promise<void> {
 
   let timers: TimersResult | undefined;
   if (only.has('timers')) {
-    const phase = isolatedPhase(ep, 'timers');
+    const phase = isolatedPhase(ep, 'timers', childEnv);
     phases.push(phase);
     await createTopics(admin, phase.config, PARTITIONS);
     const profileDir = flag('profile') ? `${RESULTS}profiles/${Date.now()}-timers` : undefined;
@@ -168,11 +215,23 @@ async function main(): Promise<void> {
     input: 'sample-data (BG/NBD), Avro via the registry',
     events: sizes.events,
     segmenter_instances: Number(option('instances') ?? 1),
+    segmenter_node_options: childEnv['NODE_OPTIONS'] ?? null,
     throughput_eps: seg?.eps ?? null,
     raw_consume_eps: raw?.eps ?? null,
     ratio_to_raw: seg && raw ? round(seg.eps / raw.eps, 3) : null,
+    floor_eps: floor?.eps ?? null,
+    ratio_to_floor: seg && floor ? round(seg.eps / floor.eps, 3) : null,
+    backfill_eps: backfill?.eps ?? null,
     throughput_seconds: seg ? round(seg.seconds, 2) : null,
+    throughput_window_seconds: RATE_WINDOW_MS / 1000,
+    throughput_window_eps: seg?.windows ?? null,
+    throughput_start_end_ratio: seg?.startEndRatio ?? null,
     cpu_percent_during_throughput: seg?.cpu ?? null,
+    cpu_us_per_event: seg ? segmenterCpuPerEvent(seg) : null,
+    floor: floor ?? null,
+    backfill: backfill
+      ? { eps: backfill.eps, seconds: round(backfill.seconds, 2), cpu: backfill.cpu, cpu_us_per_event: segmenterCpuPerEvent(backfill), detail: backfill.detail }
+      : null,
     segment_changes_emitted: seg?.changesEmitted ?? null,
     segmenter_detail: seg?.detail ?? null,
     latency_ms: latency ? Object.fromEntries(Object.entries(latency).map(([k, r]) => [k, { p50: r.p50, p95: r.p95, p99: r.p99, max: r.max }])) : null,
@@ -195,11 +254,29 @@ async function main(): Promise<void> {
   printTable(result, latency, memory, timers, profile);
 }
 
+/** CPU µs per event of the segmenter instances (summed), the broker and Redis over a segmenter run. */
+function segmenterCpuPerEvent(run: SegmenterRun): { segmenter: number | null; redis: number | null; kafka: number | null } {
+  const instances = Object.entries(run.cpu).filter(([k]) => k.startsWith('segmenter'));
+  const segmenterPct = instances.some(([, v]) => v === null) ? null : instances.reduce((a, [, v]) => a + (v ?? 0), 0);
+  return {
+    segmenter: cpuUsPerEvent(segmenterPct, run.seconds, run.events),
+    redis: cpuUsPerEvent(run.cpu['redis'], run.seconds, run.events),
+    kafka: cpuUsPerEvent(run.cpu['kafka'], run.seconds, run.events),
+  };
+}
+
 function printTable(
   r: {
     throughput_eps: number | null;
     raw_consume_eps: number | null;
     ratio_to_raw: number | null;
+    floor_eps: number | null;
+    ratio_to_floor: number | null;
+    backfill_eps: number | null;
+    throughput_window_eps: number[] | null;
+    throughput_start_end_ratio: number | null;
+    cpu_us_per_event: Record<string, number | null> | null;
+    floor: FloorResult | null;
     cpu_percent_during_throughput: Record<string, number | null> | null;
     run_seconds: number;
   },
@@ -213,17 +290,62 @@ function printTable(
   const rows: Array<[string, string]> = [];
   const cpu = r.cpu_percent_during_throughput;
   rows.push(['raw kafkajs consume', `${n(r.raw_consume_eps)} events/s`]);
-  rows.push(['segmenter end to end', `${n(r.throughput_eps)} events/s  (${n(r.ratio_to_raw === null ? null : r.ratio_to_raw * 100, 1)}% of raw)`]);
+  const fc = r.floor?.cpu_us_per_event;
+  if (r.floor)
+    rows.push([
+      'floor (Avro, 1 read, 1 Lua/batch)',
+      `${n(r.floor_eps)} events/s  (CPU µs/event: client ${n(fc?.['client'], 1)}  kafka ${n(fc?.['kafka'], 1)}  redis ${n(fc?.['redis'], 1)})`,
+    ]);
+  rows.push([
+    'segmenter end to end',
+    `${n(r.throughput_eps)} events/s  (${n(r.ratio_to_raw === null ? null : r.ratio_to_raw * 100, 1)}% of raw, ${n(r.ratio_to_floor === null ? null : r.ratio_to_floor * 100, 1)}% of floor)`,
+  ]);
   if (cpu) {
     const instances = Object.entries(cpu).filter(([k]) => k.startsWith('segmenter'));
     const segmenters = instances.map(([k, v]) => `${k} ${n(v)}`).join('  ');
     rows.push(['  CPU (% of one core)', `${segmenters}  kafka ${n(cpu['kafka'])}  redis ${n(cpu['redis'])}`]);
   }
+  const us = r.cpu_us_per_event;
+  if (us) rows.push(['  CPU µs per event', `segmenter ${n(us['segmenter'], 1)}  kafka ${n(us['kafka'], 1)}  redis ${n(us['redis'], 1)}`]);
+  if (r.throughput_window_eps)
+    rows.push([
+      `  per ${RATE_WINDOW_MS / 1000} s window`,
+      `${r.throughput_window_eps.map((x) => n(x)).join(' ')} events/s  (last/first ${n(r.throughput_start_end_ratio, 2)})`,
+    ]);
+  if (r.backfill_eps !== null) rows.push(['segmenter backfill mode', `${n(r.backfill_eps)} events/s`]);
   for (const [load, l] of Object.entries(latency ?? {})) {
     rows.push([
       `latency @ ${n(Number(load))}/s`,
       `p50 ${n(l.p50)}  p95 ${n(l.p95)}  p99 ${n(l.p99)}  max ${n(l.max)} ms  (${n(l.events_with_changes)} of ${n(l.events)} events changed; sent at ${n(l.achieved_eps)}/s; segmenter CPU ${n(l.cpu['segmenter'])}%)`,
     ]);
+    const rt = l.runtime;
+    rows.push([
+      '  segmenter runtime',
+      `loop delays >25 ms ${n(rt['loop_delays_over_25ms'])}, >100 ms ${n(rt['loop_delays_over_100ms'])}; GC ${n(rt['gc_pauses'])} pauses ${n(rt['gc_pause_total_ms'])} ms (major ${n(rt['gc_major_pauses'])}, ${n(rt['gc_major_pause_ms'])} ms); batches ${n(rt['batches'])}, ${n(rt['batches_over_50ms'])} over 50 ms`,
+    ]);
+    if (l.tail)
+      rows.push([
+        `  slower than p95 (${n(l.tail.thresholdMs)} ms)`,
+        `${n(l.tail.slow)} events in ${n(l.tail.secondsWithSlow)} of ${n(l.tail.seconds)} s; by partition ${l.tail.byPartition.join('/')}; worst seconds ${l.tail.worst
+          .slice(0, 3)
+          .map(([sec, count, parts, max]) => `@${sec}s ${count} events ${parts} partitions max ${max} ms`)
+          .join(', ')}`,
+      ]);
+    rows.push([
+      '  bench producer acks',
+      `p50 ${n(l.producer_ack_ms.p50)}  p99 ${n(l.producer_ack_ms.p99)}  max ${n(l.producer_ack_ms.max)} ms; in the worst seconds: ${l.worst_seconds_producer_ack_ms
+        .slice(0, 5)
+        .map(([sec, , ms]) => `@${sec}s ${n(ms)} ms`)
+        .join(', ')}`,
+    ]);
+    if (l.stalls)
+      rows.push([
+        `  busy stretches ≥${l.stalls.minMs} ms`,
+        `${n(l.stalls.count)} (${n(l.stalls.totalMs)} ms, longest ${n(l.stalls.longestMs)}); ${l.stalls.functions
+          .slice(0, 4)
+          .map((f) => `${f.frame.split(' ')[0]} ${n(f.ms)} ms`)
+          .join(', ')}`,
+      ]);
   }
   if (memory) {
     rows.push([

@@ -41,7 +41,13 @@ export async function produceAll(producer: Producer, records: readonly Record_[]
  * Sends `records` at `rate` per second (a tick every few ms sends what is due), stamping each
  * record with its send time (CreateTime). Returns the send time (ms) of each record.
  */
-export async function producePaced(producer: Producer, records: readonly Record_[], rate: number): Promise<{ sentAt: Float64Array; seconds: number }> {
+export async function producePaced(
+  producer: Producer,
+  records: readonly Record_[],
+  rate: number,
+): Promise<{ sentAt: Float64Array; seconds: number; acks: Array<{ sentAt: number; ms: number }> }> {
+  /** Each send's round trip to the broker's ack (acks=all): the broker's own latency, from outside the segmenter. */
+  const acks: Array<{ sentAt: number; ms: number }> = [];
   const sentAt = new Float64Array(records.length);
   const t0 = Date.now();
   let next = 0;
@@ -65,11 +71,12 @@ export async function producePaced(producer: Producer, records: readonly Record_
       sends.push(
         producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }).then(() => {
           inFlight--;
+          acks.push({ sentAt: now, ms: Date.now() - now });
         }),
       );
     }
     await sleep(2);
   }
   await Promise.all(sends);
-  return { sentAt, seconds: (Date.now() - t0) / 1000 };
+  return { sentAt, seconds: (Date.now() - t0) / 1000, acks };
 }

@@ -130,3 +130,93 @@ function inclusiveTimes(nodes: readonly ProfileNode[], self: ReadonlyMap<number,
   }
   return [...times];
 }
+
+/** Where a profile's long busy stretches (no idle sample for `minMs` or more: the loop was blocked) spent their time. */
+export interface StretchSummary {
+  minMs: number;
+  /** Stretches of at least minMs, and their lengths. */
+  count: number;
+  totalMs: number;
+  longestMs: number;
+  /** Lengths of the longest stretches, longest first (at most 20). */
+  longestMsList: number[];
+  /** Our functions (packages/, services/) by time on the stack inside the stretches, and in how many stretches. */
+  functions: Array<{ frame: string; ms: number; stretches: number }>;
+  /** Self time inside the stretches by area (GC, kafkajs, ioredis, @crm/...). */
+  byArea: Array<{ area: string; ms: number }>;
+}
+
+/** A frame's name for reports: `fn path:line`, the path shortened to the package. */
+function frameName(n: ProfileNode): string {
+  const { functionName, url, lineNumber } = n.callFrame;
+  const short = url.replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(/^file:\/\/.*\/(packages|services)\//, '$1/');
+  return `${functionName || '(anonymous)'} ${short ? `${short}:${lineNumber + 1}` : ''}`.trim();
+}
+
+/**
+ * The busy stretches of a profile: maximal runs of samples none of which is (idle), lasting
+ * at least `minMs`. In each, which of our functions were on the stack and for how long, and the
+ * self time by area: the code paths that block the event loop.
+ */
+export function busyStretches(file: string, minMs: number, window?: ProfileWindow, topN = 25): StretchSummary {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
+  const byId = new Map<number, ProfileNode>();
+  const parent = new Map<number, ProfileNode>();
+  for (const n of prof.nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n);
+  }
+  const isIdle = (id: number) => byId.get(id)?.callFrame.functionName === '(idle)';
+  const ours = (n: ProfileNode) => /\/(packages|services)\/[^/]+\/src\//.test(n.callFrame.url) && !n.callFrame.url.includes('node_modules');
+  const stretches: Array<Array<[number, number]>> = [];
+  let current: Array<[number, number]> = [];
+  let at = prof.startTime;
+  for (let i = 0; i < prof.samples.length; i++) {
+    const id = prof.samples[i] as number;
+    // As summarizeProfile: a sample stands for the time since the previous one.
+    const ms = (prof.timeDeltas[i] ?? 0) / 1000;
+    at += prof.timeDeltas[i] ?? 0;
+    if (window !== undefined && (at < window.fromMicros || at > window.toMicros)) continue;
+    if (isIdle(id)) {
+      if (current.length > 0) stretches.push(current);
+      current = [];
+    } else current.push([id, ms]);
+  }
+  if (current.length > 0) stretches.push(current);
+  const long = stretches.map((s) => ({ s, ms: s.reduce((a, [, ms]) => a + ms, 0) })).filter((x) => x.ms >= minMs);
+  const fnMs = new Map<string, number>();
+  const fnStretches = new Map<string, number>();
+  const areaMs = new Map<string, number>();
+  for (const { s } of long) {
+    const inThis = new Set<string>();
+    for (const [id, ms] of s) {
+      const node = byId.get(id);
+      if (node === undefined) continue;
+      const a = area(node.callFrame.url, node.callFrame.functionName);
+      areaMs.set(a, (areaMs.get(a) ?? 0) + ms);
+      const onStack = new Set<string>();
+      for (let n: ProfileNode | undefined = node; n !== undefined; n = parent.get(n.id)) if (ours(n)) onStack.add(frameName(n));
+      for (const f of onStack) {
+        fnMs.set(f, (fnMs.get(f) ?? 0) + ms);
+        inThis.add(f);
+      }
+    }
+    for (const f of inThis) fnStretches.set(f, (fnStretches.get(f) ?? 0) + 1);
+  }
+  const lengths = long.map((x) => Math.round(x.ms)).sort((a, b) => b - a);
+  return {
+    minMs,
+    count: long.length,
+    totalMs: lengths.reduce((a, b) => a + b, 0),
+    longestMs: lengths[0] ?? 0,
+    longestMsList: lengths.slice(0, 20),
+    functions: [...fnMs]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, topN)
+      .map(([frame, ms]) => ({ frame, ms: Math.round(ms), stretches: fnStretches.get(frame) ?? 0 })),
+    byArea: [...areaMs]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15)
+      .map(([a, ms]) => ({ area: a, ms: Math.round(ms) })),
+  };
+}

@@ -10,6 +10,10 @@ import type { Kafka } from 'kafkajs';
 import { type SegmenterChild, metricSum, startSegmenter } from './child.ts';
 import type { Phase } from './env.ts';
 import { cpuMeter, round } from './procstat.ts';
+import { type Progress, startEndRatio, windowRates } from './windows.ts';
+
+/** The throughput phase reports its rate per window of this many ms: flat as the state grows, or not. */
+export const RATE_WINDOW_MS = 5000;
 
 /** The fetch settings the segmenter uses (service.ts), so the ceiling is the same client doing the same reads. */
 export interface FetchSettings {
@@ -78,6 +82,10 @@ export interface SegmenterRun extends RateResult {
   changesEmitted: number;
   /** From the segmenter's /metrics at the end: where its time went. */
   detail: Record<string, number>;
+  /** Events per second in each RATE_WINDOW_MS window, from the first record applied. */
+  windows: number[];
+  /** The last window's rate over the first's. */
+  startEndRatio: number | null;
 }
 
 /**
@@ -102,7 +110,10 @@ export async function segmenterThroughput(
     let n0 = 0;
     let meter: (() => Record<string, number | null>) | undefined;
     let applied = 0;
-    const deadline = Date.now() + 15 * 60_000;
+    const progress: Progress[] = [];
+    // 15 minutes, or longer for a log of millions at a few thousand events/s.
+    const minutes = Math.max(15, Math.ceil(total / 2000 / 60));
+    const deadline = Date.now() + minutes * 60_000;
     for (;;) {
       applied = await appliedSoFar(redis, phase, partitions);
       if (applied > 0 && t0 === 0) {
@@ -111,8 +122,9 @@ export async function segmenterThroughput(
         const pids = Object.fromEntries(children.map((c, i) => [`segmenter${i === 0 ? '' : `_${i + 1}`}`, c.pid]));
         meter = cpuMeter({ ...pids, kafka: servers.kafka, redis: servers.redis });
       }
+      if (t0 !== 0) progress.push({ t: performance.now(), n: applied });
       if (applied >= total) break;
-      if (Date.now() > deadline) throw new Error(`segmenter applied only ${applied} of ${total} records in 15 minutes:\n${children[0]?.output()}`);
+      if (Date.now() > deadline) throw new Error(`segmenter applied only ${applied} of ${total} records in ${minutes} minutes:\n${children[0]?.output()}`);
       await sleep(50);
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -132,14 +144,42 @@ export async function segmenterThroughput(
       commit_conflicts: await m('crm_commit_conflicts_total'),
       already_applied: await m('crm_events_consumed_total', 'outcome="already_applied"'),
       changes_committed: await m('crm_segment_changes_total'),
+      ...(await runtimeDetail(m)),
     };
     await Promise.all(children.map((c) => c.stop()));
     const admin = kafka.admin();
     await admin.connect();
     const ends = await admin.fetchTopicOffsets(phase.config.topics.segmentChanges);
     await admin.disconnect();
-    return { events: applied - n0, seconds, eps: round((applied - n0) / seconds), cpu, changesEmitted: ends.reduce((a, o) => a + Number(o.high), 0), detail };
+    const windows = windowRates(progress, RATE_WINDOW_MS);
+    return {
+      events: applied - n0,
+      seconds,
+      eps: round((applied - n0) / seconds),
+      cpu,
+      changesEmitted: ends.reduce((a, o) => a + Number(o.high), 0),
+      detail,
+      windows,
+      startEndRatio: startEndRatio(windows),
+    };
   } finally {
     await Promise.all(children.map((c) => c.stop()));
   }
+}
+
+/** Event-loop stalls and GC pauses over a segmenter's life, from its runtime telemetry (runtime-telemetry.ts). */
+export async function runtimeDetail(m: (name: string, filter?: string) => Promise<number>): Promise<Record<string, number>> {
+  const loop = 'crm_event_loop_delay_seconds';
+  const probes = await m(`${loop}_count`);
+  return {
+    loop_probes: probes,
+    loop_delays_over_25ms: probes - (await m(`${loop}_bucket`, 'le="0.025"')),
+    loop_delays_over_100ms: probes - (await m(`${loop}_bucket`, 'le="0.1"')),
+    loop_delay_total_ms: round((await m(`${loop}_sum`)) * 1000),
+    gc_pauses: await m('crm_gc_pause_seconds_count'),
+    gc_pause_total_ms: round((await m('crm_gc_pause_seconds_sum')) * 1000),
+    gc_major_pauses: await m('crm_gc_pause_seconds_count', 'kind="major"'),
+    gc_major_pause_ms: round((await m('crm_gc_pause_seconds_sum', 'kind="major"')) * 1000),
+    gc_pauses_over_10ms: (await m('crm_gc_pause_seconds_count')) - (await m('crm_gc_pause_seconds_bucket', 'le="0.01"')),
+  };
 }

@@ -1,14 +1,17 @@
 /**
  * The segmenter's Prometheus metrics (prom-client), with conventional names and units.
- * One registry per service instance, so tests can run several in one process.
+ * One registry per service instance, so tests can run several in one process. `runtime` is the
+ * event-loop delay and GC pause telemetry (runtime-telemetry.ts); `runtime.stop()` ends it.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { startRuntimeTelemetry } from './runtime-telemetry.ts';
 
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
     registry,
+    runtime: startRuntimeTelemetry(registry),
     eventsConsumed: new Counter({
       name: 'crm_events_consumed_total',
       help: 'Input records consumed, by topic and outcome (applied, late, erased, dead_letter, already_applied)',
