@@ -155,6 +155,7 @@ export class Segmenter {
       await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()]);
       this.redis.disconnect();
       await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+      this.metrics.runtime.stop();
       throw err;
     }
   }
@@ -576,6 +577,8 @@ export class Segmenter {
         }),
       1000,
     );
+    // The loop-delay probe and the GC observer: an in-process segmenter (tests) leaves none behind.
+    this.metrics.runtime.stop();
     this.log.info('segmenter stopped');
   }
 
