@@ -13,6 +13,10 @@ export interface RetailCsvOptions {
   rows: number;
   seed: number;
   customers?: number;
+  /** Invoices are 1 to this many minutes apart (default 30: a few days of trade per thousand rows). */
+  maxGapMinutes?: number;
+  /** Share of orders whose last line is written after the next invoice's lines (default 0: every invoice contiguous). */
+  interleave?: number;
 }
 
 export interface RetailCsvExpectation {
@@ -42,6 +46,10 @@ export async function writeRetailCsv(path: string, options: RetailCsvOptions): P
   const skip = (r: SkipReason, n = 1) => {
     expected.skipped[r] = (expected.skipped[r] ?? 0) + n;
   };
+  const maxGap = options.maxGapMinutes ?? 30;
+  const interleave = options.interleave ?? 0;
+  /** A line held back to follow the next invoice's. */
+  let deferred: string | null = null;
   let buffer = HEADER;
   const write = async (s: string) => {
     buffer += s;
@@ -54,7 +62,7 @@ export async function writeRetailCsv(path: string, options: RetailCsvOptions): P
   let t = Date.UTC(2010, 11, 1, 8, 26);
   while (expected.rows < options.rows) {
     invoice++;
-    t += 60_000 * (1 + pick(30));
+    t += 60_000 * (1 + pick(maxGap));
     const lines = Math.min(1 + pick(20), options.rows - expected.rows);
     const kind = rand();
     // 20 % of invoices have no customer, 2 % are credit notes, the rest are orders.
@@ -64,6 +72,7 @@ export async function writeRetailCsv(path: string, options: RetailCsvOptions): P
     const customer = noCustomer ? '' : `${12_346 + pick(customers)}.0`;
     let good = 0;
     let cents = 0;
+    const written: string[] = [];
     for (let i = 0; i < lines; i++) {
       expected.rows++;
       let qty = credit ? -(1 + pick(12)) : 1 + pick(24);
@@ -87,14 +96,20 @@ export async function writeRetailCsv(path: string, options: RetailCsvOptions): P
         cents += qty * priceCents;
       }
       const description = `"${WORDS[pick(WORDS.length)]} ${WORDS[pick(WORDS.length)]}, ${WORDS[pick(WORDS.length)]}"`;
-      await write(`${id},${85_000 + pick(1_000)}A,${description},${qty},${date},${price},${customer},United Kingdom\n`);
+      written.push(`${id},${85_000 + pick(1_000)}A,${description},${qty},${date},${price},${customer},United Kingdom\n`);
     }
+    // Drawn only when asked, so that a seed without interleaving writes what it always did.
+    const hold = interleave > 0 && !noCustomer && !credit && written.length > 1 && rand() < interleave ? written.pop() : undefined;
+    for (const line of written) await write(line);
+    if (deferred !== null) await write(deferred);
+    deferred = hold ?? null;
     if (good > 0) {
       expected.orders++;
       expected.rowsInOrders += good;
       expected.amountMinor += cents;
     }
   }
+  if (deferred !== null) buffer += deferred;
   out.write(buffer);
   out.end();
   await once(out, 'close');
