@@ -2,13 +2,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeInput, type OrderEvent, TOPICS } from '@crm/contracts';
+import type { OrderEvent } from '@crm/contracts';
 import { isolatedEnv } from '@crm/segmenter/testing';
 import { readTopic, testKafka } from '@crm/testkit';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImportSummary } from './commands/import.ts';
 import { captureIo } from './testing/io.ts';
+import { readImportedOrders } from './testing/orders.ts';
 import { writeRetailCsv } from './testing/retail-csv.ts';
 import { run } from './run.ts';
 
@@ -40,19 +40,6 @@ function order(id: string, customer: string, time: string, amountMinor: number, 
   };
 }
 
-async function readOrders(env: Record<string, string>, topic: string): Promise<OrderEvent[]> {
-  const registry = new SchemaRegistry({ host: env['SCHEMA_REGISTRY_URL'] as string });
-  const messages = await readTopic(kafka, topic);
-  return Promise.all(
-    messages.map(async (m) => {
-      const decoded = await decodeInput(TOPICS.orders, m.message.value, registry);
-      if (!decoded.ok) throw decoded.error;
-      expect(m.message.key?.toString()).toBe(decoded.event.subject);
-      return decoded.event;
-    }),
-  );
-}
-
 describe('crm import orders', () => {
   const { env, config } = isolatedEnv();
   beforeAll(async () => {
@@ -77,7 +64,7 @@ describe('crm import orders', () => {
       format: 'avro',
       skipped: { no_customer: 1, bad_quantity: 1, bad_price: 1, credit_note: 1, bad_date: 1, non_contiguous: 0 },
     });
-    const produced = await readOrders(env, config.topics.orders);
+    const produced = (await readImportedOrders(kafka, env['SCHEMA_REGISTRY_URL'] as string, config.topics.orders)) as OrderEvent[];
     expect(produced.sort((a, b) => a.id.localeCompare(b.id))).toEqual(
       [
         order('536365', '17850', '2010-12-01T08:26:00Z', 6 * 255 + 6 * 339, 12),
