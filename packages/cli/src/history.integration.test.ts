@@ -29,6 +29,10 @@ const PARTITIONS = 3;
 const dir = mkdtempSync(join(tmpdir(), 'crm-history-'));
 const kafka = testKafka();
 const redis = testRedis();
+afterAll(async () => {
+  await redis.quit();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** `crm <args>` in-process with `env`: its exit code must be 0; returns what it wrote. */
 async function crm(env: Record<string, string>, args: string[]): Promise<{ out: string; err: string }> {
@@ -80,6 +84,17 @@ function differences(expected: Map<string, ReadingRow>, got: Map<string, Reading
   return out;
 }
 
+/** `crm replay --as-of end` under a group and key prefix of its own (`name`); returns the environment that reads them. */
+async function replayAsOfEnd(env: Record<string, string>, name: string, T: number, overrides: Record<string, string> = {}): Promise<Record<string, string>> {
+  const group = `${env['CRM_GROUP_ID']}-${name}`;
+  const prefix = `${env['CRM_KEY_PREFIX']}-${name}`;
+  const runEnv = { ...env, CRM_GROUP_ID: group, CRM_KEY_PREFIX: prefix, ...overrides };
+  const replayed = await crm(runEnv, ['replay', '--as-of', 'end', '--group', group, '--key-prefix', prefix]);
+  expect(replayed.err).toContain(`replay: every customer evaluated as of ${new Date(T).toISOString()}, segmenter stopped`);
+  expect(await readStreamClock(redis, prefix)).toBe(T);
+  return runEnv;
+}
+
 describe('a retail export, replayed as of its end, exported', { timeout: 180_000 }, () => {
   const { env, config } = isolatedEnv({ CRM_PARTITIONS: String(PARTITIONS) });
   let events: InputEvent[];
@@ -103,19 +118,10 @@ describe('a retail export, replayed as of its end, exported', { timeout: 180_000
     // About two years of history.
     expect(T - Math.min(...events.map((e) => Date.parse(e.time)))).toBeGreaterThan(600 * 86_400_000);
   });
-  afterAll(async () => {
-    await redis.quit();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('fixed scoring: every customer exported at the last event time equals its from-scratch computation there', async () => {
-    const group = `${config.groupId}-fixed`;
-    const prefix = `${config.keyPrefix}-fixed`;
-    const runEnv = { ...env, CRM_GROUP_ID: group, CRM_KEY_PREFIX: prefix };
-    const replayed = await crm(runEnv, ['replay', '--as-of', 'end', '--group', group, '--key-prefix', prefix]);
+    const runEnv = await replayAsOfEnd(env, 'fixed', T);
     const at = new Date(T).toISOString();
-    expect(replayed.err).toContain(`replay: every customer evaluated as of ${at}, segmenter stopped`);
-    expect(await readStreamClock(redis, prefix)).toBe(T);
 
     const { rows, summary } = await exportCustomers(runEnv, ['--at', at]);
     expect(summary).toMatchObject({ at, atSource: 'query', cuts: 'configured cuts', partitions: PARTITIONS });
@@ -134,11 +140,8 @@ describe('a retail export, replayed as of its end, exported', { timeout: 180_000
   });
 
   it("quantile scoring: the stored cuts are the population's quintiles at the last event time, and every customer is the recomputation's under them", async () => {
-    const group = `${config.groupId}-quantile`;
-    const prefix = `${config.keyPrefix}-quantile`;
-    const runEnv = { ...env, CRM_GROUP_ID: group, CRM_KEY_PREFIX: prefix, CRM_SCORING: 'quantile' };
-    await crm(runEnv, ['replay', '--as-of', 'end', '--group', group, '--key-prefix', prefix]);
-    const stored = await readRfmCuts(redis, prefix);
+    const runEnv = await replayAsOfEnd(env, 'quantile', T, { CRM_SCORING: 'quantile' });
+    const stored = await readRfmCuts(redis, runEnv['CRM_KEY_PREFIX'] as string);
     expect(stored).not.toBeNull();
     const cuts = stored?.cuts ?? config.domain.rfm.cuts;
     expect(cuts).not.toEqual(config.domain.rfm.cuts);
@@ -150,5 +153,28 @@ describe('a retail export, replayed as of its end, exported', { timeout: 180_000
     const { rows, summary } = await exportCustomers(runEnv, ['--at', at]);
     expect(summary).toMatchObject({ at, cuts: expect.stringContaining('stored quantile cuts') });
     expect(differences(fromScratch(events, T, domain), rows)).toEqual([]);
+  });
+});
+
+describe('the same export with --credit-notes refund', { timeout: 180_000 }, () => {
+  const { env, config } = isolatedEnv({ CRM_PARTITIONS: String(PARTITIONS) });
+
+  it("takes each matched return off its customer's figures: every customer equals the from-scratch fold of orders and refunds at the last event time", async () => {
+    await crm(env, ['topics', 'create', '--partitions', String(PARTITIONS)]);
+    const file = join(dir, 'retail-returns.csv');
+    await writeRetailCsv(file, { rows: 5_000, seed: 15, customers: 300, maxGapMinutes: 4_500, interleave: 0.1, returns: true });
+    const imported = JSON.parse((await crm(env, ['import', 'orders', file, '--credit-notes', 'refund', '--json'])).out) as ImportSummary;
+    expect(imported.refunds).toBeGreaterThan(5);
+    const events = await readImportedOrders(kafka, env['SCHEMA_REGISTRY_URL'] as string, config.topics.orders);
+    expect(events.filter((e) => e.type === 'commerce.order.refunded')).toHaveLength(imported.refunds);
+    const T = latestEventTime(events);
+    const runEnv = await replayAsOfEnd(env, 'refund', T);
+    const { rows } = await exportCustomers(runEnv, ['--at', new Date(T).toISOString()]);
+    const expected = fromScratch(events, T, config.domain);
+    expect(differences(expected, rows)).toEqual([]);
+    // The refunds count: some customer's lifetime net is below what its orders paid.
+    const paid = new Map<string, number>();
+    for (const e of events) if (e.type === 'commerce.order.completed') paid.set(e.subject, (paid.get(e.subject) ?? 0) + e.data.amountMinor);
+    expect([...expected.values()].filter((r) => r.lifetimeNetMinor < (paid.get(r.customerId) ?? 0)).length).toBeGreaterThan(5);
   });
 });

@@ -17,6 +17,25 @@ export interface RetailCsvOptions {
   maxGapMinutes?: number;
   /** Share of orders whose last line is written after the next invoice's lines (default 0: every invoice contiguous). */
   interleave?: number;
+  /**
+   * Credit notes return lines of the latest order before them (its customer, product and price,
+   * at most the quantity bought; a note's lines beyond the order's are of other products), as
+   * `--credit-notes refund` matches them, instead of random products of a random customer.
+   */
+  returns?: boolean;
+}
+
+/** A line of an order, as a credit note may return it. */
+interface SoldLine {
+  code: string;
+  qty: number;
+  price: string;
+}
+
+/** An order with a customer, as a later credit note may return it. */
+interface SoldOrder {
+  customer: string;
+  lines: SoldLine[];
 }
 
 export interface RetailCsvExpectation {
@@ -50,6 +69,8 @@ export async function writeRetailCsv(path: string, options: RetailCsvOptions): P
   const interleave = options.interleave ?? 0;
   /** A line held back to follow the next invoice's. */
   let deferred: string | null = null;
+  /** The latest order with a customer: what a credit note returns (`returns`). */
+  let lastOrder: SoldOrder | null = null;
   let buffer = HEADER;
   const write = async (s: string) => {
     buffer += s;
@@ -69,7 +90,10 @@ export async function writeRetailCsv(path: string, options: RetailCsvOptions): P
     const noCustomer = kind < 0.2;
     const credit = !noCustomer && kind < 0.22;
     const id = credit ? `C${invoice}` : String(invoice);
-    const customer = noCustomer ? '' : `${12_346 + pick(customers)}.0`;
+    const drawn = noCustomer ? '' : `${12_346 + pick(customers)}.0`;
+    const returned: SoldOrder | null = credit && options.returns ? lastOrder : null;
+    const customer: string = returned?.customer ?? drawn;
+    const sold: SoldLine[] = [];
     let good = 0;
     let cents = 0;
     const written: string[] = [];
@@ -78,6 +102,11 @@ export async function writeRetailCsv(path: string, options: RetailCsvOptions): P
       let qty = credit ? -(1 + pick(12)) : 1 + pick(24);
       const priceCents = 10 + pick(2_000);
       let price = (priceCents / 100).toFixed(2);
+      const back = returned?.lines[i];
+      if (back !== undefined) {
+        qty = -Math.min(-qty, back.qty);
+        price = back.price;
+      }
       let date = mdy(t);
       const defect = rand();
       if (noCustomer) skip('no_customer');
@@ -91,12 +120,15 @@ export async function writeRetailCsv(path: string, options: RetailCsvOptions): P
       } else if (defect < 0.01) {
         date = '13/45/2010 8:26';
         skip('bad_date');
-      } else {
-        good++;
-        cents += qty * priceCents;
       }
       const description = `"${WORDS[pick(WORDS.length)]} ${WORDS[pick(WORDS.length)]}, ${WORDS[pick(WORDS.length)]}"`;
-      written.push(`${id},${85_000 + pick(1_000)}A,${description},${qty},${date},${price},${customer},United Kingdom\n`);
+      const code = back?.code ?? `${85_000 + pick(1_000)}A`;
+      if (!noCustomer && !credit && defect >= 0.01) {
+        good++;
+        cents += qty * priceCents;
+        sold.push({ code, qty, price });
+      }
+      written.push(`${id},${code},${description},${qty},${date},${price},${customer},United Kingdom\n`);
     }
     // Drawn only when asked, so that a seed without interleaving writes what it always did.
     const hold = interleave > 0 && !noCustomer && !credit && written.length > 1 && rand() < interleave ? written.pop() : undefined;
@@ -104,6 +136,7 @@ export async function writeRetailCsv(path: string, options: RetailCsvOptions): P
     if (deferred !== null) await write(deferred);
     deferred = hold ?? null;
     if (good > 0) {
+      lastOrder = { customer, lines: sold };
       expected.orders++;
       expected.rowsInOrders += good;
       expected.amountMinor += cents;
