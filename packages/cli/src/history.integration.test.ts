@@ -145,7 +145,7 @@ describe('a retail export, replayed as of its end, exported', { timeout: 180_000
     expect(stored).not.toBeNull();
     const cuts = stored?.cuts ?? config.domain.rfm.cuts;
     expect(cuts).not.toEqual(config.domain.rfm.cuts);
-    const domain = withRfmCuts(isolatedEnv({ CRM_SCORING: 'quantile' }).config.domain, cuts);
+    const domain = withRfmCuts(config.domain, cuts);
     const atT = [...foldByCustomer(events, domain).values()].map((s) => describeState(evaluate(s, T, domain).state, domain));
     expect(quantileCuts(summarizeRfm(atT))).toEqual(cuts);
 
