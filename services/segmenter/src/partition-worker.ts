@@ -170,6 +170,12 @@ export class PartitionWorker {
   private relays = new Lock();
   /** The outbox id of the last entry this worker produced (acks=all), or null. */
   private relayedThrough: string | null = null;
+  /**
+   * Every outbox entry not yet relayed is one this worker committed since, whose relay is on the
+   * chain: true from a commit that found the outbox empty, or a relay that emptied it; false at
+   * start (a previous owner's entries), after a failed relay or trim, and after Redis lost writes.
+   */
+  private outboxClean = false;
   private readonly log: Logger;
   private readonly deadLetters: DeadLetters;
   /** Backfill: state and indexes are written, changes are not emitted, time is stream time. */
@@ -247,6 +253,8 @@ export class PartitionWorker {
     this.knownFence.clear();
     for (const [topic, offset] of Object.entries(fence)) this.knownFence.set(topic, BigInt(offset));
     this.silentUntil = new Map([...silentUntil].map(([t, o]) => [t, BigInt(o)]));
+    // Redis may hold outbox entries again whose trim it lost.
+    this.outboxClean = false;
   }
 
   /** Throws FenceLostError when Redis' fence is behind (or without) one this worker saw before; else remembers it. */
@@ -606,11 +614,12 @@ export class PartitionWorker {
   /**
    * Appends a commit's relay to the relay chain (call it under the lock, right after the
    * commit, so that the chain's order is the commit order) and returns its outcome. When
-   * nothing older was waiting in the outbox at the commit, the records are produced from memory
-   * and then trimmed; otherwise the outbox is relayed from Redis, in order, the older entries
-   * first. Either way the outbox is durable until the broker acked. A relay that fails leaves
-   * its entry in the outbox, and the next one relays from Redis (the entry then counts as older
-   * for every later commit), so no change overtakes an earlier one.
+   * nothing older was waiting in the outbox at the commit, or only entries whose relays are
+   * ahead on the chain (`outboxClean`), the records are produced from memory and then trimmed;
+   * otherwise the outbox is relayed from Redis, in order, the older entries first. Either way
+   * the outbox is durable until the broker acked. A relay that fails leaves its entry in the
+   * outbox and the outbox not clean: the next relays read it from Redis, so no change overtakes
+   * an earlier one.
    */
   private relayCommitted(committed: Committed | null): Promise<void> {
     const relayed = this.relays.run(async () => {
@@ -620,20 +629,28 @@ export class PartitionWorker {
         this.relayedUpTo(committed);
         return;
       }
-      if (committed === null || committed.result.backlog > 0) {
+      if (committed === null || (committed.result.backlog > 0 && !this.outboxClean)) {
         await this.drainOutbox();
         this.relayedUpTo(committed);
         return;
       }
       if (lastId === null) return;
-      // Nothing older was in the outbox at the commit: every earlier entry was trimmed, so relayed.
-      await this.replicated();
-      await this.send(committed.records);
+      // Every older entry was relayed: trimmed before the commit, or relayed by the chain since.
+      try {
+        await this.replicated();
+        await this.send(committed.records);
+      } catch (err) {
+        this.outboxClean = false;
+        throw err;
+      }
       this.relayedThrough = lastId;
+      this.outboxClean = true;
       // Not awaited: the trim goes out on the same connection ahead of this partition's next
-      // command, so the next commit already counts the outbox without these records. Should it
-      // fail, they stay and are relayed again (same ids).
-      ackOutbox(this.deps.redis, this.keys, lastId).catch((err: unknown) => this.log.warn({ err }, 'outbox trim failed; relayed again later'));
+      // command. Should it fail, the records stay and are relayed again (same ids).
+      ackOutbox(this.deps.redis, this.keys, lastId).catch((err: unknown) => {
+        this.outboxClean = false;
+        this.log.warn({ err }, 'outbox trim failed; relayed again later');
+      });
       this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
       this.relayedUpTo(committed);
     });
@@ -685,6 +702,7 @@ export class PartitionWorker {
     const { redis, metrics } = this.deps;
     let relayed = 0;
     let first = true;
+    this.outboxClean = false;
     for (;;) {
       const entries = await readOutbox(redis, this.keys, DRAIN_ENTRIES);
       const last = entries[entries.length - 1];
@@ -697,6 +715,8 @@ export class PartitionWorker {
       await ackOutbox(redis, this.keys, last.id);
       relayed += records.length;
     }
+    // Empty: what commits append from now on is relayed by the chain.
+    this.outboxClean = true;
     metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
     return relayed;
   }
