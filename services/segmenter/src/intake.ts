@@ -88,6 +88,8 @@ interface Lane {
   running: Promise<void> | null;
   /** The relays of the lane's units, in unit order (each marks its unit's offsets durable). */
   relaying: Promise<void>;
+  /** When each relay not yet settled was queued (ms), oldest first. */
+  relayingSince: number[];
   waiters: Array<() => void>;
   /** Topic -> where a failed unit's part was fetched from; later batches are dropped until one starts there or earlier. */
   refetchFrom: Map<string, bigint>;
@@ -199,6 +201,7 @@ export class Intake {
         waiting: [],
         running: null,
         relaying: Promise.resolve(),
+        relayingSince: [],
         waiters: [],
         refetchFrom: new Map(),
         durable: new Map(),
@@ -305,16 +308,20 @@ export class Intake {
       return;
     }
     lane.runningSince = null;
-    lane.failures = 0;
-    lane.failingSince = null;
-    // Off the lane: the next unit runs while this one's changes are produced; its offsets wait for them.
+    // Off the lane: the next unit runs while this one's changes are produced; its offsets wait for
+    // them. The unit succeeded (no more back-off, not stalled) once they were.
+    lane.relayingSince.push(Date.now());
     lane.relaying = lane.relaying.then(() =>
-      applied.relayed.then(
-        () => {
-          for (const { topic, messages } of unit) this.markDurable(partition, lane, topic, nextOffset(messages));
-        },
-        (err: unknown) => this.failed(partition, lane, unit, err),
-      ),
+      applied.relayed
+        .then(
+          () => {
+            lane.failures = 0;
+            lane.failingSince = null;
+            for (const { topic, messages } of unit) this.markDurable(partition, lane, topic, nextOffset(messages));
+          },
+          (err: unknown) => this.failed(partition, lane, unit, err),
+        )
+        .finally(() => lane.relayingSince.shift()),
     );
     try {
       await this.deps.processed();
@@ -339,14 +346,14 @@ export class Intake {
   }
 
   /**
-   * Partitions with work in hand and no successful unit for `stallMs`: units failing since, or
-   * one running for that long.
+   * Partitions with work in hand and no successful unit for `stallMs`: units (or their relays)
+   * failing since, or one running, or a relay in flight, for that long.
    */
   stalled(stallMs: number, now = Date.now()): number[] {
     const stalled: number[] = [];
     for (const [partition, lane] of this.lanes) {
       if (!this.deps.owns(partition)) continue;
-      const since = lane.failingSince ?? lane.runningSince;
+      const since = lane.failingSince ?? lane.runningSince ?? lane.relayingSince[0] ?? null;
       if (since !== null && now - since > stallMs) stalled.push(partition);
     }
     return stalled;
