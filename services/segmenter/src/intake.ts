@@ -46,6 +46,12 @@ import { type Applied, type BatchPart, FetchGapError, nextOffset } from './parti
 
 /** Batches waiting per partition before `eachBatch` waits (across the partition's three topics). */
 const QUEUE_DEPTH = 4;
+/**
+ * Relays a lane's next unit waits for: unit n+1 is applied while the relay of n is in flight,
+ * n+2 waits for it (the changes held in memory stay bounded, and the queue depth still holds
+ * kafkajs's fetch back when the broker is slow).
+ */
+const RELAYS_IN_FLIGHT = 1;
 /** Records per unit of work: what waits is taken together, up to this many. */
 const UNIT_RECORDS = 2000;
 /** Durable offsets go to Kafka at most this often. */
@@ -90,6 +96,8 @@ interface Lane {
   relaying: Promise<void>;
   /** When each relay not yet settled was queued (ms), oldest first. */
   relayingSince: number[];
+  /** The relays not yet settled (each settles once its unit's offsets were marked), oldest first. */
+  inFlight: Array<Promise<void>>;
   waiters: Array<() => void>;
   /** Topic -> where a failed unit's part was fetched from; later batches are dropped until one starts there or earlier. */
   refetchFrom: Map<string, bigint>;
@@ -202,6 +210,7 @@ export class Intake {
         running: null,
         relaying: Promise.resolve(),
         relayingSince: [],
+        inFlight: [],
         waiters: [],
         refetchFrom: new Map(),
         durable: new Map(),
@@ -290,6 +299,8 @@ export class Intake {
       metrics.batchesDropped.inc({ reason: 'rebalance' }, unit.length);
       return;
     }
+    const older = lane.inFlight[lane.inFlight.length - RELAYS_IN_FLIGHT];
+    if (older !== undefined) await older;
     lane.runningSince = Date.now();
     let applied: Applied;
     try {
@@ -321,8 +332,12 @@ export class Intake {
           },
           (err: unknown) => this.failed(partition, lane, unit, err),
         )
-        .finally(() => lane.relayingSince.shift()),
+        .finally(() => {
+          lane.relayingSince.shift();
+          lane.inFlight.shift();
+        }),
     );
+    lane.inFlight.push(lane.relaying);
     try {
       await this.deps.processed();
     } catch (err) {
