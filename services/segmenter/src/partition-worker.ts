@@ -159,6 +159,8 @@ interface Committed {
   records: OutboxRecord[];
   /** The fence the commit moved to (topics it moved). */
   fence: Readonly<Record<string, string>>;
+  /** This worker's entries in the outbox ahead of the commit's (untrimmed when it was sent). */
+  ours: number;
 }
 
 export class PartitionWorker {
@@ -176,6 +178,13 @@ export class PartitionWorker {
    * start (a previous owner's entries), after a failed relay or trim, and after Redis lost writes.
    */
   private outboxClean = false;
+  /**
+   * The outbox ids this worker appended and has not sent a trim for yet, oldest first. Commands
+   * of one connection run in order, so at a commit they are exactly this worker's entries still
+   * in the outbox: a backlog larger than their count means entries of someone else (another
+   * member that owned the partition meanwhile), and the relay then reads the outbox.
+   */
+  private readonly untrimmed: string[] = [];
   private readonly log: Logger;
   private readonly deadLetters: DeadLetters;
   /** Backfill: state and indexes are written, changes are not emitted, time is stream time. */
@@ -253,8 +262,9 @@ export class PartitionWorker {
     this.knownFence.clear();
     for (const [topic, offset] of Object.entries(fence)) this.knownFence.set(topic, BigInt(offset));
     this.silentUntil = new Map([...silentUntil].map(([t, o]) => [t, BigInt(o)]));
-    // Redis may hold outbox entries again whose trim it lost.
+    // Redis may hold outbox entries again whose trim it lost, and have lost entries it appended.
     this.outboxClean = false;
+    this.untrimmed.length = 0;
   }
 
   /** Throws FenceLostError when Redis' fence is behind (or without) one this worker saw before; else remembers it. */
@@ -460,6 +470,7 @@ export class PartitionWorker {
     const emitted = silenced === undefined || silenced.size === 0 ? changes : changes.filter((c) => !silenced.has(c));
     const records = await this.encodeChanges(emitted);
     const t0 = performance.now();
+    const ours = this.untrimmed.length;
     const result = await commitBatch(redis, this.keys, {
       fence,
       customers: writes,
@@ -469,7 +480,8 @@ export class PartitionWorker {
     });
     metrics.redisCommit.observe((performance.now() - t0) / 1000);
     if (!this.quiet) countChanges(metrics, emitted);
-    return { result, records, fence: fence.next };
+    if (result.lastId !== null) this.untrimmed.push(result.lastId);
+    return { result, records, fence: fence.next, ours };
   }
 
   /** Pure part of a batch: fold the events into the customers' states (topics in turn: the domain is order-independent). */
@@ -614,8 +626,9 @@ export class PartitionWorker {
   /**
    * Appends a commit's relay to the relay chain (call it under the lock, right after the
    * commit, so that the chain's order is the commit order) and returns its outcome. When
-   * nothing older was waiting in the outbox at the commit, or only entries whose relays are
-   * ahead on the chain (`outboxClean`), the records are produced from memory and then trimmed;
+   * nothing older was waiting in the outbox at the commit, or only this worker's entries whose
+   * relays are ahead on the chain (`outboxClean`, and the backlog no larger than `untrimmed` at
+   * the commit), the records are produced from memory and then trimmed;
    * otherwise the outbox is relayed from Redis, in order, the older entries first. Either way
    * the outbox is durable until the broker acked. A relay that fails leaves its entry in the
    * outbox and the outbox not clean: the next relays read it from Redis, so no change overtakes
@@ -629,7 +642,8 @@ export class PartitionWorker {
         this.relayedUpTo(committed);
         return;
       }
-      if (committed === null || (committed.result.backlog > 0 && !this.outboxClean)) {
+      const { backlog } = committed?.result ?? { backlog: 0 };
+      if (committed === null || (backlog > 0 && !(this.outboxClean && backlog <= committed.ours))) {
         await this.drainOutbox();
         this.relayedUpTo(committed);
         return;
@@ -647,6 +661,7 @@ export class PartitionWorker {
       this.outboxClean = true;
       // Not awaited: the trim goes out on the same connection ahead of this partition's next
       // command. Should it fail, the records stay and are relayed again (same ids).
+      this.trimIssued(lastId);
       ackOutbox(this.deps.redis, this.keys, lastId).catch((err: unknown) => {
         this.outboxClean = false;
         this.log.warn({ err }, 'outbox trim failed; relayed again later');
@@ -657,6 +672,11 @@ export class PartitionWorker {
     // The caller awaits it after the lock is released; a failure before then is not unhandled.
     relayed.catch(() => undefined);
     return relayed;
+  }
+
+  /** A trim through `id` goes out: this worker's entries up to it no longer count as in the outbox. */
+  private trimIssued(id: string): void {
+    while (this.untrimmed.length > 0 && streamIdAtMost(this.untrimmed[0] as string, id)) this.untrimmed.shift();
   }
 
   /** A commit's changes were relayed: its fence is the relayed fence (the fence audit's "emitted"). */
@@ -712,6 +732,7 @@ export class PartitionWorker {
       const records = entries.flatMap((e) => e.records);
       await this.send(records);
       this.relayedThrough = last.id;
+      this.trimIssued(last.id);
       await ackOutbox(redis, this.keys, last.id);
       relayed += records.length;
     }
