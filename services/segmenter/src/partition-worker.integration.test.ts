@@ -49,6 +49,12 @@ class GatedSender extends GroupSender {
   open(): void {
     this.opened();
   }
+  /** Holds the sends from now on, until `open`. */
+  close(): void {
+    this.gate = new Promise<void>((resolve) => {
+      this.opened = resolve;
+    });
+  }
   override async send(messages: Message[]): Promise<void> {
     await this.gate;
     this.sends++;
@@ -170,5 +176,47 @@ describe('the relay chain', () => {
     expect(new Set(produced).size).toBe(produced.length);
     expect(await outboxLength(redis, keys)).toBe(0);
     expect(worker.relayedFenceOf(topic)).toBe(String(messages.length));
+  });
+
+  it("produces another member's entry, appended while a relay was in flight, before the next commit's", async () => {
+    await createTopics(kafka, config, 1);
+    await producer.connect();
+    const topic = config.topics.orders;
+    const keys = partitionKeys(`${config.keyPrefix}foreign:`, 0);
+    const sender = new GatedSender(producer, config.topics.segmentChanges);
+    sender.open();
+    const worker = new PartitionWorker(0, keys, {
+      config,
+      redis,
+      producer,
+      registry: undefined,
+      metrics: createMetrics(),
+      log: silentLogger,
+      domain: () => config.domain,
+      canonical: () => TOPICS.orders,
+      changesSender: sender,
+      clock: new DeploymentClock(redis, config.keyPrefix),
+    });
+    const { messages } = orderMessages(9, Date.now());
+    const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
+    // Clean: the outbox drained, the first commit relayed from memory.
+    await worker.relay();
+    await worker.processBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
+    // A commit whose relay is on the chain, then an entry of another member (a rebalance), then the next commit.
+    sender.close();
+    const second = await worker.applyBatch([{ topic, start: '10', messages: messages.slice(10, 20) }]);
+    const foreign = Buffer.from('{"foreign":true}');
+    await redis.xadd(keys.outbox, '*', 'k', 'someone', 'v', foreign);
+    const third = await worker.applyBatch([{ topic, start: '20', messages: messages.slice(20) }]);
+    const pending = await readOutbox(redis, keys, 10);
+    expect(pending).toHaveLength(3);
+    sender.open();
+    await second.relayed;
+    await third.relayed;
+    expect(await outboxLength(redis, keys)).toBe(0);
+    const expected = pending.flatMap((e) => e.records.map((r) => r.value.toString('base64')));
+    const produced = (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => (m.message.value as Buffer).toString('base64'));
+    expect(produced.slice(-expected.length)).toEqual(expected);
+    expect(produced.filter((v) => v === foreign.toString('base64'))).toHaveLength(1);
   });
 });
