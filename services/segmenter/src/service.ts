@@ -12,8 +12,8 @@
 import type { Server } from 'node:http';
 import { type InputTopic, TOPICS } from '@crm/contracts';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { type DomainConfig, type RfmCuts, type RfmSummary, mergeRfmSummaries, quantileCuts } from '@crm/domain';
-import { dueCustomers, globalKeys, keyedPartitioner, partitionKeys, readFence } from '@crm/store';
+import { type DomainConfig, type RfmCuts, type RfmSummary, mergeRfmSummaries, quantileCuts, withRfmCuts } from '@crm/domain';
+import { dueCustomers, keyedPartitioner, partitionKeys, readFence, readRfmCuts, writeRfmCuts } from '@crm/store';
 import { Redis } from 'ioredis';
 import { type Admin, type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -403,8 +403,8 @@ export class Segmenter {
 
   /** Cuts computed earlier (by this or another instance) apply from the start. */
   private async adoptStoredCuts(): Promise<void> {
-    const raw = await this.redis.get(globalKeys(this.config.keyPrefix).rfmCuts);
-    if (raw !== null) this.domain = withCuts(this.domain, (JSON.parse(raw) as { cuts: RfmCuts }).cuts);
+    const stored = await readRfmCuts(this.redis, this.config.keyPrefix);
+    if (stored !== null) this.domain = withRfmCuts(this.domain, stored.cuts);
   }
 
   /**
@@ -423,8 +423,8 @@ export class Segmenter {
     if (summaries.length === 0) return;
     const cuts = quantileCuts(summaries.reduce(mergeRfmSummaries));
     if (cuts === null || JSON.stringify(cuts) === JSON.stringify(this.domain.rfm.cuts)) return;
-    await this.redis.set(globalKeys(prefix).rfmCuts, JSON.stringify({ cuts, computedAt: new Date().toISOString() }));
-    this.domain = withCuts(this.domain, cuts);
+    await writeRfmCuts(this.redis, prefix, { cuts, computedAt: new Date().toISOString() });
+    this.domain = withRfmCuts(this.domain, cuts);
     this.log.info({ cuts }, 'RFM quantile cuts moved: re-scoring');
     let changes = 0;
     for (const p of this.owned) {
@@ -597,7 +597,3 @@ const STOP_DEADLINE_MS = 20_000;
 const STOP_STEP_MS = 8_000;
 /** Longest wait for a step that needs Redis when Redis was down as the stop began. */
 const STOP_STEP_WITHOUT_REDIS_MS = 1_000;
-
-function withCuts(domain: DomainConfig, cuts: RfmCuts): DomainConfig {
-  return { ...domain, rfm: { ...domain.rfm, cuts } };
-}
