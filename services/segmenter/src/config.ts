@@ -26,6 +26,7 @@ import {
   topicSuffixVar,
 } from '@crm/service-kit';
 import { z } from 'zod';
+import type { FenceLossPolicy } from './fence-audit.ts';
 
 export { ConfigError };
 
@@ -155,7 +156,7 @@ export interface SegmenterConfig {
   historyLength: number;
   /** Events outside these are dead-lettered (CRM_MIN_EVENT_TIME, CRM_MAX_FUTURE_SKEW_MS). */
   eventTimeBounds: EventTimeBounds;
-  onFenceLoss: 'reapply' | 'stop';
+  onFenceLoss: FenceLossPolicy;
   stallTimeoutMs: number;
   redisWaitReplicas: number;
   redisWaitTimeoutMs: number;
