@@ -217,17 +217,18 @@ export function redisRefusedCredentials(err: Error): boolean {
   return REDIS_AUTH_REFUSED.test(err.message);
 }
 
+/** The ACL user the connection logs in as (Redis' `default` when none is set). */
+const redisUser = (conn: RedisConnection): string => conn.options.username ?? 'default';
+
 /**
  * One line that says what is wrong with a Redis connection error: for refused credentials, which
  * variables to check. Never quotes the password (ioredis keeps AUTH's arguments on the error, not
  * in its message; the display URL has the password masked).
  */
 export function describeRedisError(err: Error, conn: RedisConnection): string {
-  if (redisRefusedCredentials(err)) {
-    const user = conn.options.username ?? 'default';
-    return `Redis at ${conn.display} refused the credentials of user ${user} (${err.message.split('\n')[0]}): check REDIS_USERNAME and REDIS_PASSWORD_FILE`;
-  }
   const message = err.message.split('\n')[0] ?? '';
+  if (redisRefusedCredentials(err))
+    return `Redis at ${conn.display} refused the credentials of user ${redisUser(conn)} (${message}): check REDIS_USERNAME and REDIS_PASSWORD_FILE`;
   if (TLS_UNTRUSTED.test(message))
     return `Redis at ${conn.display}: its TLS certificate is not trusted (${message.replace(/; if the root CA .*$/, '')}): check REDIS_TLS_CA_FILE (the CA that signed the server's certificate)`;
   if (conn.options.tls === undefined && /ECONNRESET|Connection is closed/.test(message))
@@ -242,8 +243,9 @@ export function describeRedisError(err: Error, conn: RedisConnection): string {
 export function refusedAsConfigError(err: unknown, conn: RedisConnection): unknown {
   if (!(err instanceof Error && redisRefusedCredentials(err))) return err;
   // The reason was logged already (logRedisErrors); this is the stop, in one line of its own.
-  const user = conn.options.username ?? 'default';
-  return new ConfigError(`stopping: Redis at ${conn.display} refused user ${user}: fix REDIS_USERNAME / REDIS_PASSWORD_FILE and restart`, { cause: err });
+  return new ConfigError(`stopping: Redis at ${conn.display} refused user ${redisUser(conn)}: fix REDIS_USERNAME / REDIS_PASSWORD_FILE and restart`, {
+    cause: err,
+  });
 }
 
 /**
