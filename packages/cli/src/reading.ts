@@ -6,7 +6,17 @@
  * mirrors.
  */
 import { type Dimension, DIMENSIONS, isIsoUtc } from '@crm/contracts';
-import { type CustomerReading, type CustomerState, type DomainConfig, decodeState, readCustomer, SEGMENT_NAME, VOCABULARIES, withRfmCuts } from '@crm/domain';
+import {
+  type CustomerReading,
+  type CustomerState,
+  type DomainConfig,
+  decodeState,
+  MEMBERSHIP_FIELD,
+  readCustomer,
+  SEGMENT_NAME,
+  VOCABULARIES,
+  withRfmCuts,
+} from '@crm/domain';
 import { type AtSource, type ReadInstant, parseStateRecord, readInstant, readRfmCuts } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { type CliConfig, domainConfig } from './config.ts';
@@ -153,9 +163,6 @@ export interface Where {
   value: string;
 }
 
-/** Dimension names as the memberships spell them, besides the change events' (rfm_segment). */
-const DIMENSION_ALIASES: Readonly<Record<string, Dimension>> = { rfmSegment: 'rfm_segment', expectationGap: 'expectation_gap' };
-
 /**
  * `dimension=value`: a dimension of the change events (rfm_segment, stage, tier, satisfaction,
  * expectation_gap, quadrant, custom) or its membership name (rfmSegment, expectationGap); a
@@ -166,7 +173,8 @@ export function parseWhere(text: string): Where {
   const eq = text.indexOf('=');
   const name = text.slice(0, eq).trim();
   const raw = text.slice(eq + 1).trim();
-  const dimension = DIMENSION_ALIASES[name] ?? DIMENSIONS.find((d) => d === name);
+  // The change events' name (rfm_segment) or the memberships' (rfmSegment: MEMBERSHIP_FIELD).
+  const dimension = DIMENSIONS.find((d) => d === name || (d !== 'custom' && MEMBERSHIP_FIELD[d] === name));
   if (eq < 0 || dimension === undefined)
     throw new CliError(`--where must be dimension=value with dimension one of ${DIMENSIONS.join(', ')} (got ${JSON.stringify(text)})`, { exitCode: 2 });
   if (dimension === 'custom') {

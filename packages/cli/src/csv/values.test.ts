@@ -17,28 +17,35 @@ describe('parseDate', () => {
     expect(iso('13/12/2011', 'dmy')).toBe('2011-12-13T00:00:00Z');
     expect(iso('12/13/2011', 'dmy')).toBeNull();
   });
-  it('reads ISO date-times, with or without a zone, and ISO dates as 00:00 UTC', () => {
-    for (const format of ['auto', 'iso'] as const) {
-      expect(iso('2010-12-01 08:26:00', format)).toBe('2010-12-01T08:26:00Z');
-      expect(iso('2010-12-01T08:26:00Z', format)).toBe('2010-12-01T08:26:00Z');
-      expect(iso('2010-12-01T08:26:00.250Z', format)).toBe('2010-12-01T08:26:00Z');
-      expect(iso('2010-12-01T08:26+01:00', format)).toBe('2010-12-01T07:26:00Z');
-      expect(iso('2010-12-01T08:26:00-0530', format)).toBe('2010-12-01T13:56:00Z');
-      expect(iso('2011-12-09', format)).toBe('2011-12-09T00:00:00Z');
-    }
-    expect(iso('2010-12-01T08:26+25:00', 'iso')).toBeNull();
-    expect(iso('12/1/2010 8:26', 'iso')).toBeNull();
-    expect(iso('20111209', 'iso')).toBeNull();
-  });
-  it('reads YYYYMMDD, optionally with a time', () => {
-    for (const format of ['auto', 'yyyymmdd'] as const) {
-      expect(iso('20111209', format)).toBe('2011-12-09T00:00:00Z');
-      expect(iso('20111209 13:45', format)).toBe('2011-12-09T13:45:00Z');
-      expect(iso('20111209T134501', format)).toBe('2011-12-09T13:45:01Z');
-      expect(iso('20111209 1345', format)).toBe('2011-12-09T13:45:00Z');
-    }
-    expect(iso('2011-12-09', 'yyyymmdd')).toBeNull();
-    expect(iso('20111309', 'yyyymmdd')).toBeNull();
+  // Each text format: what auto and the format itself read, then what the format alone refuses.
+  it.each([
+    {
+      name: 'reads ISO date-times, with or without a zone, and ISO dates as 00:00 UTC',
+      format: 'iso',
+      reads: [
+        ['2010-12-01 08:26:00', '2010-12-01T08:26:00Z'],
+        ['2010-12-01T08:26:00Z', '2010-12-01T08:26:00Z'],
+        ['2010-12-01T08:26:00.250Z', '2010-12-01T08:26:00Z'],
+        ['2010-12-01T08:26+01:00', '2010-12-01T07:26:00Z'],
+        ['2010-12-01T08:26:00-0530', '2010-12-01T13:56:00Z'],
+        ['2011-12-09', '2011-12-09T00:00:00Z'],
+      ],
+      refuses: ['2010-12-01T08:26+25:00', '12/1/2010 8:26', '20111209'],
+    },
+    {
+      name: 'reads YYYYMMDD, optionally with a time',
+      format: 'yyyymmdd',
+      reads: [
+        ['20111209', '2011-12-09T00:00:00Z'],
+        ['20111209 13:45', '2011-12-09T13:45:00Z'],
+        ['20111209T134501', '2011-12-09T13:45:01Z'],
+        ['20111209 1345', '2011-12-09T13:45:00Z'],
+      ],
+      refuses: ['2011-12-09', '20111309'],
+    },
+  ] satisfies { name: string; format: DateFormat; reads: [string, string][]; refuses: string[] }[])('$name', ({ format, reads, refuses }) => {
+    for (const f of ['auto', format] as const) for (const [cell, expected] of reads) expect(iso(cell, f)).toBe(expected);
+    for (const cell of refuses) expect(iso(cell, format)).toBeNull();
   });
   it('refuses a slash date without a time in auto (M/D or D/M cannot be told), and mdy reads it', () => {
     expect(iso('12/1/2010')).toBeNull();
