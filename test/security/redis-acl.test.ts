@@ -45,6 +45,13 @@ describe('the documented Redis ACL users', () => {
     for (const t of Object.values(topics)) await createTopic(kafkaAdmin, t, PARTITIONS);
     await kafkaAdmin.disconnect();
   });
+  /** The environment a process needs to reach this server as `user` (one of the documented ACL users). */
+  const asUser = (user: string) => ({
+    REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+    REDIS_USERNAME: user,
+    REDIS_PASSWORD_FILE: passwordFile,
+    CRM_KEY_PREFIX: prefix,
+  });
   afterAll(async () => {
     admin?.disconnect();
     await redis?.stop();
@@ -56,11 +63,8 @@ describe('the documented Redis ACL users', () => {
 
   it('let the segmenter apply events and the profile API serve them, without a NOPERM', async () => {
     const segmenter = run(SEGMENTER, {
+      ...asUser('crm-segmenter'),
       KAFKA_BROKERS: testEndpoints().kafkaBrokers,
-      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-      REDIS_USERNAME: 'crm-segmenter',
-      REDIS_PASSWORD_FILE: passwordFile,
-      CRM_KEY_PREFIX: prefix,
       CRM_TOPIC_SUFFIX: suffix,
       CRM_GROUP_ID: prefix,
       CRM_PARTITIONS: String(PARTITIONS),
@@ -103,10 +107,7 @@ describe('the documented Redis ACL users', () => {
       const tokens = join(redis.dir, 'tokens.json');
       writeFileSync(tokens, JSON.stringify({ tokens: [TOKEN] }));
       api = run(PROFILE_API, {
-        REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-        REDIS_USERNAME: 'crm-profile-api',
-        REDIS_PASSWORD_FILE: passwordFile,
-        CRM_KEY_PREFIX: prefix,
+        ...asUser('crm-profile-api'),
         CRM_PARTITIONS: String(PARTITIONS),
         PROFILE_API_PORT: '0',
         PROFILE_API_HOST: '127.0.0.1',
@@ -125,11 +126,8 @@ describe('the documented Redis ACL users', () => {
         run(
           CLI,
           {
+            ...asUser('crm-console'),
             KAFKA_BROKERS: testEndpoints().kafkaBrokers,
-            REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-            REDIS_USERNAME: 'crm-console',
-            REDIS_PASSWORD_FILE: passwordFile,
-            CRM_KEY_PREFIX: prefix,
             CRM_TOPIC_SUFFIX: suffix,
           },
           args,
