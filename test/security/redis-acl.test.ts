@@ -11,7 +11,7 @@ import { suffixedTopics } from '@crm/contracts';
 import { DAY_MS, type OwnRedis, createTopic, generateEvents, startOwnRedis, testEndpoints, testKafka, uniqueName, waitFor } from '@crm/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, PROFILE_API, REFUSED_COMMAND, SEGMENTER, repoPath, run } from './helpers.ts';
+import { CLI, PROFILE_API, REFUSED_COMMAND, SEGMENTER, listeningAddress, repoPath, run } from './helpers.ts';
 
 const ADMIN_PASSWORD = 'acl-test-admin';
 const PARTITIONS = 2;
@@ -113,7 +113,7 @@ describe('the documented Redis ACL users', () => {
         PROFILE_API_HOST: '127.0.0.1',
         PROFILE_API_TOKENS_FILE: tokens,
       });
-      const address = await waitFor('the profile API listening', () => /"address":"([^"]+)".*"msg":"profile API listening"/.exec(api?.output() ?? '')?.[1]);
+      const address = await waitFor('the profile API listening', () => (api === undefined ? undefined : listeningAddress(api, 'profile API listening')));
       const get = async (path: string) => (await fetch(`${address}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status;
       expect(await get(`/customers/${encodeURIComponent(customer)}`)).toBe(200);
       expect(await get('/segments')).toBe(200);
