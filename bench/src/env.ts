@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { brokerRelease, createTopicsAndWait, listenerPid, up } from '@crm/infra';
+import { brokerRelease, createTopicsAndWait, listenerPid, localPort, up } from '@crm/infra';
 import { type SegmenterConfig, loadConfig } from '@crm/segmenter';
 import { type Connections, connections, kafkaOptions, redisOptions } from '@crm/service-kit';
 import { Redis } from 'ioredis';
@@ -102,10 +102,9 @@ export async function versions(redis: Redis, brokers: string): Promise<Versions>
 
 /** Pids of the broker and Redis (for their CPU figures) when they run on this machine, whoever started them. */
 export function serverPids(ep: Endpoints): { kafka: number | null; redis: number | null } {
-  const portOf = (hostPort: string) => {
-    const [host, port] = hostPort.split(':');
-    return ['127.0.0.1', 'localhost'].includes(host ?? '') ? Number(port) : Number.NaN;
+  const pid = (hostPort: string) => {
+    const port = localPort(hostPort);
+    return port === null ? null : listenerPid(port);
   };
-  const pid = (port: number) => (Number.isInteger(port) ? listenerPid(port) : null);
-  return { kafka: pid(portOf(ep.kafkaBrokers.split(',')[0] ?? '')), redis: pid(portOf(new URL(ep.redisUrl).host)) };
+  return { kafka: pid(ep.kafkaBrokers.split(',')[0] ?? ''), redis: pid(new URL(ep.redisUrl).host) };
 }

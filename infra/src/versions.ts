@@ -63,14 +63,21 @@ export function kafkaReleaseOfClasspath(classpath: string): string | null {
   return null;
 }
 
+/** The port of `host:port` when the host is this machine's loopback (`[::1]:port` too), else null. */
+export function localPort(hostPort: string): number | null {
+  const at = hostPort.lastIndexOf(':');
+  const host = hostPort.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(hostPort.slice(at + 1));
+  return at > 0 && ['127.0.0.1', 'localhost', '::1'].includes(host) && Number.isInteger(port) ? port : null;
+}
+
 /**
  * The Kafka release of the broker at `brokers` (its first host:port), when that broker runs on
  * this machine and its process is visible; else a note saying why it is unknown.
  */
 export function brokerRelease(brokers: string): string {
-  const [host, portText] = (brokers.split(',')[0] ?? '').split(':');
-  const port = Number(portText);
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host ?? '') || !Number.isInteger(port)) return 'release not reported (remote broker)';
+  const port = localPort(brokers.split(',')[0] ?? '');
+  if (port === null) return 'release not reported (remote broker)';
   const pid = listenerPid(port);
   if (pid === null) return 'release unknown (listener not visible)';
   let args: string[];

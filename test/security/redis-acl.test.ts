@@ -11,7 +11,7 @@ import { suffixedTopics } from '@crm/contracts';
 import { DAY_MS, type OwnRedis, createTopic, generateEvents, startOwnRedis, testEndpoints, testKafka, uniqueName, waitFor } from '@crm/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, PROFILE_API, REFUSED_COMMAND, SEGMENTER, repoPath, run } from './helpers.ts';
+import { CLI, PROFILE_API, REFUSED_COMMAND, SEGMENTER, listeningAddress, repoPath, run } from './helpers.ts';
 
 const ADMIN_PASSWORD = 'acl-test-admin';
 const PARTITIONS = 2;
@@ -45,6 +45,13 @@ describe('the documented Redis ACL users', () => {
     for (const t of Object.values(topics)) await createTopic(kafkaAdmin, t, PARTITIONS);
     await kafkaAdmin.disconnect();
   });
+  /** The environment a process needs to reach this server as `user` (one of the documented ACL users). */
+  const asUser = (user: string) => ({
+    REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+    REDIS_USERNAME: user,
+    REDIS_PASSWORD_FILE: passwordFile,
+    CRM_KEY_PREFIX: prefix,
+  });
   afterAll(async () => {
     admin?.disconnect();
     await redis?.stop();
@@ -56,11 +63,8 @@ describe('the documented Redis ACL users', () => {
 
   it('let the segmenter apply events and the profile API serve them, without a NOPERM', async () => {
     const segmenter = run(SEGMENTER, {
+      ...asUser('crm-segmenter'),
       KAFKA_BROKERS: testEndpoints().kafkaBrokers,
-      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-      REDIS_USERNAME: 'crm-segmenter',
-      REDIS_PASSWORD_FILE: passwordFile,
-      CRM_KEY_PREFIX: prefix,
       CRM_TOPIC_SUFFIX: suffix,
       CRM_GROUP_ID: prefix,
       CRM_PARTITIONS: String(PARTITIONS),
@@ -103,16 +107,13 @@ describe('the documented Redis ACL users', () => {
       const tokens = join(redis.dir, 'tokens.json');
       writeFileSync(tokens, JSON.stringify({ tokens: [TOKEN] }));
       api = run(PROFILE_API, {
-        REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-        REDIS_USERNAME: 'crm-profile-api',
-        REDIS_PASSWORD_FILE: passwordFile,
-        CRM_KEY_PREFIX: prefix,
+        ...asUser('crm-profile-api'),
         CRM_PARTITIONS: String(PARTITIONS),
         PROFILE_API_PORT: '0',
         PROFILE_API_HOST: '127.0.0.1',
         PROFILE_API_TOKENS_FILE: tokens,
       });
-      const address = await waitFor('the profile API listening', () => /"address":"([^"]+)".*"msg":"profile API listening"/.exec(api?.output() ?? '')?.[1]);
+      const address = await waitFor('the profile API listening', () => (api === undefined ? undefined : listeningAddress(api, 'profile API listening')));
       const get = async (path: string) => (await fetch(`${address}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status;
       expect(await get(`/customers/${encodeURIComponent(customer)}`)).toBe(200);
       expect(await get('/segments')).toBe(200);
@@ -125,11 +126,8 @@ describe('the documented Redis ACL users', () => {
         run(
           CLI,
           {
+            ...asUser('crm-console'),
             KAFKA_BROKERS: testEndpoints().kafkaBrokers,
-            REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-            REDIS_USERNAME: 'crm-console',
-            REDIS_PASSWORD_FILE: passwordFile,
-            CRM_KEY_PREFIX: prefix,
             CRM_TOPIC_SUFFIX: suffix,
           },
           args,

@@ -7,24 +7,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { waitFor } from './helpers.ts';
+import { freePort } from './redis-server.ts';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const REDIS_CHECK_AOF = '/usr/bin/redis-check-aof';
-
-/** A TCP port nothing listens on at the moment (on loopback). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
 
 export class AofRedis {
   readonly dir: string;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type InfraConfig, infraConfig, kafkaDaemon, runningPid, startKafka, stopDaemon } from '@crm/infra';
-import { freePort } from './aof-redis.ts';
+import { freePort } from './redis-server.ts';
 
 export class OwnKafka {
   private readonly cfg: InfraConfig;

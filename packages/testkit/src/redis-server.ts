@@ -26,9 +26,9 @@ export async function freePort(): Promise<number> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
 }
 
 /**

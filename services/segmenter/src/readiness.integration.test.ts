@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Segmenter } from './service.ts';
-import { createTopics, isolatedEnv, topicOf, waitUntilAllApplied } from './testing/harness.ts';
+import { createTopics, isolatedEnv, produceEvents, waitUntilAllApplied } from './testing/harness.ts';
 
 const PARTITIONS = 2;
 
@@ -41,16 +41,10 @@ describe('readiness', () => {
     await createTopics(kafka, config, PARTITIONS);
     const now = Date.now();
     const events = generateEvents({ seed: 5, customers: 50, events: 600, start: now - 10 * DAY_MS, end: now - 60_000, prefix: 'r' });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
     let sent = 0;
     const send = async (n: number) => {
-      const part = events.slice(sent, sent + n);
+      await produceEvents(kafka, config, events.slice(sent, sent + n));
       sent += n;
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: part.map((e) => ({ topic: topicOf(config, e), messages: [{ key: e.subject, value: JSON.stringify(e) }] })),
-      });
     };
 
     const sink = logSink('info');
@@ -101,7 +95,6 @@ describe('readiness', () => {
     expect(sink.lines.some((l) => l['msg'] === 'Redis available again')).toBe(true);
     // Nothing was lost: a restarted Redis keeps what it acknowledged (the kernel holds the file).
     expect(sink.lines.some((l) => String(l['msg']).startsWith('Redis lost writes'))).toBe(false);
-    await producer.disconnect();
   }, 120_000);
 
   it('is 503 while the broker does not answer, and 200 again once it does', async () => {

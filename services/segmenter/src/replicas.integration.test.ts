@@ -9,7 +9,7 @@ import { AofRedis, DAY_MS, generateEvents, logSink, testKafka, testRegistry, wai
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Segmenter } from './service.ts';
-import { createTopics, expectUnbrokenChains, isolatedEnv, readChanges, topicOf, waitUntilAllApplied } from './testing/harness.ts';
+import { createTopics, expectUnbrokenChains, isolatedEnv, produceEvents, readChanges, waitUntilAllApplied } from './testing/harness.ts';
 
 const PARTITIONS = 2;
 
@@ -44,13 +44,7 @@ describe('CRM_REDIS_WAIT_REPLICAS=1', () => {
     await createTopics(kafka, config, PARTITIONS);
     const now = Date.now();
     const events = generateEvents({ seed: 21, customers: 60, events: 400, start: now - 10 * DAY_MS, end: now - 60_000, prefix: 'w' });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    const send = (part: typeof events) =>
-      producer.sendBatch({
-        acks: -1,
-        topicMessages: part.map((e) => ({ topic: topicOf(config, e), messages: [{ key: e.subject, value: JSON.stringify(e) }] })),
-      });
+    const send = (part: typeof events) => produceEvents(kafka, config, part);
     const outboxes = async () => {
       let n = 0;
       for (let p = 0; p < PARTITIONS; p++) n += await client.xlen(`${config.keyPrefix}:{${p}}:outbox`);
@@ -88,7 +82,6 @@ describe('CRM_REDIS_WAIT_REPLICAS=1', () => {
     await waitFor('the outboxes relayed after the replica came back', async () => (await outboxes()) === 0, { timeoutMs: 60_000 });
     await waitFor('ready again', () => s.readiness().ready, { timeoutMs: 30_000 });
     expect(await changesEnd()).toBeGreaterThan(relayedBefore);
-    await producer.disconnect();
     await s.stop();
     segmenter = undefined;
     await expectUnbrokenChains(client, config, PARTITIONS, await readChanges({ kafka, registry, config }));
