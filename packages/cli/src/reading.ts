@@ -5,7 +5,7 @@
  * row. Memberships are never re-derived: they are the stored state's, which the segment index
  * mirrors.
  */
-import { type Dimension, DIMENSIONS, isIsoUtc } from '@crm/contracts';
+import { DIMENSIONS, isIsoUtc } from '@crm/contracts';
 import {
   type CustomerReading,
   type CustomerState,
@@ -17,7 +17,7 @@ import {
   VOCABULARIES,
   withRfmCuts,
 } from '@crm/domain';
-import { type AtSource, type ReadInstant, parseStateRecord, readInstant, readRfmCuts } from '@crm/store';
+import { type AtSource, type ReadInstant, type SegmentFilter, parseStateRecord, readInstant, readRfmCuts } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { type CliConfig, domainConfig } from './config.ts';
 import { CliError } from './errors.ts';
@@ -158,10 +158,8 @@ export const READING_COLUMNS = [
 ] as const satisfies readonly (keyof ReadingRow)[];
 
 /** A membership filter: the segment index's set `<prefix>:{p}:seg:<dimension>:<value>` of each partition. */
-export interface Where {
-  dimension: Dimension;
-  value: string;
-}
+/** One segment's members (`--where dimension=value`). */
+export type Where = SegmentFilter;
 
 /**
  * `dimension=value`: a dimension of the change events (rfm_segment, stage, tier, satisfaction,

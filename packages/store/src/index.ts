@@ -3,6 +3,7 @@ export { SCRIPTS_VERSION, type ScriptSource, callScript, commandName, loadScript
 export { SCRIPT_CODES, type ScriptCode, ScriptRejectedError, checkReply } from './errors.ts';
 export { type Fence, advanceFence, readFence } from './fence.ts';
 export { type StoredCuts, readRfmCuts, writeRfmCuts } from './cuts.ts';
+export { type SegmentFilter, scanCustomerRecords } from './customer-scan.ts';
 export { AT_SOURCES, type AtSource, type Clock, type ReadInstant, readAt, readInstant } from './instant.ts';
 export { advanceStreamClock, readStreamClock } from './stream-clock.ts';
 export {

@@ -5,7 +5,7 @@
  */
 import { DIMENSIONS, type Dimension } from '@crm/contracts';
 import { type CustomerState, decodeState, holdsMembership } from '@crm/domain';
-import { parseCustomerRecord, partitionFor, partitionKeys } from '@crm/store';
+import { type SegmentFilter, parseCustomerRecord, partitionFor, partitionKeys, scanCustomerRecords } from '@crm/store';
 import type { Redis } from 'ioredis';
 import { type MemberCursor, START } from './cursor.ts';
 
@@ -142,11 +142,8 @@ export async function readMemberPage(
   return { members: page.items.map((i) => i.item), next: page.next };
 }
 
-/** A segment value to filter customers by: the segment index's sets of each partition. */
-export interface Where {
-  dimension: Dimension;
-  value: string;
-}
+/** A segment value to filter customers by (`where=dimension:value`): the segment index's sets of each partition. */
+export type Where = SegmentFilter;
 
 export interface CustomerPage {
   customers: Array<{ customerId: string } & StoredCustomer>;
@@ -170,21 +167,8 @@ export async function readCustomerPage(
   from: MemberCursor = START,
 ): Promise<CustomerPage> {
   type Item = [id: string, raw: string];
-  const hscan: Scan<Item> = async (p, c) => {
-    const [next, flat] = await redis.hscan(partitionKeys(prefix, p).state, c, 'COUNT', SCAN_COUNT);
-    const items: Item[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) items.push([flat[i] as string, flat[i + 1] as string]);
-    return [next, items];
-  };
-  const members: Scan<Item> = async (p, c) => {
-    const keys = partitionKeys(prefix, p);
-    const [next, ids] = await redis.sscan(keys.members((where as Where).dimension, (where as Where).value), c, 'COUNT', SCAN_COUNT);
-    if (ids.length === 0) return [next, []];
-    const records = await redis.hmget(keys.state, ...ids);
-    // A member whose record is gone (not expected: one script writes both) is skipped.
-    return [next, ids.flatMap((id, i): Item[] => (typeof records[i] === 'string' ? [[id, records[i]]] : []))];
-  };
-  const page = await scanPage(where === null ? hscan : members, ([id]) => id, partitions, limit, from);
+  const scan: Scan<Item> = (p, c) => scanCustomerRecords(redis, partitionKeys(prefix, p), where, c, SCAN_COUNT);
+  const page = await scanPage(scan, ([id]) => id, partitions, limit, from);
   const customers = page.items.map(({ partition, item: [customerId, raw] }) => ({ customerId, ...decodeRecord(partition, raw) }));
   return {
     customers: where === null ? customers : customers.filter((c) => holdsMembership(c.state.memberships, where.dimension, where.value)),

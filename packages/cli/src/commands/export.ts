@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { holdsMembership } from '@crm/domain';
-import { type AtSource, partitionKeys } from '@crm/store';
+import { type AtSource, partitionKeys, scanCustomerRecords } from '@crm/store';
 import { stringify } from 'csv-stringify/sync';
 import type { Redis } from 'ioredis';
 import { withRedis } from '../clients.ts';
@@ -65,30 +65,10 @@ export async function statePartitions(redis: Redis, keyPrefix: string): Promise<
 /** Pages of [customer id, record] of one partition: all of its state hash, or the members of one segment. */
 async function* pages(redis: Redis, keyPrefix: string, partition: number, where: Where | null): AsyncGenerator<[string, string][]> {
   const keys = partitionKeys(keyPrefix, partition);
-  if (where === null) {
-    let cursor = '0';
-    do {
-      const [next, flat] = await redis.hscan(keys.state, cursor, 'COUNT', PAGE);
-      cursor = next;
-      const page: [string, string][] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) page.push([flat[i] as string, flat[i + 1] as string]);
-      if (page.length > 0) yield page;
-    } while (cursor !== '0');
-    return;
-  }
-  const set = keys.members(where.dimension, where.value);
   let cursor = '0';
   do {
-    const [next, ids] = await redis.sscan(set, cursor, 'COUNT', PAGE);
+    const [next, page] = await scanCustomerRecords(redis, keys, where, cursor, PAGE);
     cursor = next;
-    if (ids.length === 0) continue;
-    const records = await redis.hmget(keys.state, ...ids);
-    const page: [string, string][] = [];
-    // A member whose record is gone (not expected: the segmenter writes both in one script) is skipped.
-    ids.forEach((id, i) => {
-      const raw = records[i];
-      if (raw !== null && raw !== undefined) page.push([id, raw]);
-    });
     if (page.length > 0) yield page;
   } while (cursor !== '0');
 }
