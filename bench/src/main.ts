@@ -24,6 +24,7 @@ import { TOPICS } from '@crm/contracts';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { registryOptions } from '@crm/service-kit';
 import type { Redis } from 'ioredis';
+import { type Capacity, capacity } from './capacity.ts';
 import { latencyChart } from './chart.ts';
 import { avroEncoder, inputEvents, topicOf } from './data.ts';
 import { type Phase, createTopics, deleteTopics, endpoints, isolatedPhase, kafkaClient, redisClient, serverPids, versions } from './env.ts';
@@ -48,6 +49,7 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = flag('quick');
+const INSTANCES = Number(option('instances') ?? 1);
 const only = new Set((option('only') ?? 'throughput,latency,timers').split(','));
 const sizes = {
   events: Number(option('events') ?? (quick ? 100_000 : 1_000_000)),
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
     log(`throughput: raw kafkajs consume ${raw.eps.toLocaleString('en-US')} events/s`);
     const profDir = `${RESULTS}profiles/${Date.now()}`;
     const profArgs = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-    seg = await segmenterThroughput(redis, kafka, phase, PARTITIONS, total, servers, profArgs, Number(option('instances') ?? 1));
+    seg = await segmenterThroughput(redis, kafka, phase, PARTITIONS, total, servers, profArgs, INSTANCES);
     log(
       `throughput: segmenter ${seg.eps.toLocaleString('en-US')} events/s (${seg.seconds.toFixed(1)} s), CPU ${JSON.stringify(seg.cpu)}, ${JSON.stringify(seg.detail)}`,
     );
@@ -214,7 +216,7 @@ async function main(): Promise<void> {
     partitions: PARTITIONS,
     input: 'sample-data (BG/NBD), Avro via the registry',
     events: sizes.events,
-    segmenter_instances: Number(option('instances') ?? 1),
+    segmenter_instances: INSTANCES,
     segmenter_node_options: childEnv['NODE_OPTIONS'] ?? null,
     throughput_eps: seg?.eps ?? null,
     raw_consume_eps: raw?.eps ?? null,
@@ -228,6 +230,7 @@ async function main(): Promise<void> {
     throughput_start_end_ratio: seg?.startEndRatio ?? null,
     cpu_percent_during_throughput: seg?.cpu ?? null,
     cpu_us_per_event: seg ? segmenterCpuPerEvent(seg) : null,
+    capacity: seg ? modelOf(seg, v.cores) : null,
     floor: floor ?? null,
     backfill: backfill
       ? { eps: backfill.eps, seconds: round(backfill.seconds, 2), cpu: backfill.cpu, cpu_us_per_event: segmenterCpuPerEvent(backfill), detail: backfill.detail }
@@ -254,6 +257,14 @@ async function main(): Promise<void> {
   printTable(result, latency, memory, timers, profile);
 }
 
+/**
+ * The capacity model (capacity.ts) from this run's CPU per event: what one instance, one Redis
+ * shard and this machine carry, and the rate predicted for the run's instances on this machine.
+ */
+function modelOf(run: SegmenterRun, cores: number): Capacity | null {
+  return capacity(segmenterCpuPerEvent(run), { instances: INSTANCES, partitions: PARTITIONS, redisShards: 1, sharedCores: cores });
+}
+
 /** CPU µs per event of the segmenter instances (summed), the broker and Redis over a segmenter run. */
 function segmenterCpuPerEvent(run: SegmenterRun): { segmenter: number | null; redis: number | null; kafka: number | null } {
   const instances = Object.entries(run.cpu).filter(([k]) => k.startsWith('segmenter'));
@@ -276,6 +287,8 @@ function printTable(
     throughput_window_eps: number[] | null;
     throughput_start_end_ratio: number | null;
     cpu_us_per_event: Record<string, number | null> | null;
+    capacity: Capacity | null;
+    segmenter_instances: number;
     floor: FloorResult | null;
     cpu_percent_during_throughput: Record<string, number | null> | null;
     run_seconds: number;
@@ -307,6 +320,12 @@ function printTable(
   }
   const us = r.cpu_us_per_event;
   if (us) rows.push(['  CPU µs per event', `segmenter ${n(us['segmenter'], 1)}  kafka ${n(us['kafka'], 1)}  redis ${n(us['redis'], 1)}`]);
+  const c = r.capacity;
+  if (c)
+    rows.push([
+      '  capacity model',
+      `one instance ${n(c.instance_eps)}, one Redis shard ${n(c.redis_shard_eps)}, this machine ${n(c.machine_eps)} events/s: predicts ${n(c.predicted_eps)} for ${r.segmenter_instances} instance(s) here (${c.bound}-bound), measured ${n(r.throughput_eps)}`,
+    ]);
   if (r.throughput_window_eps)
     rows.push([
       `  per ${RATE_WINDOW_MS / 1000} s window`,
