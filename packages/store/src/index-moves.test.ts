@@ -40,7 +40,10 @@ function applyNetted(initial: Sets, moves: readonly IndexMove[]): { sets: Sets; 
     const name = `${g.dimension}:${g.value}`;
     const s = set(sets, name);
     let d = 0;
-    for (const id of g.add) if (!s.has(id)) s.add(id), d++;
+    for (const id of g.add) {
+      if (!s.has(id)) d++;
+      s.add(id);
+    }
     for (const id of g.remove) if (s.delete(id)) d--;
     if (d !== 0) delta.set(name, d);
   }
