@@ -108,6 +108,15 @@ describe('commitBatch', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('rejects a fence moved backwards (FENCE_REGRESSION) and writes nothing', async () => {
+    const keys = partitionKeys(uniqueName('t'), 9);
+    await commitBatch(redis, keys, firstBatch());
+    const before = await redis.hgetall(keys.state);
+    const back: BatchCommit = { ...firstBatch(), customers: [], fence: { expected: { orders: '3' }, next: { orders: '2' } } };
+    await expect(commitBatch(redis, keys, back)).rejects.toMatchObject({ code: 'FENCE_REGRESSION' });
+    expect([await redis.hgetall(keys.fence), await redis.hgetall(keys.state), await redis.xlen(keys.outbox)]).toEqual([{ orders: '3' }, before, 1]);
+  });
+
   it('refuses, writing nothing, a commit its Redis user may not make in full (an ACL missing one command)', async () => {
     // Redis keeps a script's writes when a later command fails: without the check, a user lacking
     // HINCRBY would move the fence and leave the counts behind, and no retry would repair them.
