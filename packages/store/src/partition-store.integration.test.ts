@@ -117,6 +117,13 @@ describe('commitBatch', () => {
     expect([await redis.hgetall(keys.fence), await redis.hgetall(keys.state), await redis.xlen(keys.outbox)]).toEqual([{ orders: '3' }, before, 1]);
   });
 
+  it('takes a record without a version prefix for a conflict, not for an absent customer', async () => {
+    const keys = partitionKeys(uniqueName('t'), 10);
+    await redis.hset(keys.state, 'alice', 'not a record');
+    await expect(commitBatch(redis, keys, firstBatch())).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+    expect([await redis.hget(keys.state, 'alice'), await redis.exists(keys.fence, keys.outbox)]).toEqual(['not a record', 0]);
+  });
+
   it('refuses, writing nothing, a commit its Redis user may not make in full (an ACL missing one command)', async () => {
     // Redis keeps a script's writes when a later command fails: without the check, a user lacking
     // HINCRBY would move the fence and leave the counts behind, and no retry would repair them.

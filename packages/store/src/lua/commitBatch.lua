@@ -113,18 +113,17 @@ for from = 0, nCustomers - 1, SLICE do
   local stored = redis.call('HMGET', stateKey, unpack(ARGV, idsAt + from, idsAt + to))
   for i = from, to do
     local record = stored[i - from + 1]
-    local version, history = 0, ''
-    if record then
-      version, history = string.match(record, '^(%d+)|([^|]*)|')
-      version = tonumber(version)
-    end
+    local version = 0 -- absent; a record without a version prefix matches no caller (nil)
+    if record then version = tonumber(string.match(record, '^(%d+)|')) end
     if version ~= tonumber(ARGV[versionsAt + i]) then return -3 end
     local id, value = ARGV[idsAt + i], ARGV[valuesAt + i]
     if value == '' then
       deletes[#deletes + 1] = id
     else
       writes[#writes + 1] = id
-      if string.byte(value) == 124 then value = (version + 1) .. '|' .. history .. value end -- 124: '|'
+      if string.byte(value) == 124 then -- '|': the record keeps its stored history
+        value = (version + 1) .. '|' .. (record and string.match(record, '^%d+|([^|]*)|') or '') .. value
+      end
       writes[#writes + 1] = value
     end
   end
