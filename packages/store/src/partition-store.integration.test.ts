@@ -2,10 +2,11 @@
 import { testRedis, uniqueName } from '@crm/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ScriptRejectedError } from './errors.ts';
+import { SCRIPT_CODES, ScriptRejectedError } from './errors.ts';
 import { prependHistory, recentChanges } from './history.ts';
 import { partitionKeys } from './keys.ts';
 import { parseStateRecord } from './record.ts';
+import { callScript } from './scripts.ts';
 import {
   type BatchCommit,
   type OutboxEntry,
@@ -107,6 +108,22 @@ describe('commitBatch', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('rejects a fence moved backwards (FENCE_REGRESSION) and writes nothing', async () => {
+    const keys = partitionKeys(uniqueName('t'), 9);
+    await commitBatch(redis, keys, firstBatch());
+    const before = await redis.hgetall(keys.state);
+    const back: BatchCommit = { ...firstBatch(), customers: [], fence: { expected: { orders: '3' }, next: { orders: '2' } } };
+    await expect(commitBatch(redis, keys, back)).rejects.toMatchObject({ code: 'FENCE_REGRESSION' });
+    expect([await redis.hgetall(keys.fence), await redis.hgetall(keys.state), await redis.xlen(keys.outbox)]).toEqual([{ orders: '3' }, before, 1]);
+  });
+
+  it('takes a record without a version prefix for a conflict, not for an absent customer', async () => {
+    const keys = partitionKeys(uniqueName('t'), 10);
+    await redis.hset(keys.state, 'alice', 'not a record');
+    await expect(commitBatch(redis, keys, firstBatch())).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+    expect([await redis.hget(keys.state, 'alice'), await redis.exists(keys.fence, keys.outbox)]).toEqual(['not a record', 0]);
+  });
+
   it('refuses, writing nothing, a commit its Redis user may not make in full (an ACL missing one command)', async () => {
     // Redis keeps a script's writes when a later command fails: without the check, a user lacking
     // HINCRBY would move the fence and leave the counts behind, and no retry would repair them.
@@ -163,6 +180,59 @@ describe('commitBatch', () => {
     const entries = await readOutbox(redis, keys, 10);
     expect(entries.map((e) => e.records.length)).toEqual([1000, 1000, 500]);
     expect(values(entries)).toEqual(records.map((r) => [r.key, [...r.value]]));
+  });
+
+  it('commits more customers and set members than one command takes (slices of 4000), and reads earlier k/v outbox entries', async () => {
+    const keys = partitionKeys(uniqueName('t'), 7);
+    // An entry of the earlier outbox format (fields k, v per record), left by a previous version.
+    await redis.xadd(keys.outbox, '*', 'k', 'zoe', 'v', Buffer.from([9]));
+    const ids = Array.from({ length: 4500 }, (_, i) => `c${i}`);
+    const all = (version: number, dueAt: number | null, state: (id: string) => string | null): BatchCommit['customers'] =>
+      ids.map((id) => ({ id, version, state: state(id), dueAt }));
+    expect(
+      await commitBatch(redis, keys, {
+        fence: { expected: {}, next: { orders: '1' } },
+        customers: all(0, 5, (id) => `S-${id}`),
+        records: [record('c0', 1)],
+        moves: ids.map((customerId) => ({ customerId, dimension: 'stage', from: null, to: 'new' })),
+      }),
+    ).toMatchObject({ appended: 1, backlog: 1 });
+    expect([await redis.hlen(keys.state), await redis.zcard(keys.timers), await redis.scard(keys.members('stage', 'new'))]).toEqual([4500, 4500, 4500]);
+    expect(await segmentCounts(redis, keys)).toEqual({ 'stage:new': 4500 });
+
+    // All move on; the last 500 are erased; the version check covers every one of them.
+    const erased = (id: string) => Number(id.slice(1)) >= 4000;
+    const moveOn: BatchCommit = {
+      fence: { expected: { orders: '1' }, next: { orders: '2' } },
+      customers: all(1, null, (id) => (erased(id) ? null : `T-${id}`)),
+      records: [],
+      moves: ids.map((customerId) => ({ customerId, dimension: 'stage', from: 'new', to: erased(customerId) ? null : 'repeat' })),
+    };
+    const stale = { ...moveOn, customers: moveOn.customers.map((c) => (c.id === 'c4499' ? { ...c, version: 0 } : c)) };
+    await expect(commitBatch(redis, keys, stale)).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+    await commitBatch(redis, keys, moveOn);
+    expect(await redis.hlen(keys.state)).toBe(4000);
+    expect(await redis.hget(keys.state, 'c3999')).toBe('2||T-c3999');
+    expect([await redis.zcard(keys.timers), await redis.exists(keys.members('stage', 'new'))]).toEqual([0, 0]);
+    expect(await segmentCounts(redis, keys)).toEqual({ 'stage:repeat': 4000 });
+    expect(values(await readOutbox(redis, keys, 10))).toEqual([
+      ['zoe', [9]],
+      ['c0', [0, 1, 0xff]],
+    ]);
+  });
+
+  it('refuses, writing nothing, arguments that do not add up to their section sizes', async () => {
+    const keys = partitionKeys(uniqueName('t'), 8);
+    // Sizes: 0 expected, 1 next topic, 0 customers, 0 timers set/cleared, 0 groups, 0 records, 1 entry; but no entry follows.
+    const reply = await callScript(
+      redis,
+      'commitBatch',
+      [keys.fence, keys.state, keys.outbox, keys.timers, keys.counts],
+      ['0', '1', '0', '0', '0', '0', '0', '1', 'orders', '5'],
+      false,
+    );
+    expect(reply).toBe(SCRIPT_CODES.BAD_ARGUMENT);
+    expect(await redis.exists(keys.fence, keys.outbox)).toBe(0);
   });
 
   it('names the stream id right after another', () => {

@@ -5,9 +5,14 @@
 import type { Redis } from 'ioredis';
 import { checkReply } from './errors.ts';
 import type { Fence } from './fence.ts';
+import { type IndexMove, netIndexMoves } from './index-moves.ts';
+import { type OutboxRecord, entryRecords, packRecords } from './outbox-entry.ts';
 import type { PartitionKeys } from './keys.ts';
 import { type StoredCustomer, parseCustomerRecord } from './record.ts';
 import { callScript } from './scripts.ts';
+
+export type { IndexMove } from './index-moves.ts';
+export type { OutboxRecord } from './outbox-entry.ts';
 
 export interface BatchContext {
   fence: Fence;
@@ -37,15 +42,6 @@ export async function readBatchContext(redis: Redis, keys: PartitionKeys, custom
   return { fence, customers, histories };
 }
 
-/** A move of one customer between the values of one indexed set family (e.g. stage: new -> repeat). */
-export interface IndexMove {
-  customerId: string;
-  /** The family, e.g. 'rfm_segment' or 'custom'. */
-  dimension: string;
-  from: string | null;
-  to: string | null;
-}
-
 export interface CustomerWrite {
   id: string;
   /** The version read (0 = absent): the compare-and-set guard. */
@@ -64,12 +60,6 @@ export interface CustomerWrite {
 export interface HistoryWrite {
   customerId: string;
   packed: string | null;
-}
-
-/** One record for the changes topic, as the outbox keeps it and the relay produces it. */
-export interface OutboxRecord {
-  key: string;
-  value: Buffer;
 }
 
 export interface BatchCommit {
@@ -93,51 +83,82 @@ export interface CommitResult {
 
 export const countField = (dimension: string, value: string): string => `${dimension}:${value}`;
 
+/** Records per outbox entry: XADD's cost is per entry; the relay reads entries whole. */
+const RECORDS_PER_ENTRY = 1000;
+
 /**
- * The batch's customers as commitBatch.lua reads them, each with its new history (`h`) when the
- * batch has one; without `h` the record keeps its own. Throws for a history of a customer the
- * batch does not write, or one holding the record's delimiter '|' (prependHistory never does).
+ * The arguments of commitBatch.lua (its header documents the layout): section sizes, then the
+ * fence, the customers column by column, the timers, the netted member moves and the packed
+ * outbox entries, flat, so the script decodes nothing. `memberKey` names a member set's key,
+ * which goes to KEYS[6..] in the order of the member groups. Throws, before any I/O, for a
+ * batch the script cannot take: a customer written twice, a history of a customer the batch
+ * does not write or one holding the record's delimiter '|' (prependHistory never does).
  */
-function customerArgs(batch: BatchCommit): Array<{ id: string; v: number; s: string | null; due: string | null; h?: string | null }> {
+export function commitArgs(
+  batch: BatchCommit,
+  memberKey: (dimension: string, value: string) => string,
+): { memberKeys: string[]; args: Array<string | Buffer> } {
+  const { fence, customers, records } = batch;
   const histories = new Map((batch.history ?? []).map((h) => [h.customerId, h.packed]));
-  const customers = batch.customers.map((c) => {
-    const due = c.dueAt === null ? null : String(c.dueAt);
+  const expected = Object.entries(fence.expected);
+  const next = Object.entries(fence.next);
+  const n = customers.length;
+  const ids = new Array<string>(n);
+  const versions = new Array<string>(n);
+  const values = new Array<string>(n);
+  const due: string[] = [];
+  const undue: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const c = customers[i] as CustomerWrite;
+    if (seen.has(c.id)) throw new Error(`commitBatch: customer ${c.id} is written twice in one batch`);
+    seen.add(c.id);
     const h = histories.get(c.id);
-    histories.delete(c.id);
     if (h?.includes('|')) throw new Error(`commitBatch: the history of ${c.id} holds a '|': not one prependHistory packed`);
-    return h === undefined ? { id: c.id, v: c.version, s: c.state, due } : { id: c.id, v: c.version, s: c.state, due, h };
-  });
+    histories.delete(c.id);
+    ids[i] = c.id;
+    versions[i] = String(c.version);
+    // The record (record.ts) whole, or only '|' and the state when it keeps its stored history.
+    if (c.state === null) values[i] = '';
+    else if (h === undefined) values[i] = `|${c.state}`;
+    else values[i] = `${c.version + 1}|${h ?? ''}|${c.state}`;
+    if (c.dueAt === null) undue.push(c.id);
+    else due.push(String(c.dueAt), c.id);
+  }
   const [orphan] = histories.keys();
   if (orphan !== undefined) throw new Error(`commitBatch: a history for ${orphan}, whose record the batch does not write`);
-  return customers;
+  const groups = netIndexMoves(batch.moves);
+  const args: Array<string | Buffer> = [
+    String(expected.length),
+    String(next.length),
+    String(n),
+    String(due.length / 2),
+    String(undue.length),
+    String(groups.length),
+    String(records.length),
+    String(Math.ceil(records.length / RECORDS_PER_ENTRY)),
+  ];
+  for (const [topic, offset] of expected) args.push(topic, offset ?? '');
+  for (const [topic, offset] of next) args.push(topic, offset);
+  for (const column of [ids, versions, values, due, undue]) for (const a of column) args.push(a);
+  const memberKeys: string[] = [];
+  for (const g of groups) {
+    memberKeys.push(memberKey(g.dimension, g.value));
+    args.push(countField(g.dimension, g.value), String(g.add.length), String(g.remove.length));
+    for (const id of g.add) args.push(id);
+    for (const id of g.remove) args.push(id);
+  }
+  for (let i = 0; i < records.length; i += RECORDS_PER_ENTRY) args.push(packRecords(records.slice(i, i + RECORDS_PER_ENTRY)));
+  return { memberKeys, args };
 }
 
 /**
  * Commits a batch atomically. Throws ScriptRejectedError (STALE_FENCE, FENCE_REGRESSION,
  * STATE_CONFLICT) when the partition moved since it was read; then nothing was written.
- * Throws a plain Error, before any I/O, for a history the batch cannot keep (customerArgs).
+ * Throws a plain Error, before any I/O, for a batch the script cannot take (commitArgs).
  */
 export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: BatchCommit): Promise<CommitResult> {
-  const memberKeys: string[] = [];
-  const index = new Map<string, number>();
-  const indexOf = (key: string): number => {
-    let i = index.get(key);
-    if (i === undefined) {
-      memberKeys.push(key);
-      i = 5 + memberKeys.length; // KEYS[6..]
-      index.set(key, i);
-    }
-    return i;
-  };
-  const keyIndex = (dimension: string, value: string): number => indexOf(keys.members(dimension, value));
-  const members: Array<[number, 'add' | 'rem', string, string]> = [];
-  for (const m of batch.moves) {
-    if (m.from !== null) members.push([keyIndex(m.dimension, m.from), 'rem', m.customerId, countField(m.dimension, m.from)]);
-    if (m.to !== null) members.push([keyIndex(m.dimension, m.to), 'add', m.customerId, countField(m.dimension, m.to)]);
-  }
-  const arg = { fence: batch.fence, customers: customerArgs(batch), members };
-  const args: Array<string | Buffer> = [JSON.stringify(arg)];
-  for (const r of batch.records) args.push(r.key, r.value);
+  const { memberKeys, args } = commitArgs(batch, keys.members);
   const reply = await callScript(redis, 'commitBatch', [keys.fence, keys.state, keys.outbox, keys.timers, keys.counts, ...memberKeys], args, false);
   const [appended, backlog, lastId] = checkReply('commitBatch', reply, keys.state) as [number, number, string | null];
   return { appended, backlog, lastId: lastId ?? null };
@@ -153,13 +174,8 @@ export interface OutboxEntry {
 export async function readOutbox(redis: Redis, keys: PartitionKeys, count: number): Promise<OutboxEntry[]> {
   const rows = await redis.xrangeBuffer(keys.outbox, '-', '+', 'COUNT', count);
   return rows.map(([id, fields]) => {
-    const records: OutboxRecord[] = [];
-    for (let i = 0; i + 3 < fields.length; i += 4) {
-      if (fields[i]?.toString() !== 'k' || fields[i + 2]?.toString() !== 'v')
-        throw new Error(`outbox entry ${id.toString()} of ${keys.outbox} is not k/v pairs`);
-      records.push({ key: (fields[i + 1] as Buffer).toString('utf8'), value: fields[i + 3] as Buffer });
-    }
-    return { id: id.toString(), records };
+    const entryId = id.toString();
+    return { id: entryId, records: entryRecords(`${entryId} of ${keys.outbox}`, fields as Buffer[]) };
   });
 }
 

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** Bump when any script changes shape: a running old version keeps its own registered name. */
-export const SCRIPTS_VERSION = '3';
+export const SCRIPTS_VERSION = '4';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 
@@ -52,10 +52,15 @@ export function registerScripts(redis: Redis): void {
   registered.add(redis);
 }
 
-/** Calls a registered script by name. */
+/**
+ * Calls a registered script by name. Keys and arguments go as arrays, not spread: ioredis
+ * flattens a command's arguments (Command: args.flat()), and a spread call overflows the stack
+ * past ~120,000 arguments (a large commitBatch).
+ */
 export async function callScript(redis: Redis, script: string, keys: string[], args: Array<string | number | Buffer>, fixedKeys = true): Promise<unknown> {
   registerScripts(redis);
-  const fn = (redis as unknown as Record<string, (...a: Array<string | number | Buffer>) => Promise<unknown>>)[commandName(script)];
+  type Arg = string | number | Buffer | Array<string | number | Buffer>;
+  const fn = (redis as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[commandName(script)];
   if (fn === undefined) throw new Error(`no Lua script named ${script}`);
-  return fixedKeys ? fn.call(redis, ...keys, ...args) : fn.call(redis, keys.length, ...keys, ...args);
+  return fixedKeys ? fn.call(redis, keys, args) : fn.call(redis, keys.length, keys, args);
 }

@@ -8,20 +8,31 @@
   KEYS[1]  fence hash     topic -> next offset to apply         e.g. crm:{3}:fence
   KEYS[2]  state hash     customer id -> "<version>|<packed history>|<state>" (record.ts; the
                           history holds no '|')                 e.g. crm:{3}:state
-  KEYS[3]  outbox stream  one entry per commit (per RECORDS_PER_ENTRY records): fields k (record key,
-                          the customer id) and v (record value), repeated, in emission order
+  KEYS[3]  outbox stream  one entry per commit (per 1000 records): field r, the records in
+                          emission order packed by the caller (outbox-entry.ts)
   KEYS[4]  timers zset    customer id scored by next due instant (ms)
   KEYS[5]  counts hash    "<dimension>:<value>" -> members
-  KEYS[6..] member sets, referenced by position from ARGV's "members"
-  ARGV[1]  JSON {
-             "fence":     {"expected": {topic: offset|null}, "next": {topic: offset}},
-             "customers": [{"id": id, "v": version read (0 = absent), "s": new state | null (delete the record),
-                            "due": ms-string | null, "h": new packed history | null (none); absent: keep the stored one}],
-             "members":   [[key index (6..), "add" | "rem", customer id, counts field], ...]
-           }
-           A member set's count moves only when the set really changed, so counts always
-           equal the sets' cardinalities; each count field is written once per commit.
-  ARGV[2..] the outbox records in emission order, two arguments each: key, value (binary-safe).
+  KEYS[6..] member sets, one per member group of ARGV, in the same order
+
+  ARGV is flat and positional (partition-store.ts commitArgs builds it), so the script decodes
+  nothing and builds no table per customer: each section is a run of arguments handed to one
+  command with unpack(). Offsets travel as decimal strings (Kafka offsets are 64-bit).
+  ARGV[1..8] the section sizes: E expected fence topics, N next fence topics, C customers,
+             A timers to set, D timers to clear, G member groups, R outbox records, P outbox
+             entries; then
+  E x  topic, offset read ('' = never written)                 the fence compare-and-set
+  N x  topic, next offset                                      the fence's new position
+  C    customer ids, then C versions read (0 = absent), then C new records, each one of
+         ''                       delete the record
+         "|<state>"               the new state; the record keeps its stored history
+         "<version + 1>|<history>|<state>"   the whole new record (history '' = none)
+  A x  due instant (ms), customer id                           ZADD pairs
+  D    customer ids                                            ZREM
+  G x  count field "<dimension>:<value>", adds a, removes r, then a customer ids to add and r
+       to remove (at most one move per customer and set: partition-store.ts nets them)
+  P    packed records (binary), one outbox entry each, R records in all
+  A set's count moves by what SADD/SREM really changed, so counts always equal the sets'
+  cardinalities; each count field is written once per commit.
 
   Redis does not undo a script's writes when a later command of it fails, and an ACL is checked
   command by command: a user missing one command this script uses (say HINCRBY) would leave the
@@ -35,23 +46,52 @@
           -1   STALE_FENCE: the fence is not where the caller read it
           -2   FENCE_REGRESSION: a next offset is not beyond the expected one
           -3   STATE_CONFLICT: a customer's version is not the one the caller read
+          -4   BAD_ARGUMENT: ARGV does not add up to its section sizes
 ]]
 local fenceKey, stateKey, outboxKey, timersKey, countsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local arg = cjson.decode(ARGV[1])
+local nExpected, nNext, nCustomers, nDue, nUndue, nGroups, nRecords, nEntries =
+  tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+-- unpack() is bounded by Lua's C stack (LUAI_MAXCSTACK 8000): commands take at most 4000 arguments from it.
+local SLICE = 4000
 
---- @include "checkFence"
+-- Where each section starts.
+local expectedAt = 9
+local nextAt = expectedAt + 2 * nExpected
+local idsAt = nextAt + 2 * nNext
+local versionsAt, valuesAt = idsAt + nCustomers, idsAt + 2 * nCustomers
+local dueAt = idsAt + 3 * nCustomers
+local undueAt = dueAt + 2 * nDue
+local groupsAt = undueAt + nUndue
+local entriesAt = groupsAt
+for _ = 1, nGroups do
+  entriesAt = entriesAt + 3 + tonumber(ARGV[entriesAt + 1]) + tonumber(ARGV[entriesAt + 2])
+end
+if nGroups ~= #KEYS - 5 or entriesAt + nEntries - 1 ~= #ARGV then return -4 end
 
-if not checkFence(fenceKey, arg.fence.expected) then return -1 end
-for topic, nextOffset in pairs(arg.fence.next) do
-  local expected = arg.fence.expected[topic]
-  if expected ~= nil and expected ~= cjson.null and tonumber(nextOffset) < tonumber(expected) then return -2 end
+-- Calls `command` on `key` with the arguments args[from..to] (none: no call), at most SLICE at
+-- a time; returns the sum of the replies (what SADD/SREM changed).
+local function inSlices(command, key, args, from, to)
+  local sum = 0
+  for i = from, to, SLICE do
+    sum = sum + redis.call(command, key, unpack(args, i, math.min(to, i + SLICE - 1)))
+  end
+  return sum
 end
 
--- A record's version and packed history ('' when none, or no record).
-local function parseRecord(value)
-  if not value then return 0, '' end
-  local version, history = string.match(value, '^(%d+)|([^|]*)|')
-  return tonumber(version), history
+local expected = {}
+for i = expectedAt, nextAt - 1, 2 do
+  local topic, offset = ARGV[i], ARGV[i + 1]
+  local current = redis.call('HGET', fenceKey, topic)
+  if offset == '' then
+    if current then return -1 end
+  elseif current ~= offset then
+    return -1
+  end
+  expected[topic] = offset
+end
+for i = nextAt, idsAt - 1, 2 do
+  local read = expected[ARGV[i]]
+  if read ~= nil and read ~= '' and tonumber(ARGV[i + 1]) < tonumber(read) then return -2 end
 end
 
 -- Every write this script may make, asked of the ACL before the first: all or nothing.
@@ -66,61 +106,47 @@ local denied = permitted('HSET', fenceKey, 'f', 'v') or permitted('HSET', stateK
 for i = 6, #KEYS do denied = denied or permitted('SADD', KEYS[i], 'm') or permitted('SREM', KEYS[i], 'm') end
 if denied then return denied end
 
-local customers = arg.customers
-local versions, histories = {}, {}
-for i, c in ipairs(customers) do
-  local v, h = parseRecord(redis.call('HGET', stateKey, c.id))
-  if v ~= c.v then return -3 end
-  versions[i], histories[i] = v, h
+-- The version compare-and-set, and the records to write: "<version + 1>|<history>|<state>".
+local writes, deletes = {}, {}
+for from = 0, nCustomers - 1, SLICE do
+  local to = math.min(nCustomers, from + SLICE) - 1
+  local stored = redis.call('HMGET', stateKey, unpack(ARGV, idsAt + from, idsAt + to))
+  for i = from, to do
+    local record = stored[i - from + 1]
+    local version = 0 -- absent; a record without a version prefix matches no caller (nil)
+    if record then version = tonumber(string.match(record, '^(%d+)|')) end
+    if version ~= tonumber(ARGV[versionsAt + i]) then return -3 end
+    local id, value = ARGV[idsAt + i], ARGV[valuesAt + i]
+    if value == '' then
+      deletes[#deletes + 1] = id
+    else
+      writes[#writes + 1] = id
+      if string.byte(value) == 124 then -- '|': the record keeps its stored history
+        value = (version + 1) .. '|' .. (record and string.match(record, '^%d+|([^|]*)|') or '') .. value
+      end
+      writes[#writes + 1] = value
+    end
+  end
 end
 
-for topic, nextOffset in pairs(arg.fence.next) do
-  redis.call('HSET', fenceKey, topic, nextOffset)
-end
-for i, c in ipairs(customers) do
-  if c.s == cjson.null then
-    redis.call('HDEL', stateKey, c.id)
-  else
-    local h = histories[i]
-    if c.h == cjson.null then h = '' elseif c.h ~= nil then h = c.h end
-    redis.call('HSET', stateKey, c.id, (versions[i] + 1) .. '|' .. h .. '|' .. c.s)
-  end
-  if c.due == cjson.null then
-    redis.call('ZREM', timersKey, c.id)
-  else
-    redis.call('ZADD', timersKey, c.due, c.id)
-  end
-end
--- A few large entries rather than one per record: XADD's cost is per entry, and unpack() is
--- bounded by Lua's C stack (LUAI_MAXCSTACK 8000), so at most 1000 records (4000 values) each.
-local RECORDS_PER_ENTRY = 1000
+-- Reads done (the last one here), the writes.
 local backlog = redis.call('XLEN', outboxKey)
+inSlices('HSET', fenceKey, ARGV, nextAt, idsAt - 1)
+inSlices('HSET', stateKey, writes, 1, #writes)
+inSlices('HDEL', stateKey, deletes, 1, #deletes)
+inSlices('ZADD', timersKey, ARGV, dueAt, undueAt - 1)
+inSlices('ZREM', timersKey, ARGV, undueAt, groupsAt - 1)
+
+-- A few large entries rather than one per record: XADD's cost is per entry.
 local lastId = false
-local fields = {}
-for i = 2, #ARGV, 2 do
-  fields[#fields + 1] = 'k'
-  fields[#fields + 1] = ARGV[i]
-  fields[#fields + 1] = 'v'
-  fields[#fields + 1] = ARGV[i + 1]
-  if #fields == RECORDS_PER_ENTRY * 4 or i + 1 == #ARGV then
-    lastId = redis.call('XADD', outboxKey, '*', unpack(fields))
-    fields = {}
-  end
+for i = entriesAt, #ARGV do lastId = redis.call('XADD', outboxKey, '*', 'r', ARGV[i]) end
+
+local at = groupsAt
+for g = 1, nGroups do
+  local field, adds, removes = ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+  local delta = inSlices('SADD', KEYS[5 + g], ARGV, at + 3, at + 2 + adds)
+    - inSlices('SREM', KEYS[5 + g], ARGV, at + 3 + adds, at + 2 + adds + removes)
+  if delta ~= 0 and redis.call('HINCRBY', countsKey, field, delta) <= 0 then redis.call('HDEL', countsKey, field) end
+  at = at + 3 + adds + removes
 end
-local delta, touched = {}, {}
-for _, m in ipairs(arg.members) do
-  local field = m[4]
-  local moved
-  if m[2] == 'add' then moved = redis.call('SADD', KEYS[m[1]], m[3]) else moved = -redis.call('SREM', KEYS[m[1]], m[3]) end
-  if moved ~= 0 then
-    if delta[field] == nil then
-      delta[field] = 0
-      touched[#touched + 1] = field
-    end
-    delta[field] = delta[field] + moved
-  end
-end
-for _, field in ipairs(touched) do
-  if delta[field] ~= 0 and redis.call('HINCRBY', countsKey, field, delta[field]) <= 0 then redis.call('HDEL', countsKey, field) end
-end
-return {(#ARGV - 1) / 2, backlog, lastId}
+return {nRecords, backlog, lastId}
