@@ -162,9 +162,47 @@ function lookup(list: readonly string[], f: string, packed: string): string {
 
 /** Epoch seconds in base 36, or '.' and epoch ms in base 36, when `iso` is what toISOString gives; else text. */
 function time(iso: string): string {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms) || new Date(ms).toISOString() !== iso) return text(iso);
+  const ms = isoMillis(iso);
+  if (Number.isNaN(ms)) return text(iso);
   return ms % 1000 === 0 ? (ms / 1000).toString(36) : `.${ms.toString(36)}`;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/**
+ * The epoch milliseconds of `iso` when it is exactly what toISOString writes, else NaN. The
+ * usual case, `YYYY-MM-DDTHH:mm:ss.sssZ` after 1970, is read digit by digit: parsing and
+ * formatting a Date per change was a quarter of prependHistory's time.
+ */
+function isoMillis(iso: string): number {
+  if (iso.length === 24 && iso.charCodeAt(23) === 90 /* Z */) {
+    const y = digits(iso, 0, 4, 45 /* - */);
+    const mo = digits(iso, 5, 2, 45 /* - */);
+    const d = digits(iso, 8, 2, 84 /* T */);
+    const h = digits(iso, 11, 2, 58 /* : */);
+    const mi = digits(iso, 14, 2, 58 /* : */);
+    const sec = digits(iso, 17, 2, 46 /* . */);
+    const ms = digits(iso, 20, 3, 90 /* Z */);
+    if (y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59 && ms >= 0) {
+      const leapDay = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 1 : 0;
+      if (d <= (DAYS_IN_MONTH[mo - 1] as number) + leapDay) return Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+    }
+  }
+  // Anything else (other years, a malformed time): whether toISOString gives it back.
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) || new Date(ms).toISOString() !== iso ? Number.NaN : ms;
+}
+
+/** The `n` decimal digits of `s` from `at`, followed by the character `then`; -1 when they are not. */
+function digits(s: string, at: number, n: number, then: number): number {
+  if (s.charCodeAt(at + n) !== then) return -1;
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const digit = s.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    v = v * 10 + digit;
+  }
+  return v;
 }
 function untime(f: string): string {
   if (isText(f)) return untext(f);
@@ -191,11 +229,13 @@ function ruleReason(c: Pick<Change, 'dimension' | 'segment' | 'to'>): string | n
   return c.to === null ? null : `rule:${c.to}`;
 }
 
-/** Joins fields with ',', leaving out trailing empty ones. */
-function join(fields: string[]): string {
-  let n = fields.length;
-  while (n > 0 && fields[n - 1] === '') n--;
-  return (n === fields.length ? fields : fields.slice(0, n)).join(',');
+const COMMA = 44;
+
+/** Fields joined with ',' (no field holds one: text escapes it) without the trailing empty ones. */
+function trimmed(joined: string): string {
+  let n = joined.length;
+  while (n > 0 && joined.charCodeAt(n - 1) === COMMA) n--;
+  return n === joined.length ? joined : joined.slice(0, n);
 }
 
 // ------------------------------------------------------------------ header and groups
@@ -209,10 +249,22 @@ interface Header {
 const partitionField = (p: number | null): string => (p === null ? '!' : p.toString(36));
 const unpartition = (f: string): number | null => (f === '!' ? null : Number.parseInt(f, 36));
 
+type Contract = { code: string; suffix: string } | null;
+
+/** The last topic contractTopic was asked about, and its answer: a batch's changes mostly name one or two. */
+let lastTopic: { topic: string; contract: Contract } = { topic: '', contract: null };
+
 /** The contract topic a topic name starts with, and the rest (the suffix); null when none. */
-function contractTopic(topic: string): { code: string; suffix: string } | null {
-  for (const [i, name] of TOPIC_CODES.entries()) if (topic.startsWith(name)) return { code: i.toString(36), suffix: topic.slice(name.length) };
-  return null;
+function contractTopic(topic: string): Contract {
+  if (topic === lastTopic.topic) return lastTopic.contract;
+  let contract: Contract = null;
+  for (const [i, name] of TOPIC_CODES.entries()) {
+    if (!topic.startsWith(name)) continue;
+    contract = { code: i.toString(36), suffix: topic.slice(name.length) };
+    break;
+  }
+  lastTopic = { topic, contract };
+  return contract;
 }
 
 /** The header of a new history: the newest event cause's partition and the newest contract topic's suffix. */
@@ -227,11 +279,17 @@ function headerOf(changes: readonly Change[]): Header {
   return { partition: partition === undefined ? 0 : partition, suffix: '' };
 }
 
-const packHeader = (h: Header): string => join([h.partition === 0 ? '' : partitionField(h.partition), h.suffix === '' ? '' : text(h.suffix)]);
+const packHeader = (h: Header): string => trimmed(`${h.partition === 0 ? '' : partitionField(h.partition)},${h.suffix === '' ? '' : text(h.suffix)}`);
+
+/** The last header unpackHeader read, and what it says: the histories of one partition mostly share theirs. */
+let lastHeader: { packed: string; header: Header } = { packed: '', header: { partition: 0, suffix: '' } };
 
 function unpackHeader(f: string): Header {
+  if (f === lastHeader.packed) return lastHeader.header;
   const [partition = '', suffix = ''] = f.split(',');
-  return { partition: partition === '' ? 0 : unpartition(partition), suffix: suffix === '' ? '' : untext(suffix) };
+  const header = { partition: partition === '' ? 0 : unpartition(partition), suffix: suffix === '' ? '' : untext(suffix) };
+  lastHeader = { packed: f, header };
+  return header;
 }
 
 const sameWhen = (a: Change, b: Change): boolean =>
@@ -258,7 +316,7 @@ function packWhen(c: Change, header: Header): string {
     if (contract !== null && contract.suffix !== header.suffix) suffix = text(contract.suffix);
   }
   const partition = cause.partition === header.partition ? '' : partitionField(cause.partition);
-  return join([t, 'e', topic, offset(cause.offset), eventId(cause.eventId), partition, suffix]);
+  return trimmed(`${t},e,${topic},${offset(cause.offset)},${eventId(cause.eventId)},${partition},${suffix}`);
 }
 
 function unpackWhen(f: string[], packed: string, header: Header): { time: string; cause: HistoryCause } {
@@ -294,9 +352,9 @@ function packChange(c: Change): string {
   const segment = c.segment === null ? '' : text(c.segment);
   // One character each (the usual case): dimension, from and to as one field.
   if (known !== undefined && known.length === 1 && from !== undefined && from.length < 2 && to !== undefined && to.length < 2)
-    return join([known + (from || '-') + (to || '-'), reason, segment]);
+    return trimmed(`${known}${from || '-'}${to || '-'},${reason},${segment}`);
   const value = (v: string | null, code: string | undefined): string => (v === null ? '' : (code ?? text(v)));
-  return join([known ?? text(c.dimension), value(c.from, from), value(c.to, to), reason, segment]);
+  return trimmed(`${known ?? text(c.dimension)},${value(c.from, from)},${value(c.to, to)},${reason},${segment}`);
 }
 
 function unpackChange(f: string[], when: { time: string; cause: HistoryCause }, packed: string): Change {
