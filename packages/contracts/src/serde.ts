@@ -28,7 +28,7 @@ import type { z } from 'zod';
 import { type AvroResolver, type AvroType, avroType } from './avro.ts';
 import { DecodeError, type DecodeIssue, EncodeError } from './errors.ts';
 import { compileParser, type FastParse, REFUSED } from './fast-parse.ts';
-import { type RegistryClient, schemaIdFor, writerTypeOf } from './registry.ts';
+import { knownWriterType, type RegistryClient, schemaIdFor, writerTypeOf } from './registry.ts';
 import { ALL_TOPICS, EVENT_SCHEMAS, type EventOf, isTopic, type Topic, topicOfType } from './topics.ts';
 import { MAGIC_BYTE, WIRE_HEADER_BYTES, readWireFormat, writeWireFormat } from './wire.ts';
 
@@ -154,7 +154,8 @@ function encodeAvro(topic: Topic, schemaId: number, type: AvroType, event: unkno
   return value;
 }
 
-async function decodeWire<T extends Topic>(topic: T, value: Buffer, registry: RegistryClient | undefined): Promise<DecodeResult<T>> {
+/** Synchronous once the writer schema is known; a promise only when the registry must be asked. */
+function decodeWire<T extends Topic>(topic: T, value: Buffer, registry: RegistryClient | undefined): DecodeResult<T> | Promise<DecodeResult<T>> {
   const wire = readWireFormat(value);
   if (wire === null) {
     return fail(new DecodeError('truncated', `wire-format value has ${value.length} bytes, fewer than its ${WIRE_HEADER_BYTES}-byte header`, { topic }));
@@ -163,9 +164,13 @@ async function decodeWire<T extends Topic>(topic: T, value: Buffer, registry: Re
   if (registry === undefined) {
     return fail(new DecodeError('no_registry', `value is Avro (schema id ${schemaId}) and no schema registry is configured`, { topic, schemaId }));
   }
-  const writer = await writerTypeOf(registry, schemaId, topic);
-  if (writer instanceof DecodeError) return fail(writer);
+  const known = knownWriterType(registry, schemaId);
+  if (known !== undefined) return decodeBody(topic, schemaId, body, known);
+  return writerTypeOf(registry, schemaId, topic).then((writer) => (writer instanceof DecodeError ? fail(writer) : decodeBody(topic, schemaId, body, writer)));
+}
 
+/** The Avro body of a wire-format value, written with `writer`, read into this topic's schema and validated. */
+function decodeBody<T extends Topic>(topic: T, schemaId: number, body: Buffer, writer: AvroType): DecodeResult<T> {
   const reader = avroType(topic);
   const resolver = resolverFor(topic, reader, writer);
   if (resolver instanceof Error) {
