@@ -179,6 +179,7 @@ function isoMillis(iso: string): number {
   const ms = Date.parse(iso);
   return Number.isNaN(ms) || new Date(ms).toISOString() !== iso ? Number.NaN : ms;
 }
+
 function untime(f: string): string {
   if (isText(f)) return untext(f);
   return new Date(f.charCodeAt(0) === 46 ? Number.parseInt(f.slice(1), 36) : Number.parseInt(f, 36) * 1000).toISOString();
