@@ -91,11 +91,9 @@ function compile(schema: Schema): FastParse | null {
       return inner && ((x) => (x === null ? null : inner(x)));
     }
     case 'default': {
-      // A default is handed out as is; an object or array one zod would have to copy.
-      const fallback = def.defaultValue;
-      const plain = fallback === null || (typeof fallback !== 'object' && typeof fallback !== 'function' && fallback !== undefined);
-      const inner = plain && def.innerType !== undefined ? compile(def.innerType) : null;
-      return inner && ((x) => (x === undefined ? fallback : inner(x)));
+      const inner = def.innerType === undefined ? null : compile(def.innerType);
+      // Read on each use, as zod does: `defaultValue` is a getter (calling a default function).
+      return inner && ((x) => (x === undefined ? plainDefault(def.defaultValue) : inner(x)));
     }
     case 'array': {
       const element = def.element === undefined ? null : compile(def.element);
@@ -159,6 +157,11 @@ function numberCheck(c: CheckDef): Test<number> | null {
     default:
       return null;
   }
+}
+
+/** A default handed out as is; an object or array one zod copies, so zod gives it. */
+function plainDefault(v: unknown): unknown {
+  return v === null || (typeof v !== 'object' && typeof v !== 'function' && v !== undefined) ? v : REFUSED;
 }
 
 function arrayOf(element: FastParse, x: unknown): unknown {
