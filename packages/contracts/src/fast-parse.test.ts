@@ -180,6 +180,7 @@ describe('compileParser', () => {
       z.number().default(() => 8),
       z.array(z.number().int()),
       z.object({ a: z.string(), b: z.object({ c: z.number().nullable() }) }),
+      z.object({ '': z.string(), 'a"b\\\n': z.number(), '1': z.boolean(), constructor: z.string() }),
     ];
     for (const schema of schemas) {
       const parse = compileParser(schema);
@@ -206,6 +207,7 @@ describe('compileParser', () => {
         [1, 2],
         [1.5],
         { a: 'x', b: { c: null } },
+        { '': 'x', 'a"b\\\n': 1, '1': true, constructor: 'c' },
       ]) {
         expectSameAs(schema, parse as FastParse, x);
       }

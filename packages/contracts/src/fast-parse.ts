@@ -179,6 +179,10 @@ function arrayOf(element: FastParse, x: unknown): unknown {
  * z.object's parse: a fresh plain object with the shape's keys in the shape's order, unknown
  * keys left out. No compiled field accepts `undefined` unless it has a default (literals and
  * enums are strings), so an absent key is refused exactly when zod refuses it.
+ *
+ * Generated as code, as zod's own JIT does: reading and writing each field by its name, and
+ * building the output as one object literal, is about twice as fast as a loop over the keys
+ * (whose property accesses V8 cannot specialize). The keys enter the code only as JSON strings.
  */
 function objectParser(shape: Record<string, Schema>): FastParse | null {
   const keys = Object.keys(shape);
@@ -189,16 +193,14 @@ function objectParser(shape: Record<string, Schema>): FastParse | null {
     if (field === null) return null;
     fields.push(field);
   }
-  return (x) => {
-    if (typeof x !== 'object' || x === null || Array.isArray(x)) return REFUSED;
-    const input = x as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
-      const v = (fields[i] as FastParse)(input[key]);
-      if (v === REFUSED) return REFUSED;
-      out[key] = v;
-    }
-    return out;
-  };
+  const name = keys.map((key) => JSON.stringify(key));
+  const code = [
+    ...keys.map((_, i) => `const f${i} = fields[${i}];`),
+    'return (x) => {',
+    '  if (typeof x !== "object" || x === null || Array.isArray(x)) return REFUSED;',
+    ...keys.map((_, i) => `  const v${i} = f${i}(x[${name[i]}]); if (v${i} === REFUSED) return REFUSED;`),
+    `  return { ${keys.map((_, i) => `${name[i]}: v${i}`).join(', ')} };`,
+    '};',
+  ].join('\n');
+  return new Function('fields', 'REFUSED', code)(fields, REFUSED) as FastParse;
 }
