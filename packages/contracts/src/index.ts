@@ -25,6 +25,7 @@ export {
   type InputEvent,
   type InputTopic,
   isIsoUtc,
+  isoUtcMillis,
   isoTime,
   MAX_AMOUNT_MINOR,
   MAX_ID_LENGTH,

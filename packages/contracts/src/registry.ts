@@ -71,10 +71,34 @@ async function lookupOrRegister(registry: RegistryClient, topic: Topic): Promise
 }
 
 /**
+ * Writer schemas per registry client and schema id, once fetched: a registry never changes the
+ * schema of an id, and asking the client (its own cache, behind a few promises) for every
+ * record was a visible part of decoding. Failures are not kept: they are asked again.
+ */
+const writerCache = new WeakMap<RegistryClient, Map<number, AvroType>>();
+
+/** The writer schema of `schemaId` when writerTypeOf has already fetched it from `registry`. */
+export function knownWriterType(registry: RegistryClient, schemaId: number): AvroType | undefined {
+  return writerCache.get(registry)?.get(schemaId);
+}
+
+/**
  * The writer schema of a wire-format record. A 404 is the record's fault (DecodeError
  * 'unknown_schema'); any other HTTP failure is the registry's (RegistryError, thrown).
  */
 export async function writerTypeOf(registry: RegistryClient, schemaId: number, topic: Topic): Promise<AvroType | DecodeError> {
+  const type = await fetchWriterType(registry, schemaId, topic);
+  if (type instanceof DecodeError) return type;
+  let perId = writerCache.get(registry);
+  if (perId === undefined) {
+    perId = new Map();
+    writerCache.set(registry, perId);
+  }
+  perId.set(schemaId, type);
+  return type;
+}
+
+async function fetchWriterType(registry: RegistryClient, schemaId: number, topic: Topic): Promise<AvroType | DecodeError> {
   // Registry ids are positive; do not ask the registry about ids that cannot exist.
   if (schemaId <= 0) {
     return new DecodeError('unknown_schema', `schema id ${schemaId} is not a valid registry id`, { topic, schemaId });

@@ -160,6 +160,24 @@ describe('decodeInput: broken wire format', () => {
   });
 });
 
+describe('decodeInput: writer schemas', () => {
+  it('asks the registry once per schema id, and again after a failure', async () => {
+    const counting = new CountingRegistry();
+    const id = await registerSchemas(counting).then((all) => all[ORDERS]);
+    const value = await encodeOutput(ORDERS, order, counting);
+    const unknown = encodeWireFormat(id + 100, Buffer.from([0]));
+    counting.calls = 0;
+    for (let i = 0; i < 3; i++) {
+      expect(await decodeInput(ORDERS, value, counting)).toMatchObject({ ok: true, event: order, schemaId: id });
+      expect(failure(await decodeInput(ORDERS, unknown, counting))).toEqual({ reason: 'unknown_schema', field: null });
+    }
+    // One fetch of the known id; the unknown id is asked every time (it may be registered later).
+    expect(counting.calls).toBe(1 + 3);
+    counting.failWith = new FakeHttpError(503, 'down');
+    expect(await decodeInput(ORDERS, value, counting)).toMatchObject({ ok: true, event: order });
+  });
+});
+
 describe('decodeInput: schema evolution through the registry', () => {
   const orderSchema = JSON.parse(readFileSync(new URL('commerce.orders.v1.avsc', SCHEMA_DIR), 'utf8')) as {
     fields: { name: string; type: { fields: { name: string }[] } }[];

@@ -17,13 +17,18 @@
  *   - presence of nullable fields: Avro fills a missing ["null", T] field with its default null,
  *     zod requires JSON input to state null explicitly.
  *
+ * The zod check runs through a fast path compiled from the same schemas (fast-parse.ts) that
+ * accepts exactly what zod accepts; zod itself runs only for what the fast path refuses, so every
+ * refusal keeps zod's reasons and wording.
+ *
  * Bad input never throws: decodeInput returns `{ ok: false, error: DecodeError }`. Only registry
  * failures throw (RegistryError, retriable unless auth/permissions are wrong).
  */
 import type { z } from 'zod';
 import { type AvroResolver, type AvroType, avroType } from './avro.ts';
 import { DecodeError, type DecodeIssue, EncodeError } from './errors.ts';
-import { type RegistryClient, schemaIdFor, writerTypeOf } from './registry.ts';
+import { compileParser, type FastParse, REFUSED } from './fast-parse.ts';
+import { knownWriterType, type RegistryClient, schemaIdFor, writerTypeOf } from './registry.ts';
 import { ALL_TOPICS, EVENT_SCHEMAS, type EventOf, isTopic, type Topic, topicOfType } from './topics.ts';
 import { MAGIC_BYTE, WIRE_HEADER_BYTES, readWireFormat, writeWireFormat } from './wire.ts';
 
@@ -110,6 +115,8 @@ export async function encodeOutputs<T extends Topic>(
 /** The event as validated (zod's output), unless the caller vouches for it. Throws EncodeError. */
 function checkedData(topic: Topic, event: unknown, options: EncodeOptions): unknown {
   if (options.checked === true) return event;
+  const fast = fastParse(topic, event);
+  if (fast !== REFUSED) return fast;
   const schema: z.ZodType = EVENT_SCHEMAS[topic];
   const parsed = schema.safeParse(event);
   if (!parsed.success) {
@@ -147,7 +154,8 @@ function encodeAvro(topic: Topic, schemaId: number, type: AvroType, event: unkno
   return value;
 }
 
-async function decodeWire<T extends Topic>(topic: T, value: Buffer, registry: RegistryClient | undefined): Promise<DecodeResult<T>> {
+/** Synchronous once the writer schema is known; a promise only when the registry must be asked. */
+function decodeWire<T extends Topic>(topic: T, value: Buffer, registry: RegistryClient | undefined): DecodeResult<T> | Promise<DecodeResult<T>> {
   const wire = readWireFormat(value);
   if (wire === null) {
     return fail(new DecodeError('truncated', `wire-format value has ${value.length} bytes, fewer than its ${WIRE_HEADER_BYTES}-byte header`, { topic }));
@@ -156,9 +164,13 @@ async function decodeWire<T extends Topic>(topic: T, value: Buffer, registry: Re
   if (registry === undefined) {
     return fail(new DecodeError('no_registry', `value is Avro (schema id ${schemaId}) and no schema registry is configured`, { topic, schemaId }));
   }
-  const writer = await writerTypeOf(registry, schemaId, topic);
-  if (writer instanceof DecodeError) return fail(writer);
+  const known = knownWriterType(registry, schemaId);
+  if (known !== undefined) return decodeBody(topic, schemaId, body, known);
+  return writerTypeOf(registry, schemaId, topic).then((writer) => (writer instanceof DecodeError ? fail(writer) : decodeBody(topic, schemaId, body, writer)));
+}
 
+/** The Avro body of a wire-format value, written with `writer`, read into this topic's schema and validated. */
+function decodeBody<T extends Topic>(topic: T, schemaId: number, body: Buffer, writer: AvroType): DecodeResult<T> {
   const reader = avroType(topic);
   const resolver = resolverFor(topic, reader, writer);
   if (resolver instanceof Error) {
@@ -203,6 +215,8 @@ function decodeJson<T extends Topic>(topic: T, value: Buffer): DecodeResult<T> {
 }
 
 function validate<T extends Topic>(topic: T, input: unknown, format: 'avro' | 'json', schemaId: number | null): DecodeResult<T> {
+  const fast = fastParse(topic, input);
+  if (fast !== REFUSED) return { ok: true, event: fast as EventOf<T>, format, schemaId };
   const schema: z.ZodType = EVENT_SCHEMAS[topic];
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, event: result.data as EventOf<T>, format, schemaId };
@@ -218,6 +232,22 @@ function validate<T extends Topic>(topic: T, input: unknown, format: 'avro' | 'j
   const field = path.length === 0 ? null : path.map(String).join('.');
   const reason = path.length > 0 && isMissing(input, path) ? 'missing_field' : 'invalid_field';
   return fail(new DecodeError(reason, summary(issues), { topic, field, issues, schemaId }));
+}
+
+/** Each topic's compiled fast path for its zod schema (null: the schema has none, zod alone decides). */
+const fastParsers = new Map<Topic, FastParse | null>();
+
+/**
+ * What the topic's zod schema would parse `input` into, or REFUSED when it would (or might)
+ * refuse it: then zod is asked, and words the error as before (fast-parse.ts).
+ */
+function fastParse(topic: Topic, input: unknown): unknown {
+  let parse = fastParsers.get(topic);
+  if (parse === undefined) {
+    parse = compileParser(EVENT_SCHEMAS[topic]);
+    fastParsers.set(topic, parse);
+  }
+  return parse === null ? REFUSED : parse(input);
 }
 
 /** Per writer schema (as returned, and cached, by the registry client), its resolver into our reader schema. */

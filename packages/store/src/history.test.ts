@@ -72,6 +72,46 @@ describe('packed history', () => {
     expect(unpackHistory('c1', packed)).toEqual(withIds('c1', [...changes].reverse()));
   });
 
+  it('writes the bytes it always wrote, so stored histories stay readable', () => {
+    const cause = {
+      kind: 'event' as const,
+      topic: 'commerce.orders.v1.staging',
+      partition: 2,
+      offset: '1234567',
+      eventId: '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+      dueAt: null,
+    };
+    const none = { topic: null, partition: null, offset: null, eventId: null };
+    const changes: Change[] = [
+      { ...timer('2025-12-31T23:59:59.000Z', 'at_risk', 'champions') },
+      { time: '2026-01-02T10:00:00.123Z', dimension: 'stage', segment: null, from: 'new', to: 'repeat', reason: 'lifetime_orders>=2', cause },
+      { time: '2026-01-02T10:00:00.123Z', dimension: 'custom', segment: 'vip, big', from: null, to: 'member', reason: 'rule:vip, big', cause },
+      {
+        time: '2026-02-29T00:00:00Z',
+        dimension: 'tier',
+        segment: null,
+        from: null,
+        to: 'gold',
+        reason: 'window_spend>=150000',
+        cause: { ...cause, topic: 'service.interactions.v1', partition: 5, offset: '007', eventId: 'e-1' },
+      },
+      {
+        time: '1969-07-20T20:17:40.000Z',
+        dimension: 'satisfaction',
+        segment: null,
+        from: 'low',
+        to: null,
+        reason: 'erased',
+        cause: { kind: 'rescore', ...none, dueAt: null },
+      },
+    ];
+    // As the release before the faster packing wrote it, one change per commit.
+    const stored =
+      ";-8fzmk,r,!/31-,15;'2026-02-29T00:00:00Z,e,1,'007,'e-1,5/2-3,13;.mjwpd8jf,e,0,qglj,bxwqO01eT2CKe5wNHi86Sw,2,'.staging/6-0,,'vip%2C big;.mjwpd8jf,e,0,qglj,bxwqO01eT2CKe5wNHi86Sw,2,'.staging/112,3;t85rzz,t/007";
+    expect(unpackHistory('c1', stored)).toEqual(withIds('c1', [...changes].reverse()));
+    expect(changes.reduce<string | null>((packed, c) => prependHistory(packed, [c], 10), null)).toBe(stored);
+  });
+
   it('writes the partition and the topic suffix once per history', () => {
     const event = (offset: string, topic: string, partition: number): Change => ({
       time: '2026-01-02T10:00:00.000Z',

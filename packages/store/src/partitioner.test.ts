@@ -29,6 +29,24 @@ describe('partitionFor', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('agrees with kafkajs on keys longer than its scratch buffer, and on the keys after them', () => {
+    const agrees = (key: string, n: number) =>
+      expect(partitionFor(key, n), key.slice(0, 20)).toBe(kafkajs({ topic: 't', partitionMetadata: metadata(n), message: { key, value: null } }));
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 80, maxLength: 600 }),
+        fc.string({ unit: 'grapheme', maxLength: 8 }),
+        fc.integer({ min: 1, max: 64 }),
+        (long, short, n) => {
+          agrees(long, n);
+          agrees('x'.repeat(long.length), n);
+          agrees(short, n);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe('keyedPartitioner', () => {
