@@ -133,7 +133,12 @@ function writeNumber(n: number): void {
   let width = 1;
   for (let x = n; x >= 36; x = Math.floor(x / 36)) width++;
   reserve(width);
-  for (let i = length + width - 1, x = n; i >= length; i--, x = Math.floor(x / 36)) bytes[i] = DIGITS[x % 36] as number;
+  // x - 36q, not x % 36: the remainder of a double is a call into the runtime.
+  for (let i = length + width - 1, x = n; i >= length; i--) {
+    const q = Math.floor(x / 36);
+    bytes[i] = DIGITS[x - 36 * q] as number;
+    x = q;
+  }
   length += width;
 }
 

@@ -7,7 +7,7 @@ import { hash } from 'node:crypto';
 import type { ChangeCause, Dimension, InputEvent } from '@crm/contracts';
 import type { DomainConfig } from './config.ts';
 import { CustomerMismatchError } from './errors.ts';
-import { type CustomerView, derive, sameNames, sameTimedFields } from './derive.ts';
+import { type CustomerView, derive, sameMemberships, sameNames, sameTimedFields } from './derive.ts';
 import { tickThresholds } from './rules.ts';
 import { type CustomerState, emptyState, type FoldOutcome, fold, type Memberships, prune } from './state.ts';
 import { DAY_MS, floorSecond, isoToMs, msToIso } from './time.ts';
@@ -256,12 +256,14 @@ export function evaluate(state: CustomerState, now: number, config: DomainConfig
   return returned(advance(state, now, config, false), config);
 }
 
-/** `evaluate`; with `keepFacts`, a `now` at or before asOf re-derives without pruning. */
-function advance(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Settled {
+/**
+ * Fires every due time in (state.asOf, now]: the state after the last one (asOf still at or
+ * before `now`), its view at its asOf if derived, and the timer changes in order.
+ */
+function passTime(state: CustomerState, now: number, config: DomainConfig, changes: SegmentChange[]): { s: CustomerState; view: CustomerView | undefined } {
   let s = state;
   // The view of s at its asOf, derived when first needed.
   let view = knownView(s, config);
-  const changes: SegmentChange[] = [];
   while (now > s.asOf) {
     view ??= derive(s, s.asOf, config);
     const due = nextDueWithin(s, view, config, now);
@@ -269,13 +271,41 @@ function advance(state: CustomerState, now: number, config: DomainConfig, keepFa
     const step = settle({ ...s, asOf: due.at }, config, timerAt(due.at), { view: due.view });
     s = step.state;
     view = step.view;
-    changes.push(...step.changes);
+    for (const change of step.changes) changes.push(change);
   }
+  return { s, view };
+}
+
+/** `evaluate`; with `keepFacts`, a `now` at or before asOf re-derives without pruning. */
+function advance(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Settled {
+  const changes: SegmentChange[] = [];
+  const { s, view } = passTime(state, now, config, changes);
+  const last = settleAt(s, view, now, config, keepFacts);
+  for (const change of last.changes) changes.push(change);
+  return { state: last.state, changes, view: last.view };
+}
+
+/** Settles s (its view at its asOf, if known) at max(asOf, now): changes then are rescores. */
+function settleAt(s: CustomerState, view: CustomerView | undefined, now: number, config: DomainConfig, keepFacts: boolean): Settled {
   const asOf = Math.max(s.asOf, now);
   // Time not moving (a late event, or `now` a due time): the facts, hence the view, are those of s.
-  const last = settle({ ...s, asOf }, config, rescoreAt(asOf), { keepFacts, view: asOf === s.asOf ? view : undefined });
-  changes.push(...last.changes);
-  return { state: last.state, changes, view: last.view };
+  return settle({ ...s, asOf }, config, rescoreAt(asOf), { keepFacts, view: asOf === s.asOf ? view : undefined });
+}
+
+/**
+ * `advance(state, now, config, keepFacts)`'s state and changes, without its view (apply
+ * folds the event in next). When time moves on past the last due time and the memberships
+ * stored are those derived at asOf (the config did not change them), they still hold at
+ * `now`: no due time in between means no timed field changed. Then the facts are only
+ * pruned, and nothing is derived.
+ */
+function advanceBeforeEvent(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Transition {
+  const changes: SegmentChange[] = [];
+  const { s, view } = passTime(state, now, config, changes);
+  if (now > s.asOf && view !== undefined && sameMemberships(s.memberships, view.memberships)) return { state: prune({ ...s, asOf: now }, config), changes };
+  const last = settleAt(s, view, now, config, keepFacts);
+  for (const change of last.changes) changes.push(change);
+  return { state: last.state, changes };
 }
 
 /**
@@ -307,7 +337,7 @@ export function apply(state: CustomerState | null, event: InputEvent, config: Do
   // An event at or before asOf does not move time: nothing is pruned, so the other late facts
   // of its order or case (a backfill delivers them next) still merge as in time order.
   const keepFacts = t <= base.asOf;
-  const advanced = advance(base, t, config, keepFacts);
+  const advanced = advanceBeforeEvent(base, t, config, keepFacts);
   const folded = fold(advanced.state, event, t, config);
   const eventCause: ChangeCause = {
     kind: 'event',
@@ -320,7 +350,8 @@ export function apply(state: CustomerState | null, event: InputEvent, config: Do
   const erasure = event.type === 'customer.erasure.requested';
   const occasion: Occasion = { at: eventMs, cause: () => eventCause };
   const settled = returned(settle(folded.state, config, occasion, { exitReason: erasure ? 'erased' : undefined, keepFacts }), config);
-  return { state: settled.state, changes: [...advanced.changes, ...settled.changes], outcome: folded.outcome };
+  const changes = advanced.changes.length === 0 ? settled.changes : [...advanced.changes, ...settled.changes];
+  return { state: settled.state, changes, outcome: folded.outcome };
 }
 
 /** Everything derived about the customer as of the state's asOf (for read APIs and debugging). */
