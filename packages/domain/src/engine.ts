@@ -93,28 +93,37 @@ interface Occasion {
 
 function diff(customerId: string, before: Memberships, after: CustomerView, occasion: Occasion, exitReason?: string): SegmentChange[] {
   const out: SegmentChange[] = [];
-  let time = '';
-  let cause: ChangeCause | null = null;
-  const push = (dimension: Dimension, segment: string | null, from: string | null, to: string | null, reason: string): void => {
-    if (cause === null) {
-      time = msToIso(occasion.at);
-      cause = occasion.cause(time);
-    }
-    out.push({ id: changeId(customerId, dimension, segment, from, to, time), customerId, time, dimension, segment, from, to, reason, cause });
-  };
   for (const [field, dimension] of DIMENSION_OF) {
     const from = before[field];
     const to = after.memberships[field];
-    if (from !== to) push(dimension, null, from, to, to === null && exitReason !== undefined ? exitReason : after.reasons[field]);
+    if (from !== to)
+      out.push(change(out, customerId, occasion, dimension, null, from, to, to === null && exitReason !== undefined ? exitReason : after.reasons[field]));
   }
   if (sameNames(before.custom, after.memberships.custom)) return out;
   const was = new Set(before.custom);
   const is = new Set(after.memberships.custom);
   for (const name of [...new Set([...before.custom, ...after.memberships.custom])].sort()) {
-    if (was.has(name) && !is.has(name)) push('custom', name, MEMBER, null, exitReason ?? `rule_not_met:${name}`);
-    else if (!was.has(name) && is.has(name)) push('custom', name, null, MEMBER, `rule:${name}`);
+    if (was.has(name) && !is.has(name)) out.push(change(out, customerId, occasion, 'custom', name, MEMBER, null, exitReason ?? `rule_not_met:${name}`));
+    else if (!was.has(name) && is.has(name)) out.push(change(out, customerId, occasion, 'custom', name, null, MEMBER, `rule:${name}`));
   }
   return out;
+}
+
+/** One change of a diff: its time and cause are those of the diff's first change (`found`), built once. */
+function change(
+  found: readonly SegmentChange[],
+  customerId: string,
+  occasion: Occasion,
+  dimension: Dimension,
+  segment: string | null,
+  from: string | null,
+  to: string | null,
+  reason: string,
+): SegmentChange {
+  const first = found[0];
+  const time = first === undefined ? msToIso(occasion.at) : first.time;
+  const cause = first === undefined ? occasion.cause(time) : first.cause;
+  return { id: changeId(customerId, dimension, segment, from, to, time), customerId, time, dimension, segment, from, to, reason, cause };
 }
 
 /** A timer fired at `at`: the changes' time and the cause's dueAt are both that instant. */
@@ -186,17 +195,25 @@ function settle(s: CustomerState, c: DomainConfig, occasion: Occasion, options: 
  */
 function nextCandidate(v: CustomerView, c: DomainConfig, after: number, upTo: number): number | null {
   let next = Infinity;
-  const consider = (t: number): void => {
-    if (t > after && t < next) next = t;
-  };
   if (v.lastPurchaseAt !== null) {
     const { recency, tenure } = dayThresholdsOf(c);
-    for (const d of recency) consider(v.lastPurchaseAt + d * DAY_MS);
-    if (v.firstPurchaseAt !== null) for (const d of tenure) consider(v.firstPurchaseAt + d * DAY_MS);
-    for (const t of v.windowPurchaseTimes) consider(t + c.orders.windowDays * DAY_MS);
+    next = earliestAfter(next, after, v.lastPurchaseAt, recency, DAY_MS);
+    if (v.firstPurchaseAt !== null) next = earliestAfter(next, after, v.firstPurchaseAt, tenure, DAY_MS);
+    // Each purchase leaves the window windowDays after it.
+    next = earliestAfter(next, after, c.orders.windowDays * DAY_MS, v.windowPurchaseTimes, 1);
   }
-  if (v.csatExpiresAt !== null) consider(v.csatExpiresAt);
+  if (v.csatExpiresAt !== null && v.csatExpiresAt > after && v.csatExpiresAt < next) next = v.csatExpiresAt;
   return next <= upTo && next !== Infinity ? next : null;
+}
+
+/** The least of `next` and the instants base + x * unit (x in xs) after `after` (no closure: this runs per candidate). */
+function earliestAfter(next: number, after: number, base: number, xs: readonly number[], unit: number): number {
+  let least = next;
+  for (const x of xs) {
+    const t = base + x * unit;
+    if (t > after && t < least) least = t;
+  }
+  return least;
 }
 
 /** Day counts after the latest (recency) and the first (tenure) purchase at which some rule can flip. */
