@@ -298,11 +298,23 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
   const rfmSegment = r !== null && f !== null && m !== null ? (prepared.rfmCells[rfmCell(r, f, m)] ?? null) : null;
   const highSat = npsClass === 'promoter' || (csatAvg !== null && csatAvg >= c.stage.advocateMinCsat);
   const stageInputs = { recencyDays, lastPurchaseAt: last, previousPurchaseAt: previous, tenureDays, frequency, lifetimeOrders, openComplaints };
-  const [stage, stageReason] = stageOf(stageInputs, s, c, why, highSat);
-  const [tier, tierReason] = tierOf(lifetimeOrders, monetaryMinor, c, why);
-  const [satisfaction, satReason] = satisfactionOf(csatAvg, npsClass, openComplaints, c, why);
-  const [expectationGap, gapReason] = gapOf(satisfaction, npsClass, openComplaints);
-  const [quadrant, quadrantReason] = quadrantOf(stage, satisfaction, openComplaints);
+  // Each rule's [value, reason] read by index: `const [value, reason] =` runs the iterator
+  // protocol, whose garbage was a third of what derive allocated.
+  const stageDecided = stageOf(stageInputs, s, c, why, highSat);
+  const stage = stageDecided[0];
+  const stageReason = stageDecided[1];
+  const tierDecided = tierOf(lifetimeOrders, monetaryMinor, c, why);
+  const tier = tierDecided[0];
+  const tierReason = tierDecided[1];
+  const satisfactionDecided = satisfactionOf(csatAvg, npsClass, openComplaints, c, why);
+  const satisfaction = satisfactionDecided[0];
+  const satReason = satisfactionDecided[1];
+  const expectationGapDecided = gapOf(satisfaction, npsClass, openComplaints);
+  const expectationGap = expectationGapDecided[0];
+  const gapReason = expectationGapDecided[1];
+  const quadrantDecided = quadrantOf(stage, satisfaction, openComplaints);
+  const quadrant = quadrantDecided[0];
+  const quadrantReason = quadrantDecided[1];
 
   const custom: string[] = [];
   // The rules' inputs, only for a customer with facts under a config with custom segments.

@@ -69,10 +69,11 @@ export function holdsMembership(m: Memberships, dimension: Dimension, value: str
   return dimension === 'custom' ? m.custom.includes(value) : m[MEMBERSHIP_FIELD[dimension]] === value;
 }
 
-/** [field, dimension] pairs, in the order changes are reported. */
-const DIMENSION_OF = (Object.entries(MEMBERSHIP_FIELD) as [Exclude<Dimension, 'custom'>, keyof Omit<Memberships, 'custom'>][]).map(
-  ([dimension, field]) => [field, dimension] as const,
-);
+/** Each dimension but custom with its membership field, in the order changes are reported. */
+const DIMENSION_OF = (Object.entries(MEMBERSHIP_FIELD) as [Exclude<Dimension, 'custom'>, keyof Omit<Memberships, 'custom'>][]).map(([dimension, field]) => ({
+  field,
+  dimension,
+}));
 
 /** Deterministic change id: the same move at the same instant always has the same id. */
 export function changeId(customerId: string, dimension: Dimension, segment: string | null, from: string | null, to: string | null, time: string): string {
@@ -93,7 +94,7 @@ interface Occasion {
 
 function diff(customerId: string, before: Memberships, after: CustomerView, occasion: Occasion, exitReason?: string): SegmentChange[] {
   const out: SegmentChange[] = [];
-  for (const [field, dimension] of DIMENSION_OF) {
+  for (const { field, dimension } of DIMENSION_OF) {
     const from = before[field];
     const to = after.memberships[field];
     if (from !== to)
@@ -209,8 +210,9 @@ function nextCandidate(v: CustomerView, c: DomainConfig, after: number, upTo: nu
 /** The least of `next` and the instants base + x * unit (x in xs) after `after` (no closure: this runs per candidate). */
 function earliestAfter(next: number, after: number, base: number, xs: readonly number[], unit: number): number {
   let least = next;
-  for (const x of xs) {
-    const t = base + x * unit;
+  // Indexed: xs are small-integer and double arrays by turns, and for-of over both allocated its iterator's results.
+  for (let i = 0; i < xs.length; i++) {
+    const t = base + (xs[i] as number) * unit;
     if (t > after && t < least) least = t;
   }
   return least;
