@@ -3,7 +3,7 @@
  * Micro-benchmark of the domain's CPU per event, in the shape the segmenter uses it (issue #7).
  * Not a test (nothing is asserted about timing); run by hand, optionally under a profiler:
  *
- *   node packages/domain/scripts/bench-apply.ts [events=200000] [seed=1] [passes=3]
+ *   node packages/domain/scripts/bench-apply.ts [events=200000] [seed=1] [passes=3] [segments=sample|none]
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof packages/domain/scripts/bench-apply.ts
  *
  * Input: a seeded @crm/sample-data stream (realistic histories, event-time order). Two loops:
@@ -30,13 +30,16 @@ const TIMER_ROUNDS = 3;
 /** Events per customer the sample-data defaults give (about 3.6); sizes the population. */
 const EVENTS_PER_CUSTOMER = 3.5;
 
-const [eventsArg, seedArg, passesArg] = process.argv.slice(2);
+const [eventsArg, seedArg, passesArg, segmentsArg] = process.argv.slice(2);
 const eventCount = Number(eventsArg ?? 200_000);
 const seed = Number(seedArg ?? 1);
 const passes = Number(passesArg ?? 3);
 
-/** Defaults plus a few custom segments of the kinds operators define (time-ticking ones included). */
-const config = parseDomainConfig({ segments: SAMPLE_SEGMENTS });
+/**
+ * Defaults plus a few custom segments of the kinds operators define (time-ticking ones
+ * included), or with `none` the defaults alone (the segmenter's config when none is given).
+ */
+const config = parseDomainConfig(segmentsArg === 'none' ? {} : { segments: SAMPLE_SEGMENTS });
 
 interface Stored {
   state: string;
@@ -106,7 +109,9 @@ const cpuNow = (): number => {
 
 const events = loadEvents();
 const customers = new Set(events.map((e) => e.subject)).size;
-console.log(`${events.length} events, ${customers} customers, seed ${seed}, batches of ${BATCH}, node ${process.version}`);
+console.log(
+  `${events.length} events, ${customers} customers, seed ${seed}, ${config.segments.length} custom segments, batches of ${BATCH}, node ${process.version}`,
+);
 
 const fingerprint = createHash('sha256');
 runTimers(runEvents(events, fingerprint), fingerprint);

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CustomerStateSchema, decodeQuickly, decodeState, decodeStateSlowly, encodeState, satisfiesSchema, splitOn } from './codec.ts';
+import { CustomerStateSchema, decodeQuickly, decodeState, decodeStateSlowly, encodeState, encodeStateSlowly, satisfiesSchema, splitOn } from './codec.ts';
 import { parseDomainConfig } from './config.ts';
 import { apply, evaluate } from './engine.ts';
 import { StateDecodeError } from './errors.ts';
-import type { CustomerState } from './state.ts';
+import type { CustomerState, OrderRecord } from './state.ts';
 import { logArb } from './testing/arbitraries.ts';
 import { cancelled, completed, consent, day, erasure, interaction, refunded, registered } from './testing/events.ts';
 import type { InputEvent } from '@crm/contracts';
@@ -179,6 +179,25 @@ describe('state codec internals', () => {
       return change === null ? s : { ...s, ...change };
     })
     .filter((s): s is CustomerState => s !== null);
+
+  it('encodes in one pass exactly what encodeStateSlowly writes, edge values and non-ASCII text included', () => {
+    fc.assert(
+      fc.property(nearValid, (s) => {
+        expect(encodeState(s)).toBe(encodeStateSlowly(s));
+      }),
+      { numRuns: 1000 },
+    );
+    const s = typical();
+    const many = { ...s, orders: Array.from({ length: 200 }, (_, i) => ({ ...(s.orders[0] as OrderRecord), key: i.toString(36).padStart(7, '0') })) };
+    for (const odd of [
+      { ...s, customerId: 'kunde-ü-😀' },
+      { ...s, memberships: { ...s.memberships, custom: ['größe'] } },
+      { ...s, asOf: 2 ** 60, nps: { t: -5_000, h: 1e21, value: 0.1 } },
+      many, // longer than the 1 KiB buffer the encoder starts with
+    ])
+      expect(encodeState(odd)).toBe(encodeStateSlowly(odd));
+    expect(encodeState(many).length).toBeGreaterThan(1024);
+  });
 
   /** What decodeStateSlowly makes of `encoded`: the state, or the message it throws. */
   const slowly = (encoded: string): CustomerState | string => {

@@ -7,7 +7,7 @@ import { hash } from 'node:crypto';
 import type { ChangeCause, Dimension, InputEvent } from '@crm/contracts';
 import type { DomainConfig } from './config.ts';
 import { CustomerMismatchError } from './errors.ts';
-import { type CustomerView, derive, sameNames, sameTimedFields } from './derive.ts';
+import { type CustomerView, derive, sameMemberships, sameNames, sameTimedFields } from './derive.ts';
 import { tickThresholds } from './rules.ts';
 import { type CustomerState, emptyState, type FoldOutcome, fold, type Memberships, prune } from './state.ts';
 import { DAY_MS, floorSecond, isoToMs, msToIso } from './time.ts';
@@ -69,10 +69,11 @@ export function holdsMembership(m: Memberships, dimension: Dimension, value: str
   return dimension === 'custom' ? m.custom.includes(value) : m[MEMBERSHIP_FIELD[dimension]] === value;
 }
 
-/** [field, dimension] pairs, in the order changes are reported. */
-const DIMENSION_OF = (Object.entries(MEMBERSHIP_FIELD) as [Exclude<Dimension, 'custom'>, keyof Omit<Memberships, 'custom'>][]).map(
-  ([dimension, field]) => [field, dimension] as const,
-);
+/** Each dimension but custom with its membership field, in the order changes are reported. */
+const DIMENSION_OF = (Object.entries(MEMBERSHIP_FIELD) as [Exclude<Dimension, 'custom'>, keyof Omit<Memberships, 'custom'>][]).map(([dimension, field]) => ({
+  field,
+  dimension,
+}));
 
 /** Deterministic change id: the same move at the same instant always has the same id. */
 export function changeId(customerId: string, dimension: Dimension, segment: string | null, from: string | null, to: string | null, time: string): string {
@@ -93,28 +94,37 @@ interface Occasion {
 
 function diff(customerId: string, before: Memberships, after: CustomerView, occasion: Occasion, exitReason?: string): SegmentChange[] {
   const out: SegmentChange[] = [];
-  let time = '';
-  let cause: ChangeCause | null = null;
-  const push = (dimension: Dimension, segment: string | null, from: string | null, to: string | null, reason: string): void => {
-    if (cause === null) {
-      time = msToIso(occasion.at);
-      cause = occasion.cause(time);
-    }
-    out.push({ id: changeId(customerId, dimension, segment, from, to, time), customerId, time, dimension, segment, from, to, reason, cause });
-  };
-  for (const [field, dimension] of DIMENSION_OF) {
+  for (const { field, dimension } of DIMENSION_OF) {
     const from = before[field];
     const to = after.memberships[field];
-    if (from !== to) push(dimension, null, from, to, to === null && exitReason !== undefined ? exitReason : after.reasons[field]);
+    if (from !== to)
+      out.push(change(out, customerId, occasion, dimension, null, from, to, to === null && exitReason !== undefined ? exitReason : after.reasons[field]));
   }
   if (sameNames(before.custom, after.memberships.custom)) return out;
   const was = new Set(before.custom);
   const is = new Set(after.memberships.custom);
   for (const name of [...new Set([...before.custom, ...after.memberships.custom])].sort()) {
-    if (was.has(name) && !is.has(name)) push('custom', name, MEMBER, null, exitReason ?? `rule_not_met:${name}`);
-    else if (!was.has(name) && is.has(name)) push('custom', name, null, MEMBER, `rule:${name}`);
+    if (was.has(name) && !is.has(name)) out.push(change(out, customerId, occasion, 'custom', name, MEMBER, null, exitReason ?? `rule_not_met:${name}`));
+    else if (!was.has(name) && is.has(name)) out.push(change(out, customerId, occasion, 'custom', name, null, MEMBER, `rule:${name}`));
   }
   return out;
+}
+
+/** One change of a diff: its time and cause are those of the diff's first change (`found`), built once. */
+function change(
+  found: readonly SegmentChange[],
+  customerId: string,
+  occasion: Occasion,
+  dimension: Dimension,
+  segment: string | null,
+  from: string | null,
+  to: string | null,
+  reason: string,
+): SegmentChange {
+  const first = found[0];
+  const time = first === undefined ? msToIso(occasion.at) : first.time;
+  const cause = first === undefined ? occasion.cause(time) : first.cause;
+  return { id: changeId(customerId, dimension, segment, from, to, time), customerId, time, dimension, segment, from, to, reason, cause };
 }
 
 /** A timer fired at `at`: the changes' time and the cause's dueAt are both that instant. */
@@ -186,17 +196,26 @@ function settle(s: CustomerState, c: DomainConfig, occasion: Occasion, options: 
  */
 function nextCandidate(v: CustomerView, c: DomainConfig, after: number, upTo: number): number | null {
   let next = Infinity;
-  const consider = (t: number): void => {
-    if (t > after && t < next) next = t;
-  };
   if (v.lastPurchaseAt !== null) {
     const { recency, tenure } = dayThresholdsOf(c);
-    for (const d of recency) consider(v.lastPurchaseAt + d * DAY_MS);
-    if (v.firstPurchaseAt !== null) for (const d of tenure) consider(v.firstPurchaseAt + d * DAY_MS);
-    for (const t of v.windowPurchaseTimes) consider(t + c.orders.windowDays * DAY_MS);
+    next = earliestAfter(next, after, v.lastPurchaseAt, recency, DAY_MS);
+    if (v.firstPurchaseAt !== null) next = earliestAfter(next, after, v.firstPurchaseAt, tenure, DAY_MS);
+    // Each purchase leaves the window windowDays after it.
+    next = earliestAfter(next, after, c.orders.windowDays * DAY_MS, v.windowPurchaseTimes, 1);
   }
-  if (v.csatExpiresAt !== null) consider(v.csatExpiresAt);
+  if (v.csatExpiresAt !== null && v.csatExpiresAt > after && v.csatExpiresAt < next) next = v.csatExpiresAt;
   return next <= upTo && next !== Infinity ? next : null;
+}
+
+/** The least of `next` and the instants base + x * unit (x in xs) after `after` (no closure: this runs per candidate). */
+function earliestAfter(next: number, after: number, base: number, xs: readonly number[], unit: number): number {
+  let least = next;
+  // Indexed: xs are small-integer and double arrays by turns, and for-of over both allocated its iterator's results.
+  for (let i = 0; i < xs.length; i++) {
+    const t = base + (xs[i] as number) * unit;
+    if (t > after && t < least) least = t;
+  }
+  return least;
 }
 
 /** Day counts after the latest (recency) and the first (tenure) purchase at which some rule can flip. */
@@ -256,12 +275,14 @@ export function evaluate(state: CustomerState, now: number, config: DomainConfig
   return returned(advance(state, now, config, false), config);
 }
 
-/** `evaluate`; with `keepFacts`, a `now` at or before asOf re-derives without pruning. */
-function advance(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Settled {
+/**
+ * Fires every due time in (state.asOf, now]: the state after the last one (asOf still at or
+ * before `now`), its view at its asOf if derived, and the timer changes in order.
+ */
+function passTime(state: CustomerState, now: number, config: DomainConfig, changes: SegmentChange[]): { s: CustomerState; view: CustomerView | undefined } {
   let s = state;
   // The view of s at its asOf, derived when first needed.
   let view = knownView(s, config);
-  const changes: SegmentChange[] = [];
   while (now > s.asOf) {
     view ??= derive(s, s.asOf, config);
     const due = nextDueWithin(s, view, config, now);
@@ -269,13 +290,41 @@ function advance(state: CustomerState, now: number, config: DomainConfig, keepFa
     const step = settle({ ...s, asOf: due.at }, config, timerAt(due.at), { view: due.view });
     s = step.state;
     view = step.view;
-    changes.push(...step.changes);
+    for (const change of step.changes) changes.push(change);
   }
+  return { s, view };
+}
+
+/** `evaluate`; with `keepFacts`, a `now` at or before asOf re-derives without pruning. */
+function advance(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Settled {
+  const changes: SegmentChange[] = [];
+  const { s, view } = passTime(state, now, config, changes);
+  const last = settleAt(s, view, now, config, keepFacts);
+  for (const change of last.changes) changes.push(change);
+  return { state: last.state, changes, view: last.view };
+}
+
+/** Settles s (its view at its asOf, if known) at max(asOf, now): changes then are rescores. */
+function settleAt(s: CustomerState, view: CustomerView | undefined, now: number, config: DomainConfig, keepFacts: boolean): Settled {
   const asOf = Math.max(s.asOf, now);
   // Time not moving (a late event, or `now` a due time): the facts, hence the view, are those of s.
-  const last = settle({ ...s, asOf }, config, rescoreAt(asOf), { keepFacts, view: asOf === s.asOf ? view : undefined });
-  changes.push(...last.changes);
-  return { state: last.state, changes, view: last.view };
+  return settle({ ...s, asOf }, config, rescoreAt(asOf), { keepFacts, view: asOf === s.asOf ? view : undefined });
+}
+
+/**
+ * `advance(state, now, config, keepFacts)`'s state and changes, without its view (apply
+ * folds the event in next). When time moves on past the last due time and the memberships
+ * stored are those derived at asOf (the config did not change them), they still hold at
+ * `now`: no due time in between means no timed field changed. Then the facts are only
+ * pruned, and nothing is derived.
+ */
+function advanceBeforeEvent(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Transition {
+  const changes: SegmentChange[] = [];
+  const { s, view } = passTime(state, now, config, changes);
+  if (now > s.asOf && view !== undefined && sameMemberships(s.memberships, view.memberships)) return { state: prune({ ...s, asOf: now }, config), changes };
+  const last = settleAt(s, view, now, config, keepFacts);
+  for (const change of last.changes) changes.push(change);
+  return { state: last.state, changes };
 }
 
 /**
@@ -307,7 +356,7 @@ export function apply(state: CustomerState | null, event: InputEvent, config: Do
   // An event at or before asOf does not move time: nothing is pruned, so the other late facts
   // of its order or case (a backfill delivers them next) still merge as in time order.
   const keepFacts = t <= base.asOf;
-  const advanced = advance(base, t, config, keepFacts);
+  const advanced = advanceBeforeEvent(base, t, config, keepFacts);
   const folded = fold(advanced.state, event, t, config);
   const eventCause: ChangeCause = {
     kind: 'event',
@@ -320,7 +369,8 @@ export function apply(state: CustomerState | null, event: InputEvent, config: Do
   const erasure = event.type === 'customer.erasure.requested';
   const occasion: Occasion = { at: eventMs, cause: () => eventCause };
   const settled = returned(settle(folded.state, config, occasion, { exitReason: erasure ? 'erased' : undefined, keepFacts }), config);
-  return { state: settled.state, changes: [...advanced.changes, ...settled.changes], outcome: folded.outcome };
+  const changes = advanced.changes.length === 0 ? settled.changes : [...advanced.changes, ...settled.changes];
+  return { state: settled.state, changes, outcome: folded.outcome };
 }
 
 /** Everything derived about the customer as of the state's asOf (for read APIs and debugging). */

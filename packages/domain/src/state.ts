@@ -216,24 +216,27 @@ export function prune(s: CustomerState, c: DomainConfig): CustomerState {
   const orderCut = s.asOf - orderRetentionMs(c);
   const interactionCut = s.asOf - interactionRetentionMs(c);
   let past = s.past;
-  let ordersChanged = false;
-  const orders: OrderRecord[] = [];
-  for (const o of s.orders) {
+  // The orders kept, once one is dropped (prune runs twice per event and usually drops nothing).
+  let orders: OrderRecord[] | null = null;
+  for (let n = 0; n < s.orders.length; n++) {
+    const o = s.orders[n] as OrderRecord;
     if (orderAnchor(o) > orderCut) {
-      orders.push(o);
+      orders?.push(o);
       continue;
     }
-    ordersChanged = true;
+    orders ??= s.orders.slice(0, n);
     const net = orderNet(o);
     if (net !== null && o.completed !== null) past = addPast(past, o.completed.t, net);
   }
   let interactions = s.interactions;
-  if (interactions.some((i) => i.t <= interactionCut)) {
+  let stale = false;
+  for (const i of interactions) stale ||= i.t <= interactionCut;
+  if (stale) {
     const open = openComplaintCases(interactions);
     interactions = interactions.filter((i) => i.t > interactionCut || open.has(i.caseKey ?? i.key));
   }
-  if (!ordersChanged && interactions === s.interactions) return s;
-  return { ...s, past, orders: ordersChanged ? orders : s.orders, interactions };
+  if (orders === null && interactions === s.interactions) return s;
+  return { ...s, past, orders: orders ?? s.orders, interactions };
 }
 
 // ------------------------------------------------------------------ merges
