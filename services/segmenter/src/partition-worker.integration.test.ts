@@ -1,18 +1,70 @@
 /**
  * The worker refuses a part that starts beyond its topic's fence: the records in between were
  * never applied (a batch kafkajs fetched before a group rejoin and that was not applied, or one
- * that failed), and applying the later part would skip them for good. Real Redis and Kafka.
+ * that failed), and applying the later part would skip them for good. The relay runs off the
+ * partition lock: the next unit commits while the previous relay waits for the broker, and the
+ * changes still reach Kafka in commit order, a failed relay included. Real Redis and Kafka.
  */
 import { TOPICS } from '@crm/contracts';
-import { partitionKeys } from '@crm/store';
-import { DAY_MS, generateEvents, silentLogger, testKafka, testRedis } from '@crm/testkit';
-import type { KafkaMessage } from 'kafkajs';
+import { outboxLength, partitionKeys, readOutbox } from '@crm/store';
+import { DAY_MS, generateEvents, readTopic, silentLogger, testKafka, testRedis } from '@crm/testkit';
+import type { KafkaMessage, Message, Producer } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeploymentClock } from './deployment-clock.ts';
 import { GroupSender } from './group-sender.ts';
 import { createMetrics } from './metrics.ts';
 import { FetchGapError, PartitionWorker } from './partition-worker.ts';
 import { createTopics, expectStatesEqualRecomputation, isolatedEnv } from './testing/harness.ts';
+
+/** Consumed records of customers' orders, offsets 0.., as the intake hands them over. */
+function orderMessages(seed: number, now: number): { events: ReturnType<typeof generateEvents>; messages: KafkaMessage[] } {
+  const events = generateEvents({ seed, customers: 10, events: 300, start: now - 30 * DAY_MS, end: now - 60_000, prefix: `g${seed}` })
+    .filter((e) => e.type.startsWith('commerce.'))
+    .slice(0, 40);
+  const messages = events.map(
+    (e, offset) =>
+      ({
+        key: Buffer.from(e.subject),
+        value: Buffer.from(JSON.stringify(e)),
+        offset: String(offset),
+        timestamp: String(now),
+        headers: {},
+        attributes: 0,
+      }) as KafkaMessage,
+  );
+  return { events, messages };
+}
+
+/** The real group sender behind a gate the test opens; it can refuse the next send (a broker that failed). */
+class GatedSender extends GroupSender {
+  private opened!: () => void;
+  private gate = new Promise<void>((resolve) => {
+    this.opened = resolve;
+  });
+  failNext = false;
+  sends = 0;
+  constructor(producer: Producer, topic: string) {
+    super(producer, topic);
+  }
+  open(): void {
+    this.opened();
+  }
+  /** Holds the sends from now on, until `open`. */
+  close(): void {
+    this.gate = new Promise<void>((resolve) => {
+      this.opened = resolve;
+    });
+  }
+  override async send(messages: Message[]): Promise<void> {
+    await this.gate;
+    this.sends++;
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('produce refused (test)');
+    }
+    return super.send(messages);
+  }
+}
 
 describe('a part that starts beyond the fence', () => {
   const { config } = isolatedEnv({ CRM_PARTITIONS: '1' });
@@ -42,20 +94,7 @@ describe('a part that starts beyond the fence', () => {
       clock: new DeploymentClock(redis, config.keyPrefix),
     });
     const now = Date.now();
-    const events = generateEvents({ seed: 5, customers: 10, events: 300, start: now - 30 * DAY_MS, end: now - 60_000, prefix: 'g' })
-      .filter((e) => e.type.startsWith('commerce.'))
-      .slice(0, 40);
-    const messages = events.map(
-      (e, offset) =>
-        ({
-          key: Buffer.from(e.subject),
-          value: Buffer.from(JSON.stringify(e)),
-          offset: String(offset),
-          timestamp: String(now),
-          headers: {},
-          attributes: 0,
-        }) as KafkaMessage,
-    );
+    const { events, messages } = orderMessages(5, now);
 
     await worker.processBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
     expect(await redis.hget(keys.fence, topic)).toBe('10');
@@ -71,5 +110,113 @@ describe('a part that starts beyond the fence', () => {
     expect(await redis.hget(keys.fence, topic)).toBe(String(messages.length));
     const compared = await expectStatesEqualRecomputation(redis, config, 1, events, now, (actual, expected, id) => expect(actual, id).toBe(expected));
     expect(compared).toBe(new Set(events.map((e) => e.subject)).size);
+  });
+});
+
+describe('the relay chain', () => {
+  const { config } = isolatedEnv({ CRM_PARTITIONS: '1' });
+  const redis = testRedis();
+  const kafka = testKafka();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  afterAll(async () => {
+    await producer.disconnect();
+    await redis.quit();
+  });
+
+  it('commits the next unit while a relay is in flight, and produces in commit order through a failed relay', async () => {
+    await createTopics(kafka, config, 1);
+    await producer.connect();
+    const topic = config.topics.orders;
+    const keys = partitionKeys(config.keyPrefix, 0);
+    const sender = new GatedSender(producer, config.topics.segmentChanges);
+    const worker = new PartitionWorker(0, keys, {
+      config,
+      redis,
+      producer,
+      registry: undefined,
+      metrics: createMetrics(),
+      log: silentLogger,
+      domain: () => config.domain,
+      canonical: () => TOPICS.orders,
+      changesSender: sender,
+      clock: new DeploymentClock(redis, config.keyPrefix),
+    });
+    const { messages } = orderMessages(7, Date.now());
+    const settled: string[] = [];
+
+    // The broker does not answer yet: the first unit's relay waits, the second unit commits anyway.
+    const first = await worker.applyBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
+    first.relayed.then(
+      () => settled.push('first relayed'),
+      () => settled.push('first failed'),
+    );
+    const second = await worker.applyBatch([{ topic, start: '10', messages: messages.slice(10, 20) }]);
+    second.relayed.then(() => settled.push('second relayed'));
+    expect(await redis.hget(keys.fence, topic)).toBe('20');
+    const pending = await readOutbox(redis, keys, 10);
+    expect(pending).toHaveLength(2);
+    expect(settled).toEqual([]);
+    expect(worker.relayedFenceOf(topic)).toBeNull();
+
+    // The first relay fails: its entry stays, and the second relay produces it first, from the outbox.
+    sender.failNext = true;
+    sender.open();
+    await expect(first.relayed).rejects.toThrow('produce refused (test)');
+    await second.relayed;
+    expect(settled).toEqual(['first failed', 'second relayed']);
+    expect(worker.relayedFenceOf(topic)).toBe('20');
+    expect(await outboxLength(redis, keys)).toBe(0);
+
+    // Clean again: the next unit is produced from memory, after the others.
+    await worker.processBatch([{ topic, start: '20', messages: messages.slice(20) }]);
+    const expected = pending.flatMap((e) => e.records.map((r) => r.value.toString('base64')));
+    expect(expected.length).toBeGreaterThan(0);
+    const produced = (await readTopic(kafka, config.topics.segmentChanges)).map((m) => (m.message.value as Buffer).toString('base64'));
+    expect(produced.slice(0, expected.length)).toEqual(expected);
+    expect(new Set(produced).size).toBe(produced.length);
+    expect(await outboxLength(redis, keys)).toBe(0);
+    expect(worker.relayedFenceOf(topic)).toBe(String(messages.length));
+  });
+
+  it("produces another member's entry, appended while a relay was in flight, before the next commit's", async () => {
+    await createTopics(kafka, config, 1);
+    await producer.connect();
+    const topic = config.topics.orders;
+    const keys = partitionKeys(`${config.keyPrefix}foreign:`, 0);
+    const sender = new GatedSender(producer, config.topics.segmentChanges);
+    sender.open();
+    const worker = new PartitionWorker(0, keys, {
+      config,
+      redis,
+      producer,
+      registry: undefined,
+      metrics: createMetrics(),
+      log: silentLogger,
+      domain: () => config.domain,
+      canonical: () => TOPICS.orders,
+      changesSender: sender,
+      clock: new DeploymentClock(redis, config.keyPrefix),
+    });
+    const { messages } = orderMessages(9, Date.now());
+    const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
+    // Clean: the outbox drained, the first commit relayed from memory.
+    await worker.relay();
+    await worker.processBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
+    // A commit whose relay is on the chain, then an entry of another member (a rebalance), then the next commit.
+    sender.close();
+    const second = await worker.applyBatch([{ topic, start: '10', messages: messages.slice(10, 20) }]);
+    const foreign = Buffer.from('{"foreign":true}');
+    await redis.xadd(keys.outbox, '*', 'k', 'someone', 'v', foreign);
+    const third = await worker.applyBatch([{ topic, start: '20', messages: messages.slice(20) }]);
+    const pending = await readOutbox(redis, keys, 10);
+    expect(pending).toHaveLength(3);
+    sender.open();
+    await second.relayed;
+    await third.relayed;
+    expect(await outboxLength(redis, keys)).toBe(0);
+    const expected = pending.flatMap((e) => e.records.map((r) => r.value.toString('base64')));
+    const produced = (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => (m.message.value as Buffer).toString('base64'));
+    expect(produced.slice(-expected.length)).toEqual(expected);
+    expect(produced.filter((v) => v === foreign.toString('base64'))).toHaveLength(1);
   });
 });

@@ -108,7 +108,7 @@ export class Segmenter {
       consumer: this.consumer,
       metrics: this.metrics,
       log,
-      process: (p, parts) => this.worker(p).processBatch(parts),
+      process: (p, parts) => this.worker(p).applyBatch(parts),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
       owns: (p) => this.fences.consuming(p),
       topics: this.inputTopics,
