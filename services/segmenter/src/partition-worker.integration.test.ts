@@ -220,3 +220,83 @@ describe('the relay chain', () => {
     expect(produced.filter((v) => v === foreign.toString('base64'))).toHaveLength(1);
   });
 });
+
+describe('units with nothing of their own to relay', () => {
+  const { config } = isolatedEnv({ CRM_PARTITIONS: '1' });
+  const redis = testRedis();
+  const kafka = testKafka();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  afterAll(async () => {
+    await producer.disconnect();
+    await redis.quit();
+  });
+
+  it('relay what a failed relay left in the outbox, once, in order; and a failed relay is relayed again off the lock', async () => {
+    await createTopics(kafka, config, 1);
+    await producer.connect();
+    const topic = config.topics.orders;
+    const keys = partitionKeys(config.keyPrefix, 0);
+    const sender = new GatedSender(producer, config.topics.segmentChanges);
+    sender.open();
+    const worker = new PartitionWorker(0, keys, {
+      config,
+      redis,
+      producer,
+      registry: undefined,
+      metrics: createMetrics(),
+      log: silentLogger,
+      domain: () => config.domain,
+      canonical: () => TOPICS.orders,
+      changesSender: sender,
+      clock: new DeploymentClock(redis, config.keyPrefix),
+    });
+    const { messages } = orderMessages(13, Date.now());
+    const garbage = (offset: number) =>
+      ({ key: Buffer.from('x'), value: Buffer.from('not an event'), offset: String(offset), timestamp: '0', headers: {}, attributes: 0 }) as KafkaMessage;
+    const outbox = async () => (await readOutbox(redis, keys, 10)).flatMap((e) => e.records.map((r) => r.value.toString('base64')));
+    const produced = async () => (await readTopic(kafka, config.topics.segmentChanges)).map((m) => (m.message.value as Buffer).toString('base64'));
+
+    // The first unit's relay fails: its changes stay in the outbox.
+    sender.failNext = true;
+    const first = await worker.applyBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
+    await expect(first.relayed).rejects.toThrow('produce refused (test)');
+    const left = await outbox();
+    expect(left.length).toBeGreaterThan(0);
+
+    // A unit of dead letters only commits no change: its relay relays the outbox from Redis.
+    await worker.processBatch([{ topic, start: '10', messages: [10, 11, 12].map(garbage) }]);
+    expect(await redis.hget(keys.fence, topic)).toBe('13');
+    expect(await outboxLength(redis, keys)).toBe(0);
+    expect(worker.relayedFenceOf(topic)).toBe('13');
+    expect(await produced()).toEqual(left);
+
+    // Records already applied (fetched again after a rebalance) commit nothing; the outbox is relayed all the same.
+    const reapplied = messages.slice(13, 25);
+    sender.failNext = true;
+    const third = await worker.applyBatch([{ topic, start: '13', messages: reapplied }]);
+    await expect(third.relayed).rejects.toThrow('produce refused (test)');
+    const leftAgain = await outbox();
+    expect(leftAgain.length).toBeGreaterThan(0);
+    await worker.processBatch([{ topic, start: '13', messages: reapplied }]);
+    expect(await outboxLength(redis, keys)).toBe(0);
+    expect(await produced()).toEqual([...left, ...leftAgain]);
+
+    // A failed relay retried off the lock: the next unit commits meanwhile, the changes leave in commit order.
+    sender.failNext = true;
+    const fourth = await worker.applyBatch([{ topic, start: '25', messages: messages.slice(25, 32) }]);
+    await expect(fourth.relayed).rejects.toThrow('produce refused (test)');
+    const fourthLeft = await outbox();
+    sender.close();
+    const retry = worker.relayAgain();
+    const fifth = await worker.applyBatch([{ topic, start: '32', messages: messages.slice(32) }]);
+    expect(await redis.hget(keys.fence, topic)).toBe(String(messages.length));
+    const fifthLeft = (await outbox()).slice(fourthLeft.length);
+    sender.open();
+    await retry;
+    await fifth.relayed;
+    expect(await outboxLength(redis, keys)).toBe(0);
+    const all = await produced();
+    expect(all).toEqual([...left, ...leftAgain, ...fourthLeft, ...fifthLeft]);
+    expect(new Set(all).size).toBe(all.length);
+  });
+});

@@ -470,7 +470,6 @@ export class PartitionWorker {
     const emitted = silenced === undefined || silenced.size === 0 ? changes : changes.filter((c) => !silenced.has(c));
     const records = await this.encodeChanges(emitted);
     const t0 = performance.now();
-    const ours = this.untrimmed.length;
     const result = await commitBatch(redis, this.keys, {
       fence,
       customers: writes,
@@ -480,6 +479,10 @@ export class PartitionWorker {
     });
     metrics.redisCommit.observe((performance.now() - t0) / 1000);
     if (!this.quiet) countChanges(metrics, emitted);
+    // Counted at the reply, not at the send: a trim issued meanwhile may have run before or after
+    // the commit (ioredis resends a script Redis answered NOSCRIPT to after later commands), so
+    // only the entries whose trim was not issued by now are surely still in the outbox.
+    const ours = this.untrimmed.length;
     if (result.lastId !== null) this.untrimmed.push(result.lastId);
     return { result, records, fence: fence.next, ours };
   }
@@ -624,6 +627,19 @@ export class PartitionWorker {
   }
 
   /**
+   * Relays the whole outbox on the relay chain, off the lock (units and timers commit
+   * meanwhile): the retry of a relay that failed, whose commit stays applied.
+   */
+  async relayAgain(): Promise<void> {
+    try {
+      await this.relays.run(() => this.drainOutbox());
+    } catch (err) {
+      this.relayFailed();
+      throw err;
+    }
+  }
+
+  /**
    * Appends a commit's relay to the relay chain (call it under the lock, right after the
    * commit, so that the chain's order is the commit order) and returns its outcome. When
    * nothing older was waiting in the outbox at the commit, or only this worker's entries whose
@@ -642,13 +658,21 @@ export class PartitionWorker {
         this.relayedUpTo(committed);
         return;
       }
-      const { backlog } = committed?.result ?? { backlog: 0 };
-      if (committed === null || (backlog > 0 && !(this.outboxClean && backlog <= committed.ours))) {
+      // Nothing older is waiting when the outbox was empty at the commit, or when it is clean
+      // (every entry not relayed was this worker's, relayed by the chain ahead since) and held
+      // only this worker's entries at the commit. No commit (records already applied, found
+      // again after a rebalance or a failure): the outbox is relayed, whatever it holds.
+      const backlog = committed?.result.backlog ?? null;
+      if (committed === null || (backlog !== 0 && !(this.outboxClean && (backlog as number) <= committed.ours))) {
         await this.drainOutbox();
         this.relayedUpTo(committed);
         return;
       }
-      if (lastId === null) return;
+      // A commit that appended nothing (only dead letters): its fence is relayed as it is.
+      if (lastId === null) {
+        this.relayedUpTo(committed);
+        return;
+      }
       // Every older entry was relayed: trimmed before the commit, or relayed by the chain since.
       try {
         await this.replicated();
@@ -670,8 +694,12 @@ export class PartitionWorker {
       this.relayedUpTo(committed);
     });
     // The caller awaits it after the lock is released; a failure before then is not unhandled.
-    relayed.catch(() => undefined);
+    relayed.catch(() => this.relayFailed());
     return relayed;
+  }
+
+  private relayFailed(): void {
+    this.deps.metrics.relayFailures.inc({ partition: String(this.partition) });
   }
 
   /** A trim through `id` goes out: this worker's entries up to it no longer count as in the outbox. */
