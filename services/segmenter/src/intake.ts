@@ -19,10 +19,12 @@
  * - **Committed offsets follow the relay.** Offsets are resolved at once, so that fetching moves
  *   on, but they are committed to Kafka only after Redis holds the records and their changes
  *   were relayed (autoCommit is off and kafkajs never commits resolved offsets by itself then),
- *   never moving back. The next unit of the partition runs while a unit's relay is in flight;
- *   a relay that fails is handled like a failed unit (fetched again from its start: the records
- *   are already applied, and the outbox is relayed from Redis). A new owner starts from the
- *   fences (the service seeks each topic-partition there on assignment).
+ *   never moving back. The next unit of the partition runs while a unit's relay is in flight.
+ *   A relay that fails is retried, from the outbox in Redis, with the unit's back-off, until it
+ *   succeeds or the partition is no longer consumed here (its records stay applied and nothing
+ *   is fetched again; the next owner or audit relays the outbox); its offsets wait meanwhile.
+ *   A new owner starts from the fences (the service seeks each topic-partition there on
+ *   assignment).
  * - **Rebalances.** Queued batches of partitions this member lost are dropped (the new owner
  *   fetches them). Those of partitions it keeps are applied: kafkajs may already have fetched
  *   later ones with the new assignment's offsets, so dropping older ones would leave a gap.
@@ -70,6 +72,8 @@ export interface IntakeDeps {
    * unit's of the partition) were produced to Kafka.
    */
   process: (partition: number, parts: readonly BatchPart[]) => Promise<Applied>;
+  /** Relays partition p's outbox again (after a failed relay); resolves once the broker acked all of it. */
+  relayAgain: (partition: number) => Promise<void>;
   /** After each unit that was processed (backfill checks whether it may go live). */
   processed: () => Promise<void>;
   /** Whether this member owns partition p now. */
@@ -127,9 +131,15 @@ export class Intake {
   private committer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Resolves when `close` begins (cuts a relay retry's back-off short). */
+  private readonly closing: Promise<void>;
+  private startClosing: () => void = () => undefined;
 
   constructor(deps: IntakeDeps) {
     this.deps = deps;
+    this.closing = new Promise((resolve) => {
+      this.startClosing = resolve;
+    });
   }
 
   /** Starts committing durable offsets periodically. */
@@ -192,6 +202,7 @@ export class Intake {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.startClosing();
     // Paused, kafkajs stops fetching what `accept` would no longer take (offsets still commit).
     this.deps.consumer.pause(this.deps.topics.map((topic) => ({ topic })));
     for (const lane of this.lanes.values()) for (const wake of lane.waiters.splice(0)) wake();
@@ -294,12 +305,13 @@ export class Intake {
 
   private async run(partition: number, lane: Lane, unit: readonly BatchPart[]): Promise<void> {
     const { log, metrics } = this.deps;
-    if (lane.failures > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(BACKOFF_MS * 2 ** (lane.failures - 1), MAX_BACKOFF_MS)));
+    await this.backOff(lane);
     if (!this.deps.owns(partition)) {
       metrics.batchesDropped.inc({ reason: 'rebalance' }, unit.length);
       return;
     }
-    const older = lane.inFlight[lane.inFlight.length - RELAYS_IN_FLIGHT];
+    // The relays of the lane beyond RELAYS_IN_FLIGHT (oldest first) must have settled.
+    const older = lane.inFlight[lane.inFlight.length - RELAYS_IN_FLIGHT - 1];
     if (older !== undefined) await older;
     lane.runningSince = Date.now();
     let applied: Applied;
@@ -323,19 +335,10 @@ export class Intake {
     // them. The unit succeeded (no more back-off, not stalled) once they were.
     lane.relayingSince.push(Date.now());
     lane.relaying = lane.relaying.then(() =>
-      applied.relayed
-        .then(
-          () => {
-            lane.failures = 0;
-            lane.failingSince = null;
-            for (const { topic, messages } of unit) this.markDurable(partition, lane, topic, nextOffset(messages));
-          },
-          (err: unknown) => this.failed(partition, lane, unit, err),
-        )
-        .finally(() => {
-          lane.relayingSince.shift();
-          lane.inFlight.shift();
-        }),
+      this.relayed(partition, lane, unit, applied.relayed).finally(() => {
+        lane.relayingSince.shift();
+        lane.inFlight.shift();
+      }),
     );
     lane.inFlight.push(lane.relaying);
     try {
@@ -346,8 +349,46 @@ export class Intake {
   }
 
   /**
-   * A unit failed (or its relay did): back off, drop what was fetched after it, and fetch it
-   * again from where its parts' fetches started (a gap from the fence).
+   * Waits for a unit's relay; when it fails, relays the outbox again (after the back-off) until
+   * the broker acked, and then marks the unit's offsets durable. Gives up, leaving the offsets
+   * where they are, once the partition is no longer consumed here, or after one more attempt
+   * once the intake closes: the outbox keeps the changes for the next owner, the audit's drain
+   * or the stop's, and the records are applied again (found applied) from the committed offset.
+   */
+  private async relayed(partition: number, lane: Lane, unit: readonly BatchPart[], relayed: Promise<void>): Promise<void> {
+    for (let attempt: Promise<void> = relayed; ; ) {
+      try {
+        await attempt;
+        break;
+      } catch (err) {
+        lane.failures++;
+        lane.failingSince ??= Date.now();
+        this.deps.log.error({ err, partition }, 'relay failed; relaying the outbox again');
+        if (this.closed) return;
+        await this.backOff(lane);
+        if (!this.deps.owns(partition)) return;
+        attempt = this.deps.relayAgain(partition);
+      }
+    }
+    lane.failures = 0;
+    lane.failingSince = null;
+    for (const { topic, messages } of unit) this.markDurable(partition, lane, topic, nextOffset(messages));
+  }
+
+  /** After consecutive failures: 100 ms doubling, at most 5 s (cut short when the intake closes). */
+  private async backOff(lane: Lane): Promise<void> {
+    if (lane.failures === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = new Promise((resolve) => {
+      timer = setTimeout(resolve, Math.min(BACKOFF_MS * 2 ** (lane.failures - 1), MAX_BACKOFF_MS));
+    });
+    await Promise.race([elapsed, this.closing]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * A unit failed: back off, drop what was fetched after it, and fetch it again from where its
+   * parts' fetches started (a gap from the fence).
    */
   private failed(partition: number, lane: Lane, unit: readonly BatchPart[], err: unknown): void {
     lane.failures++;

@@ -109,6 +109,7 @@ export class Segmenter {
       metrics: this.metrics,
       log,
       process: (p, parts) => this.worker(p).applyBatch(parts),
+      relayAgain: (p) => this.worker(p).relayAgain(),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
       owns: (p) => this.fences.consuming(p),
       topics: this.inputTopics,
