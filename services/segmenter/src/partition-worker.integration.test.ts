@@ -6,10 +6,12 @@
  * changes still reach Kafka in commit order, a failed relay included. Real Redis and Kafka.
  */
 import { TOPICS } from '@crm/contracts';
-import { outboxLength, partitionKeys, readOutbox } from '@crm/store';
+import { type PartitionKeys, outboxLength, partitionKeys, readOutbox } from '@crm/store';
 import { DAY_MS, generateEvents, readTopic, silentLogger, testKafka, testRedis } from '@crm/testkit';
-import type { KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { SegmenterConfig } from './config.ts';
 import { DeploymentClock } from './deployment-clock.ts';
 import { GroupSender } from './group-sender.ts';
 import { createMetrics } from './metrics.ts';
@@ -33,6 +35,36 @@ function orderMessages(seed: number, now: number): { events: ReturnType<typeof g
       }) as KafkaMessage,
   );
   return { events, messages };
+}
+
+/** An isolated environment of one partition, a Redis client and an idempotent producer (call it in a describe: closed after all). */
+function oneTopicPartition(): { config: SegmenterConfig; redis: Redis; kafka: Kafka; producer: Producer } {
+  const { config } = isolatedEnv({ CRM_PARTITIONS: '1' });
+  const redis = testRedis();
+  const kafka = testKafka();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  afterAll(async () => {
+    await producer.disconnect();
+    await redis.quit();
+  });
+  return { config, redis, kafka, producer };
+}
+
+/** A worker of partition 0 that consumes the orders topic (no registry: JSON), relaying through `sender`. */
+function orderWorker(deps: { config: SegmenterConfig; redis: Redis; producer: Producer; keys: PartitionKeys; sender: GroupSender }): PartitionWorker {
+  const { config, redis, producer, keys, sender } = deps;
+  return new PartitionWorker(0, keys, {
+    config,
+    redis,
+    producer,
+    registry: undefined,
+    metrics: createMetrics(),
+    log: silentLogger,
+    domain: () => config.domain,
+    canonical: () => TOPICS.orders,
+    changesSender: sender,
+    clock: new DeploymentClock(redis, config.keyPrefix),
+  });
 }
 
 /** The real group sender behind a gate the test opens; it can refuse the next send (a broker that failed). */
@@ -67,32 +99,14 @@ class GatedSender extends GroupSender {
 }
 
 describe('a part that starts beyond the fence', () => {
-  const { config } = isolatedEnv({ CRM_PARTITIONS: '1' });
-  const redis = testRedis();
-  const kafka = testKafka();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  afterAll(async () => {
-    await producer.disconnect();
-    await redis.quit();
-  });
+  const { config, redis, kafka, producer } = oneTopicPartition();
 
   it('is refused with nothing written, and applies once fetched from the fence', async () => {
     await createTopics(kafka, config, 1);
     await producer.connect();
     const topic = config.topics.orders;
     const keys = partitionKeys(config.keyPrefix, 0);
-    const worker = new PartitionWorker(0, keys, {
-      config,
-      redis,
-      producer,
-      registry: undefined,
-      metrics: createMetrics(),
-      log: silentLogger,
-      domain: () => config.domain,
-      canonical: () => TOPICS.orders,
-      changesSender: new GroupSender(producer, config.topics.segmentChanges),
-      clock: new DeploymentClock(redis, config.keyPrefix),
-    });
+    const worker = orderWorker({ config, redis, producer, keys, sender: new GroupSender(producer, config.topics.segmentChanges) });
     const now = Date.now();
     const { events, messages } = orderMessages(5, now);
 
@@ -114,14 +128,7 @@ describe('a part that starts beyond the fence', () => {
 });
 
 describe('the relay chain', () => {
-  const { config } = isolatedEnv({ CRM_PARTITIONS: '1' });
-  const redis = testRedis();
-  const kafka = testKafka();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  afterAll(async () => {
-    await producer.disconnect();
-    await redis.quit();
-  });
+  const { config, redis, kafka, producer } = oneTopicPartition();
 
   it('commits the next unit while a relay is in flight, and produces in commit order through a failed relay', async () => {
     await createTopics(kafka, config, 1);
@@ -129,18 +136,7 @@ describe('the relay chain', () => {
     const topic = config.topics.orders;
     const keys = partitionKeys(config.keyPrefix, 0);
     const sender = new GatedSender(producer, config.topics.segmentChanges);
-    const worker = new PartitionWorker(0, keys, {
-      config,
-      redis,
-      producer,
-      registry: undefined,
-      metrics: createMetrics(),
-      log: silentLogger,
-      domain: () => config.domain,
-      canonical: () => TOPICS.orders,
-      changesSender: sender,
-      clock: new DeploymentClock(redis, config.keyPrefix),
-    });
+    const worker = orderWorker({ config, redis, producer, keys, sender });
     const { messages } = orderMessages(7, Date.now());
     const settled: string[] = [];
 
@@ -185,18 +181,7 @@ describe('the relay chain', () => {
     const keys = partitionKeys(`${config.keyPrefix}foreign:`, 0);
     const sender = new GatedSender(producer, config.topics.segmentChanges);
     sender.open();
-    const worker = new PartitionWorker(0, keys, {
-      config,
-      redis,
-      producer,
-      registry: undefined,
-      metrics: createMetrics(),
-      log: silentLogger,
-      domain: () => config.domain,
-      canonical: () => TOPICS.orders,
-      changesSender: sender,
-      clock: new DeploymentClock(redis, config.keyPrefix),
-    });
+    const worker = orderWorker({ config, redis, producer, keys, sender });
     const { messages } = orderMessages(9, Date.now());
     const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
     // Clean: the outbox drained, the first commit relayed from memory.
@@ -219,42 +204,22 @@ describe('the relay chain', () => {
     expect(produced.slice(-expected.length)).toEqual(expected);
     expect(produced.filter((v) => v === foreign.toString('base64'))).toHaveLength(1);
   });
-});
-
-describe('units with nothing of their own to relay', () => {
-  const { config } = isolatedEnv({ CRM_PARTITIONS: '1' });
-  const redis = testRedis();
-  const kafka = testKafka();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  afterAll(async () => {
-    await producer.disconnect();
-    await redis.quit();
-  });
 
   it('relay what a failed relay left in the outbox, once, in order; and a failed relay is relayed again off the lock', async () => {
     await createTopics(kafka, config, 1);
     await producer.connect();
     const topic = config.topics.orders;
-    const keys = partitionKeys(config.keyPrefix, 0);
+    const keys = partitionKeys(`${config.keyPrefix}nothing:`, 0);
     const sender = new GatedSender(producer, config.topics.segmentChanges);
     sender.open();
-    const worker = new PartitionWorker(0, keys, {
-      config,
-      redis,
-      producer,
-      registry: undefined,
-      metrics: createMetrics(),
-      log: silentLogger,
-      domain: () => config.domain,
-      canonical: () => TOPICS.orders,
-      changesSender: sender,
-      clock: new DeploymentClock(redis, config.keyPrefix),
-    });
+    const worker = orderWorker({ config, redis, producer, keys, sender });
     const { messages } = orderMessages(13, Date.now());
     const garbage = (offset: number) =>
       ({ key: Buffer.from('x'), value: Buffer.from('not an event'), offset: String(offset), timestamp: '0', headers: {}, attributes: 0 }) as KafkaMessage;
     const outbox = async () => (await readOutbox(redis, keys, 10)).flatMap((e) => e.records.map((r) => r.value.toString('base64')));
-    const produced = async () => (await readTopic(kafka, config.topics.segmentChanges)).map((m) => (m.message.value as Buffer).toString('base64'));
+    const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
+    const produced = async () =>
+      (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => (m.message.value as Buffer).toString('base64'));
 
     // The first unit's relay fails: its changes stay in the outbox.
     sender.failNext = true;
