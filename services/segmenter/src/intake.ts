@@ -21,8 +21,8 @@
  *   were relayed (autoCommit is off and kafkajs never commits resolved offsets by itself then),
  *   never moving back. The next unit of the partition runs while a unit's relay is in flight.
  *   A relay that fails is retried, from the outbox in Redis, with the unit's back-off, until it
- *   succeeds or the partition is no longer consumed here (its records stay applied and nothing
- *   is fetched again; the next owner or audit relays the outbox); its offsets wait meanwhile.
+ *   succeeds or the partition is no longer assigned here (its records stay applied and nothing
+ *   is fetched again; the next owner drains the outbox); its offsets wait meanwhile.
  *   A new owner starts from the fences (the service seeks each topic-partition there on
  *   assignment).
  * - **Rebalances.** Queued batches of partitions this member lost are dropped (the new owner
@@ -78,6 +78,8 @@ export interface IntakeDeps {
   processed: () => Promise<void>;
   /** Whether this member owns partition p now. */
   owns: (partition: number) => boolean;
+  /** Whether partition p is assigned to this member (also while its fence is audited or it is held). */
+  assigned: (partition: number) => boolean;
   /** The input topics (paused while closing). */
   topics: readonly string[];
   /** Redis lost writes of partition p (its waiting batches were dropped): audit it again. */
@@ -350,10 +352,10 @@ export class Intake {
 
   /**
    * Waits for a unit's relay; when it fails, relays the outbox again (after the back-off) until
-   * the broker acked, and then marks the unit's offsets durable. Gives up, leaving the offsets
-   * where they are, once the partition is no longer consumed here, or after one more attempt
-   * once the intake closes: the outbox keeps the changes for the next owner, the audit's drain
-   * or the stop's, and the records are applied again (found applied) from the committed offset.
+   * the broker acked, and then marks the unit's offsets durable (unless the partition is being
+   * audited meanwhile: the audit seeks from the fence). Gives up, leaving the offsets where they
+   * are, once the partition is no longer assigned here, or after one more attempt once the
+   * intake closes: the outbox keeps the changes for the next owner's drain or the stop's.
    */
   private async relayed(partition: number, lane: Lane, unit: readonly BatchPart[], relayed: Promise<void>): Promise<void> {
     for (let attempt: Promise<void> = relayed; ; ) {
@@ -366,7 +368,7 @@ export class Intake {
         this.deps.log.error({ err, partition }, 'relay failed; relaying the outbox again');
         if (this.closed) return;
         await this.backOff(lane);
-        if (!this.deps.owns(partition)) return;
+        if (!this.deps.assigned(partition)) return;
         attempt = this.deps.relayAgain(partition);
       }
     }

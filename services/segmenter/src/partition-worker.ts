@@ -662,8 +662,8 @@ export class PartitionWorker {
       // (every entry not relayed was this worker's, relayed by the chain ahead since) and held
       // only this worker's entries at the commit. No commit (records already applied, found
       // again after a rebalance or a failure): the outbox is relayed, whatever it holds.
-      const backlog = committed?.result.backlog ?? null;
-      if (committed === null || (backlog !== 0 && !(this.outboxClean && (backlog as number) <= committed.ours))) {
+      const { backlog } = committed?.result ?? { backlog: 0 };
+      if (committed === null || (backlog > 0 && !(this.outboxClean && backlog <= committed.ours))) {
         await this.drainOutbox();
         this.relayedUpTo(committed);
         return;
