@@ -7,9 +7,9 @@
  */
 import { TOPICS } from '@crm/contracts';
 import { type PartitionKeys, outboxLength, partitionKeys, readOutbox } from '@crm/store';
-import { DAY_MS, generateEvents, readTopic, silentLogger, testKafka, testRedis } from '@crm/testkit';
+import { DAY_MS, generateEvents, readTopic, silentLogger, startOwnRedis, testKafka, testRedis, waitFor } from '@crm/testkit';
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SegmenterConfig } from './config.ts';
 import { DeploymentClock } from './deployment-clock.ts';
@@ -263,5 +263,59 @@ describe('the relay chain', () => {
     const all = await produced();
     expect(all).toEqual([...left, ...leftAgain, ...fourthLeft, ...fifthLeft]);
     expect(new Set(all).size).toBe(all.length);
+  });
+});
+
+describe('a trim while a commit is in flight', () => {
+  const { config, kafka, producer } = oneTopicPartition();
+
+  it("does not let another member's entry pass for this worker's when Redis answers the commit NOSCRIPT", async () => {
+    // A Redis of its own: its script cache is flushed and its writes paused.
+    const own = await startOwnRedis();
+    const redis = new Redis({ host: '127.0.0.1', port: own.port, connectionName: 'worker' });
+    const admin = new Redis({ host: '127.0.0.1', port: own.port });
+    try {
+      await createTopics(kafka, config, 1);
+      await producer.connect();
+      const topic = config.topics.orders;
+      const keys = partitionKeys(config.keyPrefix, 0);
+      const sender = new GatedSender(producer, config.topics.segmentChanges);
+      sender.open();
+      const worker = orderWorker({ config, redis, producer, keys, sender });
+      const { messages } = orderMessages(17, Date.now());
+      const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
+      await worker.relay();
+      await worker.processBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
+
+      // The second commit's relay waits for the broker; then another member appends an entry.
+      sender.close();
+      const second = await worker.applyBatch([{ topic, start: '10', messages: messages.slice(10, 20) }]);
+      const foreign = Buffer.from('{"foreign":true}');
+      await admin.xadd(keys.outbox, '*', 'k', 'someone', 'v', foreign);
+
+      // Redis loses its scripts and holds writes: the third commit's EVALSHA waits in Redis...
+      await admin.script('FLUSH');
+      await redis.ping();
+      await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+      const third = worker.applyBatch([{ topic, start: '20', messages: messages.slice(20) }]);
+      await waitFor('the third commit held by the pause', async () => /name=worker .*cmd=evalsha/.test(String(await admin.call('CLIENT', 'LIST'))));
+      // ... while the second relay is acked: a trim sent now would run before the commit ioredis resends after NOSCRIPT.
+      sender.open();
+      await second.relayed;
+      await admin.call('CLIENT', 'UNPAUSE');
+      await (await third).relayed;
+
+      expect(await outboxLength(admin, keys)).toBe(0);
+      const produced = (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => m.message.value as Buffer);
+      const at = produced.findIndex((v) => v.equals(foreign));
+      expect(at, "the other member's entry was relayed").toBeGreaterThan(-1);
+      expect(produced.filter((v) => v.equals(foreign))).toHaveLength(1);
+      expect(worker.relayedFenceOf(topic)).toBe(String(messages.length));
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      redis.disconnect();
+      admin.disconnect();
+      await own.stop();
+    }
   });
 });

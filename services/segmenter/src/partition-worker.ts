@@ -180,11 +180,14 @@ export class PartitionWorker {
   private outboxClean = false;
   /**
    * The outbox ids this worker appended and has not sent a trim for yet, oldest first. Commands
-   * of one connection run in order, so at a commit they are exactly this worker's entries still
-   * in the outbox: a backlog larger than their count means entries of someone else (another
-   * member that owned the partition meanwhile), and the relay then reads the outbox.
+   * of one connection run in order, and no trim is sent while a commit is in flight
+   * (`trimThrough`), so at a commit they are exactly this worker's entries still in the outbox:
+   * a backlog larger than their count means entries of someone else (another member that owned
+   * the partition meanwhile), and the relay then reads the outbox.
    */
   private readonly untrimmed: string[] = [];
+  /** Settles when the commit in flight (at most one: commits run under the lock) has its reply; null when none is. */
+  private commitInFlight: Promise<void> | null = null;
   private readonly log: Logger;
   private readonly deadLetters: DeadLetters;
   /** Backfill: state and indexes are written, changes are not emitted, time is stream time. */
@@ -470,19 +473,27 @@ export class PartitionWorker {
     const emitted = silenced === undefined || silenced.size === 0 ? changes : changes.filter((c) => !silenced.has(c));
     const records = await this.encodeChanges(emitted);
     const t0 = performance.now();
-    const result = await commitBatch(redis, this.keys, {
+    // No trim goes out until the reply (`trimThrough`): so these are exactly this worker's entries in the outbox at the commit.
+    const ours = this.untrimmed.length;
+    const reply = commitBatch(redis, this.keys, {
       fence,
       customers: writes,
       records,
       moves: changes.map(toIndexMove),
       history: this.historyOf(ctx, changes, erased),
     });
+    this.commitInFlight = reply.then(
+      () => undefined,
+      () => undefined,
+    );
+    let result: CommitResult;
+    try {
+      result = await reply;
+    } finally {
+      this.commitInFlight = null;
+    }
     metrics.redisCommit.observe((performance.now() - t0) / 1000);
     if (!this.quiet) countChanges(metrics, emitted);
-    // Counted at the reply, not at the send: a trim issued meanwhile may have run before or after
-    // the commit (ioredis resends a script Redis answered NOSCRIPT to after later commands), so
-    // only the entries whose trim was not issued by now are surely still in the outbox.
-    const ours = this.untrimmed.length;
     if (result.lastId !== null) this.untrimmed.push(result.lastId);
     return { result, records, fence: fence.next, ours };
   }
@@ -685,8 +696,7 @@ export class PartitionWorker {
       this.outboxClean = true;
       // Not awaited: the trim goes out on the same connection ahead of this partition's next
       // command. Should it fail, the records stay and are relayed again (same ids).
-      this.trimIssued(lastId);
-      ackOutbox(this.deps.redis, this.keys, lastId).catch((err: unknown) => {
+      this.trimThrough(lastId).catch((err: unknown) => {
         this.outboxClean = false;
         this.log.warn({ err }, 'outbox trim failed; relayed again later');
       });
@@ -702,7 +712,19 @@ export class PartitionWorker {
     this.deps.metrics.relayFailures.inc({ partition: String(this.partition) });
   }
 
-  /** A trim through `id` goes out: this worker's entries up to it no longer count as in the outbox. */
+  /**
+   * Trims the outbox through `id` (relayed), once no commit of this worker is in flight, and
+   * from then on this worker's entries up to it no longer count as in the outbox. Never while a
+   * commit is in flight: ioredis resends a script Redis answered NOSCRIPT to (its cache flushed)
+   * after the commands sent meanwhile, so such a trim could run before the commit, which would
+   * then count entries as this worker's that were gone, and take another member's for them.
+   */
+  private async trimThrough(id: string): Promise<void> {
+    while (this.commitInFlight !== null) await this.commitInFlight;
+    this.trimIssued(id);
+    await ackOutbox(this.deps.redis, this.keys, id);
+  }
+
   private trimIssued(id: string): void {
     while (this.untrimmed.length > 0 && streamIdAtMost(this.untrimmed[0] as string, id)) this.untrimmed.shift();
   }
@@ -760,8 +782,7 @@ export class PartitionWorker {
       const records = entries.flatMap((e) => e.records);
       await this.send(records);
       this.relayedThrough = last.id;
-      this.trimIssued(last.id);
-      await ackOutbox(redis, this.keys, last.id);
+      await this.trimThrough(last.id);
       relayed += records.length;
     }
     // Empty: what commits append from now on is relayed by the chain.
