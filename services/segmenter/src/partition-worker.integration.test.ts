@@ -98,6 +98,36 @@ class GatedSender extends GroupSender {
   }
 }
 
+/**
+ * A clean worker whose first commit was relayed from memory; its second commit's relay then
+ * waits for the broker (the sender held), and another member appends an entry (a rebalance).
+ */
+async function foreignEntryBehindAHeldRelay(env: {
+  config: SegmenterConfig;
+  kafka: Kafka;
+  producer: Producer;
+  redis: Redis;
+  keys: PartitionKeys;
+  seed: number;
+}) {
+  const { config, kafka, producer, redis, keys, seed } = env;
+  await createTopics(kafka, config, 1);
+  await producer.connect();
+  const topic = config.topics.orders;
+  const sender = new GatedSender(producer, config.topics.segmentChanges);
+  sender.open();
+  const worker = orderWorker({ config, redis, producer, keys, sender });
+  const { messages } = orderMessages(seed, Date.now());
+  const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
+  await worker.relay();
+  await worker.processBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
+  sender.close();
+  const second = await worker.applyBatch([{ topic, start: '10', messages: messages.slice(10, 20) }]);
+  const foreign = Buffer.from('{"foreign":true}');
+  await redis.xadd(keys.outbox, '*', 'k', 'someone', 'v', foreign);
+  return { topic, sender, worker, messages, before, second, foreign };
+}
+
 describe('a part that starts beyond the fence', () => {
   const { config, redis, kafka, producer } = oneTopicPartition();
 
@@ -175,23 +205,9 @@ describe('the relay chain', () => {
   });
 
   it("produces another member's entry, appended while a relay was in flight, before the next commit's", async () => {
-    await createTopics(kafka, config, 1);
-    await producer.connect();
-    const topic = config.topics.orders;
     const keys = partitionKeys(`${config.keyPrefix}foreign:`, 0);
-    const sender = new GatedSender(producer, config.topics.segmentChanges);
-    sender.open();
-    const worker = orderWorker({ config, redis, producer, keys, sender });
-    const { messages } = orderMessages(9, Date.now());
-    const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
-    // Clean: the outbox drained, the first commit relayed from memory.
-    await worker.relay();
-    await worker.processBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
-    // A commit whose relay is on the chain, then an entry of another member (a rebalance), then the next commit.
-    sender.close();
-    const second = await worker.applyBatch([{ topic, start: '10', messages: messages.slice(10, 20) }]);
-    const foreign = Buffer.from('{"foreign":true}');
-    await redis.xadd(keys.outbox, '*', 'k', 'someone', 'v', foreign);
+    const { topic, sender, worker, messages, before, second, foreign } = await foreignEntryBehindAHeldRelay({ config, kafka, producer, redis, keys, seed: 9 });
+    // Then the next commit.
     const third = await worker.applyBatch([{ topic, start: '20', messages: messages.slice(20) }]);
     const pending = await readOutbox(redis, keys, 10);
     expect(pending).toHaveLength(3);
@@ -275,23 +291,15 @@ describe('a trim while a commit is in flight', () => {
     const redis = new Redis({ host: '127.0.0.1', port: own.port, connectionName: 'worker' });
     const admin = new Redis({ host: '127.0.0.1', port: own.port });
     try {
-      await createTopics(kafka, config, 1);
-      await producer.connect();
-      const topic = config.topics.orders;
       const keys = partitionKeys(config.keyPrefix, 0);
-      const sender = new GatedSender(producer, config.topics.segmentChanges);
-      sender.open();
-      const worker = orderWorker({ config, redis, producer, keys, sender });
-      const { messages } = orderMessages(17, Date.now());
-      const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
-      await worker.relay();
-      await worker.processBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
-
-      // The second commit's relay waits for the broker; then another member appends an entry.
-      sender.close();
-      const second = await worker.applyBatch([{ topic, start: '10', messages: messages.slice(10, 20) }]);
-      const foreign = Buffer.from('{"foreign":true}');
-      await admin.xadd(keys.outbox, '*', 'k', 'someone', 'v', foreign);
+      const { topic, sender, worker, messages, before, second, foreign } = await foreignEntryBehindAHeldRelay({
+        config,
+        kafka,
+        producer,
+        redis,
+        keys,
+        seed: 17,
+      });
 
       // Redis loses its scripts and holds writes: the third commit's EVALSHA waits in Redis...
       await admin.script('FLUSH');
