@@ -16,10 +16,15 @@
  *   topic-partitions fetched after it is dropped, unapplied, and the consumer seeks back to
  *   where the failed part's fetch started; only a batch fetched from there or earlier clears the
  *   mark. (The fence alone cuts records below it, but not a gap above it.)
- * - **Committed offsets follow Redis.** Offsets are resolved at once, so that fetching moves
- *   on, but they are committed to Kafka only after Redis holds the records (autoCommit is off
- *   and kafkajs never commits resolved offsets by itself then), never moving back. A new owner
- *   starts from the fences (the service seeks each topic-partition there on assignment).
+ * - **Committed offsets follow the relay.** Offsets are resolved at once, so that fetching moves
+ *   on, but they are committed to Kafka only after Redis holds the records and their changes
+ *   were relayed (autoCommit is off and kafkajs never commits resolved offsets by itself then),
+ *   never moving back. The next unit of the partition runs while a unit's relay is in flight.
+ *   A relay that fails is retried, from the outbox in Redis, with the unit's back-off, until it
+ *   succeeds or the partition is no longer assigned here (its records stay applied and nothing
+ *   is fetched again; the next owner drains the outbox); its offsets wait meanwhile.
+ *   A new owner starts from the fences (the service seeks each topic-partition there on
+ *   assignment).
  * - **Rebalances.** Queued batches of partitions this member lost are dropped (the new owner
  *   fetches them). Those of partitions it keeps are applied: kafkajs may already have fetched
  *   later ones with the new assignment's offsets, so dropping older ones would leave a gap.
@@ -39,10 +44,16 @@ import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.ts';
 import { FenceLostError } from './fence-audit.ts';
-import { type BatchPart, FetchGapError, nextOffset } from './partition-worker.ts';
+import { type Applied, type BatchPart, FetchGapError, nextOffset } from './partition-worker.ts';
 
 /** Batches waiting per partition before `eachBatch` waits (across the partition's three topics). */
 const QUEUE_DEPTH = 4;
+/**
+ * Relays a lane's next unit waits for: unit n+1 is applied while the relay of n is in flight,
+ * n+2 waits for it (the changes held in memory stay bounded, and the queue depth still holds
+ * kafkajs's fetch back when the broker is slow).
+ */
+const RELAYS_IN_FLIGHT = 1;
 /** Records per unit of work: what waits is taken together, up to this many. */
 const UNIT_RECORDS = 2000;
 /** Durable offsets go to Kafka at most this often. */
@@ -55,12 +66,20 @@ export interface IntakeDeps {
   consumer: Consumer;
   metrics: Metrics;
   log: Logger;
-  /** Applies records of partition p (parts of one or more topics) at once; resolves once they are durable in Redis. */
-  process: (partition: number, parts: readonly BatchPart[]) => Promise<void>;
+  /**
+   * Applies records of partition p (parts of one or more topics) at once; resolves once they
+   * are durable in Redis, with `relayed`, which settles once their changes (and every earlier
+   * unit's of the partition) were produced to Kafka.
+   */
+  process: (partition: number, parts: readonly BatchPart[]) => Promise<Applied>;
+  /** Relays partition p's outbox again (after a failed relay); resolves once the broker acked all of it. */
+  relayAgain: (partition: number) => Promise<void>;
   /** After each unit that was processed (backfill checks whether it may go live). */
   processed: () => Promise<void>;
   /** Whether this member owns partition p now. */
   owns: (partition: number) => boolean;
+  /** Whether partition p is assigned to this member (also while its fence is audited or it is held). */
+  assigned: (partition: number) => boolean;
   /** The input topics (paused while closing). */
   topics: readonly string[];
   /** Redis lost writes of partition p (its waiting batches were dropped): audit it again. */
@@ -79,6 +98,12 @@ interface Waiting {
 interface Lane {
   waiting: Waiting[];
   running: Promise<void> | null;
+  /** The relays of the lane's units, in unit order (each marks its unit's offsets durable). */
+  relaying: Promise<void>;
+  /** When each relay not yet settled was queued (ms), oldest first. */
+  relayingSince: number[];
+  /** The relays not yet settled (each settles once its unit's offsets were marked), oldest first. */
+  inFlight: Array<Promise<void>>;
   waiters: Array<() => void>;
   /** Topic -> where a failed unit's part was fetched from; later batches are dropped until one starts there or earlier. */
   refetchFrom: Map<string, bigint>;
@@ -108,9 +133,15 @@ export class Intake {
   private committer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Resolves when `close` begins (cuts a relay retry's back-off short). */
+  private readonly closing: Promise<void>;
+  private startClosing: () => void = () => undefined;
 
   constructor(deps: IntakeDeps) {
     this.deps = deps;
+    this.closing = new Promise((resolve) => {
+      this.startClosing = resolve;
+    });
   }
 
   /** Starts committing durable offsets periodically. */
@@ -173,10 +204,12 @@ export class Intake {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.startClosing();
     // Paused, kafkajs stops fetching what `accept` would no longer take (offsets still commit).
     this.deps.consumer.pause(this.deps.topics.map((topic) => ({ topic })));
     for (const lane of this.lanes.values()) for (const wake of lane.waiters.splice(0)) wake();
     await Promise.all([...this.lanes.values()].map((lane) => lane.running));
+    await Promise.all([...this.lanes.values()].map((lane) => lane.relaying));
     if (this.committer) clearInterval(this.committer);
     await this.committing;
     await this.commit();
@@ -188,6 +221,9 @@ export class Intake {
       lane = {
         waiting: [],
         running: null,
+        relaying: Promise.resolve(),
+        relayingSince: [],
+        inFlight: [],
         waiters: [],
         refetchFrom: new Map(),
         durable: new Map(),
@@ -271,14 +307,18 @@ export class Intake {
 
   private async run(partition: number, lane: Lane, unit: readonly BatchPart[]): Promise<void> {
     const { log, metrics } = this.deps;
-    if (lane.failures > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(BACKOFF_MS * 2 ** (lane.failures - 1), MAX_BACKOFF_MS)));
+    await this.backOff(lane);
     if (!this.deps.owns(partition)) {
       metrics.batchesDropped.inc({ reason: 'rebalance' }, unit.length);
       return;
     }
+    // The relays of the lane beyond RELAYS_IN_FLIGHT (oldest first) must have settled.
+    const older = lane.inFlight[lane.inFlight.length - RELAYS_IN_FLIGHT - 1];
+    if (older !== undefined) await older;
     lane.runningSince = Date.now();
+    let applied: Applied;
     try {
-      await this.deps.process(partition, unit);
+      applied = await this.deps.process(partition, unit);
     } catch (err) {
       lane.runningSince = null;
       if (err instanceof FenceLostError) {
@@ -289,21 +329,20 @@ export class Intake {
         this.deps.fenceLost(partition, err);
         return;
       }
-      lane.failures++;
-      lane.failingSince ??= Date.now();
-      for (const { topic, start } of unit) {
-        // A gap is fetched again from the fence; a failed part from where its fetch started.
-        const from = err instanceof FetchGapError && err.topic === topic ? err.fence : start;
-        log.error({ err, topic, partition, offset: from }, 'unit failed; fetching it again');
-        lane.refetchFrom.set(topic, BigInt(from));
-        this.seek(topic, partition, BigInt(from));
-      }
+      this.failed(partition, lane, unit, err);
       return;
     }
     lane.runningSince = null;
-    lane.failures = 0;
-    lane.failingSince = null;
-    for (const { topic, messages } of unit) this.markDurable(partition, lane, topic, nextOffset(messages));
+    // Off the lane: the next unit runs while this one's changes are produced; its offsets wait for
+    // them. The unit succeeded (no more back-off, not stalled) once they were.
+    lane.relayingSince.push(Date.now());
+    lane.relaying = lane.relaying.then(() =>
+      this.relayed(partition, lane, unit, applied.relayed).finally(() => {
+        lane.relayingSince.shift();
+        lane.inFlight.shift();
+      }),
+    );
+    lane.inFlight.push(lane.relaying);
     try {
       await this.deps.processed();
     } catch (err) {
@@ -312,14 +351,67 @@ export class Intake {
   }
 
   /**
-   * Partitions with work in hand and no successful unit for `stallMs`: units failing since, or
-   * one running for that long.
+   * Waits for a unit's relay; when it fails, relays the outbox again (after the back-off) until
+   * the broker acked, and then marks the unit's offsets durable (unless the partition is being
+   * audited meanwhile: the audit seeks from the fence). Gives up, leaving the offsets where they
+   * are, once the partition is no longer assigned here, or after one more attempt once the
+   * intake closes: the outbox keeps the changes for the next owner's drain or the stop's.
+   */
+  private async relayed(partition: number, lane: Lane, unit: readonly BatchPart[], relayed: Promise<void>): Promise<void> {
+    for (let attempt: Promise<void> = relayed; ; ) {
+      try {
+        await attempt;
+        break;
+      } catch (err) {
+        lane.failures++;
+        lane.failingSince ??= Date.now();
+        this.deps.log.error({ err, partition }, 'relay failed; relaying the outbox again');
+        if (this.closed) return;
+        await this.backOff(lane);
+        if (!this.deps.assigned(partition)) return;
+        attempt = this.deps.relayAgain(partition);
+      }
+    }
+    lane.failures = 0;
+    lane.failingSince = null;
+    for (const { topic, messages } of unit) this.markDurable(partition, lane, topic, nextOffset(messages));
+  }
+
+  /** After consecutive failures: 100 ms doubling, at most 5 s (cut short when the intake closes). */
+  private async backOff(lane: Lane): Promise<void> {
+    if (lane.failures === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = new Promise((resolve) => {
+      timer = setTimeout(resolve, Math.min(BACKOFF_MS * 2 ** (lane.failures - 1), MAX_BACKOFF_MS));
+    });
+    await Promise.race([elapsed, this.closing]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * A unit failed: back off, drop what was fetched after it, and fetch it again from where its
+   * parts' fetches started (a gap from the fence).
+   */
+  private failed(partition: number, lane: Lane, unit: readonly BatchPart[], err: unknown): void {
+    lane.failures++;
+    lane.failingSince ??= Date.now();
+    for (const { topic, start } of unit) {
+      const from = err instanceof FetchGapError && err.topic === topic ? err.fence : start;
+      this.deps.log.error({ err, topic, partition, offset: from }, 'unit failed; fetching it again');
+      lane.refetchFrom.set(topic, BigInt(from));
+      this.seek(topic, partition, BigInt(from));
+    }
+  }
+
+  /**
+   * Partitions with work in hand and no successful unit for `stallMs`: units (or their relays)
+   * failing since, or one running, or a relay in flight, for that long.
    */
   stalled(stallMs: number, now = Date.now()): number[] {
     const stalled: number[] = [];
     for (const [partition, lane] of this.lanes) {
       if (!this.deps.owns(partition)) continue;
-      const since = lane.failingSince ?? lane.runningSince;
+      const since = lane.failingSince ?? lane.runningSince ?? lane.relayingSince[0] ?? null;
       if (since !== null && now - since > stallMs) stalled.push(partition);
     }
     return stalled;

@@ -68,6 +68,12 @@ export function createMetrics() {
       registers: [registry],
     }),
     relayed: new Counter({ name: 'crm_segment_changes_relayed_total', help: 'Segment changes produced to the changes topic', registers: [registry] }),
+    relayFailures: new Counter({
+      name: 'crm_relay_failures_total',
+      help: 'Relays of a partition outbox to the changes topic that failed (the changes stay in the outbox and are relayed again)',
+      labelNames: ['partition'] as const,
+      registers: [registry],
+    }),
     batchesDropped: new Counter({
       name: 'crm_batches_dropped_total',
       help: 'Fetched batches dropped unapplied, to be fetched again: after a failed earlier batch of their topic-partition, or queued across a rebalance',

@@ -1,20 +1,44 @@
 /**
  * The worker refuses a part that starts beyond its topic's fence: the records in between were
  * never applied (a batch kafkajs fetched before a group rejoin and that was not applied, or one
- * that failed), and applying the later part would skip them for good. Real Redis and Kafka.
+ * that failed), and applying the later part would skip them for good. The relay runs off the
+ * partition lock: the next unit commits while the previous relay waits for the broker, and the
+ * changes still reach Kafka in commit order, a failed relay included. Real Redis and Kafka.
  */
 import { TOPICS } from '@crm/contracts';
-import { partitionKeys } from '@crm/store';
-import { DAY_MS, generateEvents, silentLogger, testKafka, testRedis } from '@crm/testkit';
-import type { KafkaMessage } from 'kafkajs';
+import { type PartitionKeys, outboxLength, partitionKeys, readOutbox } from '@crm/store';
+import { DAY_MS, generateEvents, readTopic, silentLogger, startOwnRedis, testKafka, testRedis, waitFor } from '@crm/testkit';
+import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { SegmenterConfig } from './config.ts';
 import { DeploymentClock } from './deployment-clock.ts';
 import { GroupSender } from './group-sender.ts';
 import { createMetrics } from './metrics.ts';
 import { FetchGapError, PartitionWorker } from './partition-worker.ts';
 import { createTopics, expectStatesEqualRecomputation, isolatedEnv } from './testing/harness.ts';
 
-describe('a part that starts beyond the fence', () => {
+/** Consumed records of customers' orders, offsets 0.., as the intake hands them over. */
+function orderMessages(seed: number, now: number): { events: ReturnType<typeof generateEvents>; messages: KafkaMessage[] } {
+  const events = generateEvents({ seed, customers: 10, events: 300, start: now - 30 * DAY_MS, end: now - 60_000, prefix: `g${seed}` })
+    .filter((e) => e.type.startsWith('commerce.'))
+    .slice(0, 40);
+  const messages = events.map(
+    (e, offset) =>
+      ({
+        key: Buffer.from(e.subject),
+        value: Buffer.from(JSON.stringify(e)),
+        offset: String(offset),
+        timestamp: String(now),
+        headers: {},
+        attributes: 0,
+      }) as KafkaMessage,
+  );
+  return { events, messages };
+}
+
+/** An isolated environment of one partition, a Redis client and an idempotent producer (call it in a describe: closed after all). */
+function oneTopicPartition(): { config: SegmenterConfig; redis: Redis; kafka: Kafka; producer: Producer } {
   const { config } = isolatedEnv({ CRM_PARTITIONS: '1' });
   const redis = testRedis();
   const kafka = testKafka();
@@ -23,39 +47,98 @@ describe('a part that starts beyond the fence', () => {
     await producer.disconnect();
     await redis.quit();
   });
+  return { config, redis, kafka, producer };
+}
+
+/** A worker of partition 0 that consumes the orders topic (no registry: JSON), relaying through `sender`. */
+function orderWorker(deps: { config: SegmenterConfig; redis: Redis; producer: Producer; keys: PartitionKeys; sender: GroupSender }): PartitionWorker {
+  const { config, redis, producer, keys, sender } = deps;
+  return new PartitionWorker(0, keys, {
+    config,
+    redis,
+    producer,
+    registry: undefined,
+    metrics: createMetrics(),
+    log: silentLogger,
+    domain: () => config.domain,
+    canonical: () => TOPICS.orders,
+    changesSender: sender,
+    clock: new DeploymentClock(redis, config.keyPrefix),
+  });
+}
+
+/** The real group sender behind a gate the test opens; it can refuse the next send (a broker that failed). */
+class GatedSender extends GroupSender {
+  private opened!: () => void;
+  private gate = new Promise<void>((resolve) => {
+    this.opened = resolve;
+  });
+  failNext = false;
+  sends = 0;
+  constructor(producer: Producer, topic: string) {
+    super(producer, topic);
+  }
+  open(): void {
+    this.opened();
+  }
+  /** Holds the sends from now on, until `open`. */
+  close(): void {
+    this.gate = new Promise<void>((resolve) => {
+      this.opened = resolve;
+    });
+  }
+  override async send(messages: Message[]): Promise<void> {
+    await this.gate;
+    this.sends++;
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('produce refused (test)');
+    }
+    return super.send(messages);
+  }
+}
+
+/**
+ * A clean worker whose first commit was relayed from memory; its second commit's relay then
+ * waits for the broker (the sender held), and another member appends an entry (a rebalance).
+ */
+async function foreignEntryBehindAHeldRelay(env: {
+  config: SegmenterConfig;
+  kafka: Kafka;
+  producer: Producer;
+  redis: Redis;
+  keys: PartitionKeys;
+  seed: number;
+}) {
+  const { config, kafka, producer, redis, keys, seed } = env;
+  await createTopics(kafka, config, 1);
+  await producer.connect();
+  const topic = config.topics.orders;
+  const sender = new GatedSender(producer, config.topics.segmentChanges);
+  sender.open();
+  const worker = orderWorker({ config, redis, producer, keys, sender });
+  const { messages } = orderMessages(seed, Date.now());
+  const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
+  await worker.relay();
+  await worker.processBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
+  sender.close();
+  const second = await worker.applyBatch([{ topic, start: '10', messages: messages.slice(10, 20) }]);
+  const foreign = Buffer.from('{"foreign":true}');
+  await redis.xadd(keys.outbox, '*', 'k', 'someone', 'v', foreign);
+  return { topic, sender, worker, messages, before, second, foreign };
+}
+
+describe('a part that starts beyond the fence', () => {
+  const { config, redis, kafka, producer } = oneTopicPartition();
 
   it('is refused with nothing written, and applies once fetched from the fence', async () => {
     await createTopics(kafka, config, 1);
     await producer.connect();
     const topic = config.topics.orders;
     const keys = partitionKeys(config.keyPrefix, 0);
-    const worker = new PartitionWorker(0, keys, {
-      config,
-      redis,
-      producer,
-      registry: undefined,
-      metrics: createMetrics(),
-      log: silentLogger,
-      domain: () => config.domain,
-      canonical: () => TOPICS.orders,
-      changesSender: new GroupSender(producer, config.topics.segmentChanges),
-      clock: new DeploymentClock(redis, config.keyPrefix),
-    });
+    const worker = orderWorker({ config, redis, producer, keys, sender: new GroupSender(producer, config.topics.segmentChanges) });
     const now = Date.now();
-    const events = generateEvents({ seed: 5, customers: 10, events: 300, start: now - 30 * DAY_MS, end: now - 60_000, prefix: 'g' })
-      .filter((e) => e.type.startsWith('commerce.'))
-      .slice(0, 40);
-    const messages = events.map(
-      (e, offset) =>
-        ({
-          key: Buffer.from(e.subject),
-          value: Buffer.from(JSON.stringify(e)),
-          offset: String(offset),
-          timestamp: String(now),
-          headers: {},
-          attributes: 0,
-        }) as KafkaMessage,
-    );
+    const { events, messages } = orderMessages(5, now);
 
     await worker.processBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
     expect(await redis.hget(keys.fence, topic)).toBe('10');
@@ -71,5 +154,176 @@ describe('a part that starts beyond the fence', () => {
     expect(await redis.hget(keys.fence, topic)).toBe(String(messages.length));
     const compared = await expectStatesEqualRecomputation(redis, config, 1, events, now, (actual, expected, id) => expect(actual, id).toBe(expected));
     expect(compared).toBe(new Set(events.map((e) => e.subject)).size);
+  });
+});
+
+describe('the relay chain', () => {
+  const { config, redis, kafka, producer } = oneTopicPartition();
+
+  it('commits the next unit while a relay is in flight, and produces in commit order through a failed relay', async () => {
+    await createTopics(kafka, config, 1);
+    await producer.connect();
+    const topic = config.topics.orders;
+    const keys = partitionKeys(config.keyPrefix, 0);
+    const sender = new GatedSender(producer, config.topics.segmentChanges);
+    const worker = orderWorker({ config, redis, producer, keys, sender });
+    const { messages } = orderMessages(7, Date.now());
+    const settled: string[] = [];
+
+    // The broker does not answer yet: the first unit's relay waits, the second unit commits anyway.
+    const first = await worker.applyBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
+    first.relayed.then(
+      () => settled.push('first relayed'),
+      () => settled.push('first failed'),
+    );
+    const second = await worker.applyBatch([{ topic, start: '10', messages: messages.slice(10, 20) }]);
+    second.relayed.then(() => settled.push('second relayed'));
+    expect(await redis.hget(keys.fence, topic)).toBe('20');
+    const pending = await readOutbox(redis, keys, 10);
+    expect(pending).toHaveLength(2);
+    expect(settled).toEqual([]);
+    expect(worker.relayedFenceOf(topic)).toBeNull();
+
+    // The first relay fails: its entry stays, and the second relay produces it first, from the outbox.
+    sender.failNext = true;
+    sender.open();
+    await expect(first.relayed).rejects.toThrow('produce refused (test)');
+    await second.relayed;
+    expect(settled).toEqual(['first failed', 'second relayed']);
+    expect(worker.relayedFenceOf(topic)).toBe('20');
+    expect(await outboxLength(redis, keys)).toBe(0);
+
+    // Clean again: the next unit is produced from memory, after the others.
+    await worker.processBatch([{ topic, start: '20', messages: messages.slice(20) }]);
+    const expected = pending.flatMap((e) => e.records.map((r) => r.value.toString('base64')));
+    expect(expected.length).toBeGreaterThan(0);
+    const produced = (await readTopic(kafka, config.topics.segmentChanges)).map((m) => (m.message.value as Buffer).toString('base64'));
+    expect(produced.slice(0, expected.length)).toEqual(expected);
+    expect(new Set(produced).size).toBe(produced.length);
+    expect(await outboxLength(redis, keys)).toBe(0);
+    expect(worker.relayedFenceOf(topic)).toBe(String(messages.length));
+  });
+
+  it("produces another member's entry, appended while a relay was in flight, before the next commit's", async () => {
+    const keys = partitionKeys(`${config.keyPrefix}foreign:`, 0);
+    const { topic, sender, worker, messages, before, second, foreign } = await foreignEntryBehindAHeldRelay({ config, kafka, producer, redis, keys, seed: 9 });
+    // Then the next commit.
+    const third = await worker.applyBatch([{ topic, start: '20', messages: messages.slice(20) }]);
+    const pending = await readOutbox(redis, keys, 10);
+    expect(pending).toHaveLength(3);
+    sender.open();
+    await second.relayed;
+    await third.relayed;
+    expect(await outboxLength(redis, keys)).toBe(0);
+    const expected = pending.flatMap((e) => e.records.map((r) => r.value.toString('base64')));
+    const produced = (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => (m.message.value as Buffer).toString('base64'));
+    expect(produced.slice(-expected.length)).toEqual(expected);
+    expect(produced.filter((v) => v === foreign.toString('base64'))).toHaveLength(1);
+  });
+
+  it('relay what a failed relay left in the outbox, once, in order; and a failed relay is relayed again off the lock', async () => {
+    await createTopics(kafka, config, 1);
+    await producer.connect();
+    const topic = config.topics.orders;
+    const keys = partitionKeys(`${config.keyPrefix}nothing:`, 0);
+    const sender = new GatedSender(producer, config.topics.segmentChanges);
+    sender.open();
+    const worker = orderWorker({ config, redis, producer, keys, sender });
+    const { messages } = orderMessages(13, Date.now());
+    const garbage = (offset: number) =>
+      ({ key: Buffer.from('x'), value: Buffer.from('not an event'), offset: String(offset), timestamp: '0', headers: {}, attributes: 0 }) as KafkaMessage;
+    const outbox = async () => (await readOutbox(redis, keys, 10)).flatMap((e) => e.records.map((r) => r.value.toString('base64')));
+    const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
+    const produced = async () =>
+      (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => (m.message.value as Buffer).toString('base64'));
+
+    // The first unit's relay fails: its changes stay in the outbox.
+    sender.failNext = true;
+    const first = await worker.applyBatch([{ topic, start: '0', messages: messages.slice(0, 10) }]);
+    await expect(first.relayed).rejects.toThrow('produce refused (test)');
+    const left = await outbox();
+    expect(left.length).toBeGreaterThan(0);
+
+    // A unit of dead letters only commits no change: its relay relays the outbox from Redis.
+    await worker.processBatch([{ topic, start: '10', messages: [10, 11, 12].map(garbage) }]);
+    expect(await redis.hget(keys.fence, topic)).toBe('13');
+    expect(await outboxLength(redis, keys)).toBe(0);
+    expect(worker.relayedFenceOf(topic)).toBe('13');
+    expect(await produced()).toEqual(left);
+
+    // Records already applied (fetched again after a rebalance) commit nothing; the outbox is relayed all the same.
+    const reapplied = messages.slice(13, 25);
+    sender.failNext = true;
+    const third = await worker.applyBatch([{ topic, start: '13', messages: reapplied }]);
+    await expect(third.relayed).rejects.toThrow('produce refused (test)');
+    const leftAgain = await outbox();
+    expect(leftAgain.length).toBeGreaterThan(0);
+    await worker.processBatch([{ topic, start: '13', messages: reapplied }]);
+    expect(await outboxLength(redis, keys)).toBe(0);
+    expect(await produced()).toEqual([...left, ...leftAgain]);
+
+    // A failed relay retried off the lock: the next unit commits meanwhile, the changes leave in commit order.
+    sender.failNext = true;
+    const fourth = await worker.applyBatch([{ topic, start: '25', messages: messages.slice(25, 32) }]);
+    await expect(fourth.relayed).rejects.toThrow('produce refused (test)');
+    const fourthLeft = await outbox();
+    sender.close();
+    const retry = worker.relayAgain();
+    const fifth = await worker.applyBatch([{ topic, start: '32', messages: messages.slice(32) }]);
+    expect(await redis.hget(keys.fence, topic)).toBe(String(messages.length));
+    const fifthLeft = (await outbox()).slice(fourthLeft.length);
+    sender.open();
+    await retry;
+    await fifth.relayed;
+    expect(await outboxLength(redis, keys)).toBe(0);
+    const all = await produced();
+    expect(all).toEqual([...left, ...leftAgain, ...fourthLeft, ...fifthLeft]);
+    expect(new Set(all).size).toBe(all.length);
+  });
+});
+
+describe('a trim while a commit is in flight', () => {
+  const { config, kafka, producer } = oneTopicPartition();
+
+  it("does not let another member's entry pass for this worker's when Redis answers the commit NOSCRIPT", async () => {
+    // A Redis of its own: its script cache is flushed and its writes paused.
+    const own = await startOwnRedis();
+    const redis = new Redis({ host: '127.0.0.1', port: own.port, connectionName: 'worker' });
+    const admin = new Redis({ host: '127.0.0.1', port: own.port });
+    try {
+      const keys = partitionKeys(config.keyPrefix, 0);
+      const { topic, sender, worker, messages, before, second, foreign } = await foreignEntryBehindAHeldRelay({
+        config,
+        kafka,
+        producer,
+        redis,
+        keys,
+        seed: 17,
+      });
+
+      // Redis loses its scripts and holds writes: the third commit's EVALSHA waits in Redis...
+      await admin.script('FLUSH');
+      await redis.ping();
+      await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+      const third = worker.applyBatch([{ topic, start: '20', messages: messages.slice(20) }]);
+      await waitFor('the third commit held by the pause', async () => /name=worker .*cmd=evalsha/.test(String(await admin.call('CLIENT', 'LIST'))));
+      // ... while the second relay is acked: a trim sent now would run before the commit ioredis resends after NOSCRIPT.
+      sender.open();
+      await second.relayed;
+      await admin.call('CLIENT', 'UNPAUSE');
+      await (await third).relayed;
+
+      expect(await outboxLength(admin, keys)).toBe(0);
+      const produced = (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => m.message.value as Buffer);
+      const at = produced.findIndex((v) => v.equals(foreign));
+      expect(at, "the other member's entry was relayed").toBeGreaterThan(-1);
+      expect(produced.filter((v) => v.equals(foreign))).toHaveLength(1);
+      expect(worker.relayedFenceOf(topic)).toBe(String(messages.length));
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      redis.disconnect();
+      admin.disconnect();
+      await own.stop();
+    }
   });
 });

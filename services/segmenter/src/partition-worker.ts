@@ -1,8 +1,10 @@
 /**
  * Everything the segmenter does for one partition p, serialized by a per-partition lock:
- * apply a consumed batch (decode, read, pure apply, atomic commit), fire due timers, and
- * relay the partition's outbox to the changes topic. Batches of the three input topics and
- * the timers of p all write p's keys, so they take turns; different partitions run freely.
+ * apply a consumed batch (decode, read, pure apply, atomic commit) and fire due timers.
+ * Batches of the three input topics and the timers of p all write p's keys, so they take
+ * turns; different partitions run freely. The relay of p's outbox to the changes topic runs
+ * off the lock, on p's relay chain: each commit appends its relay, and the relays run one
+ * after another in commit order while the next unit is read, applied and committed.
  */
 import {
   type InputEvent,
@@ -67,6 +69,8 @@ const MAX_COMMIT_ATTEMPTS = 5;
  * few workers' chunks for the same partition into one request.
  */
 const RELAY_CHUNK = 1000;
+/** Outbox entries read at once when relaying from Redis (produced in order, RELAY_CHUNK records per send). */
+const DRAIN_ENTRIES = 50;
 export const SOURCE = 'urn:crm:segmenter';
 
 export interface WorkerDeps {
@@ -135,12 +139,28 @@ interface DecodedPart extends BatchPart {
   invalid: Refused[];
 }
 
+/** Stream ids ("<ms>-<seq>") compared numerically. */
+function streamIdAtMost(a: string, b: string): boolean {
+  const [am, as] = a.split('-') as [string, string];
+  const [bm, bs] = b.split('-') as [string, string];
+  const ams = BigInt(am);
+  const bms = BigInt(bm);
+  return ams < bms || (ams === bms && BigInt(as) <= BigInt(bs));
+}
+
+/** An applied unit: durable in Redis; `relayed` settles once its changes (and every earlier commit's) were acked by Kafka. */
+export interface Applied {
+  relayed: Promise<void>;
+}
+
 /** A commit's outcome and the records it appended to the outbox, for the relay to produce from memory. */
 interface Committed {
   result: CommitResult;
   records: OutboxRecord[];
   /** The fence the commit moved to (topics it moved). */
   fence: Readonly<Record<string, string>>;
+  /** This worker's entries in the outbox ahead of the commit's (untrimmed when it was sent). */
+  ours: number;
 }
 
 export class PartitionWorker {
@@ -148,6 +168,26 @@ export class PartitionWorker {
   private readonly deps: WorkerDeps;
   private readonly keys: PartitionKeys;
   private readonly lock = new Lock();
+  /** The relay chain: relays of this partition's commits, one after another, in commit order. */
+  private relays = new Lock();
+  /** The outbox id of the last entry this worker produced (acks=all), or null. */
+  private relayedThrough: string | null = null;
+  /**
+   * Every outbox entry not yet relayed is one this worker committed since, whose relay is on the
+   * chain: true from a commit that found the outbox empty, or a relay that emptied it; false at
+   * start (a previous owner's entries), after a failed relay or trim, and after Redis lost writes.
+   */
+  private outboxClean = false;
+  /**
+   * The outbox ids this worker appended and has not sent a trim for yet, oldest first. Commands
+   * of one connection run in order, and no trim is sent while a commit is in flight
+   * (`trimThrough`), so at a commit they are exactly this worker's entries still in the outbox:
+   * a backlog larger than their count means entries of someone else (another member that owned
+   * the partition meanwhile), and the relay then reads the outbox.
+   */
+  private readonly untrimmed: string[] = [];
+  /** Settles when the commit in flight (at most one: commits run under the lock) has its reply; null when none is. */
+  private commitInFlight: Promise<void> | null = null;
   private readonly log: Logger;
   private readonly deadLetters: DeadLetters;
   /** Backfill: state and indexes are written, changes are not emitted, time is stream time. */
@@ -197,10 +237,13 @@ export class PartitionWorker {
 
   /**
    * Runs `task` alone on this partition (no batch, timer or relay in between), e.g. the fence
-   * audit on assignment.
+   * audit on assignment: it waits for the relays in flight.
    */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    return this.lock.run(task);
+    return this.lock.run(async () => {
+      await this.relays.run(async () => undefined);
+      return task();
+    });
   }
 
   /** The highest fence of `topic` this worker has seen, or null. */
@@ -222,6 +265,9 @@ export class PartitionWorker {
     this.knownFence.clear();
     for (const [topic, offset] of Object.entries(fence)) this.knownFence.set(topic, BigInt(offset));
     this.silentUntil = new Map([...silentUntil].map(([t, o]) => [t, BigInt(o)]));
+    // Redis may hold outbox entries again whose trim it lost, and have lost entries it appended.
+    this.outboxClean = false;
+    this.untrimmed.length = 0;
   }
 
   /** Throws FenceLostError when Redis' fence is behind (or without) one this worker saw before; else remembers it. */
@@ -286,10 +332,20 @@ export class PartitionWorker {
 
   /**
    * Applies consumed records of partition p, of one or more input topics (each part in offset
-   * order), in one read and one atomic commit. Returns once state, changes and timers are
-   * durable in Redis and the outbox is relayed; the caller then commits the offsets.
+   * order), in one read and one atomic commit, and returns once the outbox is relayed too.
    */
-  processBatch(parts: readonly BatchPart[]): Promise<void> {
+  async processBatch(parts: readonly BatchPart[]): Promise<void> {
+    await (await this.applyBatch(parts)).relayed;
+  }
+
+  /**
+   * Applies consumed records of partition p, of one or more input topics (each part in offset
+   * order), in one read and one atomic commit. Resolves once state, changes and timers are
+   * durable in Redis; the commit's relay then runs on the relay chain, off the lock, so the
+   * next unit can be read and committed meanwhile. The caller commits the offsets only once
+   * `relayed` resolved (the fence audit relies on it: docs/architecture.md, "Durability").
+   */
+  applyBatch(parts: readonly BatchPart[]): Promise<Applied> {
     return this.lock.run(async () => {
       const started = performance.now();
       const decoded: DecodedPart[] = [];
@@ -299,15 +355,15 @@ export class PartitionWorker {
         decoded.push({ ...part, ...(await this.decode(part.topic, part.messages)) });
         records += part.messages.length;
       }
-      if (records === 0) return;
+      if (records === 0) return { relayed: Promise.resolve() };
       // Before the commit: a crash in between leaves the clock ahead of records that are
       // applied on redelivery, never behind records that are applied (an as-of replay's end).
       if (this.usesStreamClock) await this.deps.clock.advance(latestEventTime(decoded));
       const committed = await this.applyAndCommit(decoded);
-      await this.relayCommitted(committed);
-      if (committed !== null) for (const [topic, offset] of Object.entries(committed.fence)) this.relayedFence.set(topic, BigInt(offset));
+      const relayed = this.relayCommitted(committed);
       this.deps.metrics.batchSize.observe(records);
       this.deps.metrics.batchDuration.observe((performance.now() - started) / 1000);
+      return { relayed };
     });
   }
 
@@ -417,16 +473,29 @@ export class PartitionWorker {
     const emitted = silenced === undefined || silenced.size === 0 ? changes : changes.filter((c) => !silenced.has(c));
     const records = await this.encodeChanges(emitted);
     const t0 = performance.now();
-    const result = await commitBatch(redis, this.keys, {
+    // No trim goes out until the reply (`trimThrough`): so these are exactly this worker's entries in the outbox at the commit.
+    const ours = this.untrimmed.length;
+    const reply = commitBatch(redis, this.keys, {
       fence,
       customers: writes,
       records,
       moves: changes.map(toIndexMove),
       history: this.historyOf(ctx, changes, erased),
     });
+    this.commitInFlight = reply.then(
+      () => undefined,
+      () => undefined,
+    );
+    let result: CommitResult;
+    try {
+      result = await reply;
+    } finally {
+      this.commitInFlight = null;
+    }
     metrics.redisCommit.observe((performance.now() - t0) / 1000);
     if (!this.quiet) countChanges(metrics, emitted);
-    return { result, records, fence: fence.next };
+    if (result.lastId !== null) this.untrimmed.push(result.lastId);
+    return { result, records, fence: fence.next, ours };
   }
 
   /** Pure part of a batch: fold the events into the customers' states (topics in turn: the domain is order-independent). */
@@ -478,30 +547,34 @@ export class PartitionWorker {
   }
 
   /** Evaluates this partition's due customers (one commit of at most CRM_TIMER_BATCH). Returns how many fired. */
-  fireTimers(): Promise<number> {
-    return this.lock.run(async () => {
+  async fireTimers(): Promise<number> {
+    const fired = await this.lock.run(async () => {
       const { redis, config, metrics } = this.deps;
-      if (this.stillReapplying()) return 0;
+      if (this.stillReapplying()) return null;
       const now = this.now();
       const due = await dueCustomers(redis, this.keys, now, config.timerBatch);
       metrics.timersDue.set({ partition: String(this.partition) }, due.length);
-      if (due.length === 0) return 0;
+      if (due.length === 0) return null;
       const domain = this.deps.domain();
       const committed = await this.reevaluate(due, (state) => evaluate(state, now, domain), now);
       metrics.timersFired.inc(due.length);
-      await this.relayCommitted(committed);
-      return due.length;
+      return { n: due.length, relayed: this.relayCommitted(committed) };
     });
+    if (fired === null) return 0;
+    // Off the lock: the partition's next unit commits meanwhile.
+    await fired.relayed;
+    return fired.n;
   }
 
   /** Re-scores `customerIds` with the current RFM cuts (quantile scoring mode). Returns the changes committed. */
-  rescoreCustomers(customerIds: readonly string[]): Promise<number> {
-    return this.lock.run(async () => {
+  async rescoreCustomers(customerIds: readonly string[]): Promise<number> {
+    const { n, relayed } = await this.lock.run(async () => {
       const domain = this.deps.domain();
       const committed = await this.reevaluate(customerIds, (state) => rescore(state, domain), null);
-      await this.relayCommitted(committed);
-      return committed.result.appended;
+      return { n: committed.result.appended, relayed: this.relayCommitted(committed) };
     });
+    await relayed;
+    return n;
   }
 
   /**
@@ -559,30 +632,107 @@ export class PartitionWorker {
     } while (cursor !== '0');
   }
 
-  /** Relays the outbox (used on assignment, before the partition's first batch). */
+  /** Relays the whole outbox (on assignment, before the partition's first batch; on stop), after the relays in flight. */
   relay(): Promise<number> {
-    return this.lock.run(() => this.relayLocked());
+    return this.lock.run(() => this.relays.run(() => this.drainOutbox()));
   }
 
   /**
-   * Relays what a commit appended. When nothing older was waiting in the outbox, the records
-   * are produced from memory and then trimmed; otherwise the outbox is relayed from Redis, in
-   * order, the older entries first. Either way the outbox is durable until the broker acked.
+   * Relays the whole outbox on the relay chain, off the lock (units and timers commit
+   * meanwhile): the retry of a relay that failed, whose commit stays applied.
    */
-  private async relayCommitted(committed: Committed | null): Promise<void> {
-    if (committed === null || committed.result.backlog > 0) {
-      await this.relayLocked();
-      return;
+  async relayAgain(): Promise<void> {
+    try {
+      await this.relays.run(() => this.drainOutbox());
+    } catch (err) {
+      this.relayFailed();
+      throw err;
     }
-    const { lastId } = committed.result;
-    if (lastId === null) return;
-    await this.replicated();
-    await this.send(committed.records);
-    // Not awaited: the trim goes out on the same connection ahead of this partition's next
-    // command, so the next commit already counts the outbox without these records. Should it
-    // fail, they stay and are relayed again (same ids).
-    ackOutbox(this.deps.redis, this.keys, lastId).catch((err: unknown) => this.log.warn({ err }, 'outbox trim failed; relayed again later'));
-    this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
+  }
+
+  /**
+   * Appends a commit's relay to the relay chain (call it under the lock, right after the
+   * commit, so that the chain's order is the commit order) and returns its outcome. When
+   * nothing older was waiting in the outbox at the commit, or only this worker's entries whose
+   * relays are ahead on the chain (`outboxClean`, and the backlog no larger than `untrimmed` at
+   * the commit), the records are produced from memory and then trimmed;
+   * otherwise the outbox is relayed from Redis, in order, the older entries first. Either way
+   * the outbox is durable until the broker acked. A relay that fails leaves its entry in the
+   * outbox and the outbox not clean: the next relays read it from Redis, so no change overtakes
+   * an earlier one.
+   */
+  private relayCommitted(committed: Committed | null): Promise<void> {
+    const relayed = this.relays.run(async () => {
+      const lastId = committed?.result.lastId ?? null;
+      // An earlier relay from Redis already produced this entry (and everything before it).
+      if (lastId !== null && this.relayedThrough !== null && streamIdAtMost(lastId, this.relayedThrough)) {
+        this.relayedUpTo(committed);
+        return;
+      }
+      // Nothing older is waiting when the outbox was empty at the commit, or when it is clean
+      // (every entry not relayed was this worker's, relayed by the chain ahead since) and held
+      // only this worker's entries at the commit. No commit (records already applied, found
+      // again after a rebalance or a failure): the outbox is relayed, whatever it holds.
+      const { backlog } = committed?.result ?? { backlog: 0 };
+      if (committed === null || (backlog > 0 && !(this.outboxClean && backlog <= committed.ours))) {
+        await this.drainOutbox();
+        this.relayedUpTo(committed);
+        return;
+      }
+      // A commit that appended nothing (only dead letters): its fence is relayed as it is.
+      if (lastId === null) {
+        this.relayedUpTo(committed);
+        return;
+      }
+      // Every older entry was relayed: trimmed before the commit, or relayed by the chain since.
+      try {
+        await this.replicated();
+        await this.send(committed.records);
+      } catch (err) {
+        this.outboxClean = false;
+        throw err;
+      }
+      this.relayedThrough = lastId;
+      this.outboxClean = true;
+      // Not awaited: the trim goes out on the same connection ahead of this partition's next
+      // command. Should it fail, the records stay and are relayed again (same ids).
+      this.trimThrough(lastId).catch((err: unknown) => {
+        this.outboxClean = false;
+        this.log.warn({ err }, 'outbox trim failed; relayed again later');
+      });
+      this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
+      this.relayedUpTo(committed);
+    });
+    // The caller awaits it after the lock is released; a failure before then is not unhandled.
+    relayed.catch(() => this.relayFailed());
+    return relayed;
+  }
+
+  private relayFailed(): void {
+    this.deps.metrics.relayFailures.inc({ partition: String(this.partition) });
+  }
+
+  /**
+   * Trims the outbox through `id` (relayed), once no commit of this worker is in flight, and
+   * from then on this worker's entries up to it no longer count as in the outbox. Never while a
+   * commit is in flight: ioredis resends a script Redis answered NOSCRIPT to (its cache flushed)
+   * after the commands sent meanwhile, so such a trim could run before the commit, which would
+   * then count entries as this worker's that were gone, and take another member's for them.
+   */
+  private async trimThrough(id: string): Promise<void> {
+    while (this.commitInFlight !== null) await this.commitInFlight;
+    this.trimIssued(id);
+    await ackOutbox(this.deps.redis, this.keys, id);
+  }
+
+  private trimIssued(id: string): void {
+    while (this.untrimmed.length > 0 && streamIdAtMost(this.untrimmed[0] as string, id)) this.untrimmed.shift();
+  }
+
+  /** A commit's changes were relayed: its fence is the relayed fence (the fence audit's "emitted"). */
+  private relayedUpTo(committed: Committed | null): void {
+    if (committed === null) return;
+    for (const [topic, offset] of Object.entries(committed.fence)) this.relayedFence.set(topic, BigInt(offset));
   }
 
   /**
@@ -613,19 +763,30 @@ export class PartitionWorker {
     }
   }
 
-  /** Produces every outbox entry to the changes topic, oldest first, trimming as it goes. */
-  private async relayLocked(): Promise<number> {
+  /**
+   * Produces every outbox entry to the changes topic, oldest first, trimming as it goes (on the
+   * relay chain: no other relay of this partition runs meanwhile). Commits may append while it
+   * runs; it relays them too, and their own relays then find them relayed (`relayedThrough`).
+   */
+  private async drainOutbox(): Promise<number> {
     const { redis, metrics } = this.deps;
     let relayed = 0;
+    let first = true;
+    this.outboxClean = false;
     for (;;) {
-      const [entry] = await readOutbox(redis, this.keys, 1);
-      if (entry === undefined) break;
-      if (relayed === 0) await this.replicated();
-      await this.send(entry.records);
-      await ackOutbox(redis, this.keys, entry.id);
-      relayed += entry.records.length;
+      const entries = await readOutbox(redis, this.keys, DRAIN_ENTRIES);
+      const last = entries[entries.length - 1];
+      if (last === undefined) break;
+      if (first) await this.replicated();
+      first = false;
+      const records = entries.flatMap((e) => e.records);
+      await this.send(records);
+      this.relayedThrough = last.id;
+      await this.trimThrough(last.id);
+      relayed += records.length;
     }
-    // Drained, under the lock: nothing else appends to this partition's outbox meanwhile.
+    // Empty: what commits append from now on is relayed by the chain.
+    this.outboxClean = true;
     metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
     return relayed;
   }

@@ -108,9 +108,11 @@ export class Segmenter {
       consumer: this.consumer,
       metrics: this.metrics,
       log,
-      process: (p, parts) => this.worker(p).processBatch(parts),
+      process: (p, parts) => this.worker(p).applyBatch(parts),
+      relayAgain: (p) => this.worker(p).relayAgain(),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
       owns: (p) => this.fences.consuming(p),
+      assigned: (p) => this.owned.includes(p),
       topics: this.inputTopics,
       fenceLost: (p, err) => this.fences.lost(p, err),
     });
