@@ -1,7 +1,8 @@
 /**
  * patches/kafkajs@2.2.4.patch rewrites kafkajs's protocol encoder for speed: varints written
  * in place, a fast path for varlongs that fit 31 bits, buffers from allocUnsafe, a record's
- * encoder allocated at its size. kafkajs's own decoder must read back exactly what was
+ * encoder allocated at its size, and the record batch's CRC32-C from crc-32's table-driven
+ * implementation instead of a byte at a time. kafkajs's own decoder must read back exactly what was
  * written, the size functions must agree with the bytes written, and no byte of a reused
  * allocation may leak into a record. (Every integration test then has a real broker check the
  * batches' CRCs.)
@@ -32,6 +33,7 @@ interface DecodedRecord {
 
 const require = createRequire(import.meta.url);
 const Encoder = require('kafkajs/src/protocol/encoder.js') as { new (): EncoderLike; sizeOfVarLong(value: number | string): number };
+const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buffer: Buffer) => number;
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => DecoderLike;
 const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (record: {
   offsetDelta: number;
@@ -114,6 +116,27 @@ describe('the patched kafkajs encoder', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+
+  it('checksums record batches with CRC32-C, as a byte at a time would', () => {
+    // The reference: the Castagnoli polynomial (reflected 0x82f63b78), one byte at a time.
+    const table = Array.from({ length: 256 }, (_, n) => {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+      return c >>> 0;
+    });
+    const reference = (bytes: Uint8Array) => {
+      let crc = 0xffffffff;
+      for (const b of bytes) crc = (table[(crc ^ b) & 0xff] as number) ^ (crc >>> 8);
+      return (crc ^ 0xffffffff) >>> 0;
+    };
+    expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), (bytes) => {
+        expect(crc32C(Buffer.from(bytes))).toBe(reference(bytes));
+      }),
+      { numRuns: 500 },
     );
   });
 });
