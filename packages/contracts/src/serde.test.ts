@@ -395,6 +395,14 @@ describe('encodeOutput and encodeOutputs: the bytes of avsc toBuffer behind the 
     );
   });
 
+  it('values written one after the other into shared memory keep their own bytes, batch after batch', async () => {
+    // ~1,500 changes of ~100-700 bytes: several times what one slab holds.
+    const batches = fc.sample(fc.array(eventArb('crm.segment-changes.v1'), { minLength: 50, maxLength: 50 }), { numRuns: 30, seed: 16 });
+    const values = [];
+    for (const events of batches) values.push(...(await encodeOutputs('crm.segment-changes.v1', events, registry, { checked: true })));
+    expect(values).toEqual(batches.flat().map((e) => reference('crm.segment-changes.v1', e)));
+  });
+
   it('values larger than the reused buffer come out whole', async () => {
     const big = Buffer.alloc(100_000, 7).toString('base64');
     const event: DeadLetterEvent = {

@@ -26,6 +26,7 @@
  */
 import type { z } from 'zod';
 import { type AvroResolver, type AvroType, avroType } from './avro.ts';
+import { type AvroWriter, compileWriter } from './avro-writer.ts';
 import { DecodeError, type DecodeIssue, EncodeError } from './errors.ts';
 import { compileParser, type FastParse, REFUSED } from './fast-parse.ts';
 import { knownWriterType, type RegistryClient, schemaIdFor, writerTypeOf } from './registry.ts';
@@ -108,7 +109,8 @@ export async function encodeOutputs<T extends Topic>(
   if (events.length === 0) return out;
   const schemaId = await schemaIdFor(registry, topic);
   const type = avroType(topic);
-  for (let i = 0; i < events.length; i++) out[i] = encodeAvro(topic, schemaId, type, events[i] as EventOf<T>, options);
+  const write = writerFor(topic, type);
+  for (let i = 0; i < events.length; i++) out[i] = encodeAvro(topic, schemaId, type, write, events[i] as EventOf<T>, options);
   return out;
 }
 
@@ -132,26 +134,46 @@ function encodeJson(topic: Topic, event: unknown, options: EncodeOptions): Buffe
 }
 
 /**
- * Where values are written before they are copied out: avsc's toBuffer allocates a zeroed,
- * unpooled buffer per value and the wire header a second one plus a concat, a visible share
- * of the segmenter's CPU (and of its garbage) when thousands of changes go out at once. Only
- * used synchronously, so one scratch per process serves every caller.
+ * Where values are written: avsc's toBuffer allocates a zeroed, unpooled buffer per value and
+ * the wire header a second one plus a concat, a visible share of the segmenter's CPU (and of
+ * its garbage) when thousands of changes go out at once. So values are written one after the
+ * other into a slab, and each is handed out as a view of its bytes (as Node's own pool does
+ * for small buffers, with a larger slab: a change is ~200 bytes). A slab is kept alive by any
+ * value still referenced, so it stays small; a value larger than the slab gets a slab of its
+ * own. Only used synchronously, so one slab per process serves every caller.
  */
-let scratch = Buffer.allocUnsafe(16 * 1024);
+const SLAB_BYTES = 64 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
 
-/** Avro in Confluent wire format: the bytes of encodeWireFormat(schemaId, type.toBuffer(data)). */
-function encodeAvro(topic: Topic, schemaId: number, type: AvroType, event: unknown, options: EncodeOptions): Buffer {
+/**
+ * Avro in Confluent wire format: the bytes of encodeWireFormat(schemaId, type.toBuffer(data)),
+ * written by the topic's compiled writer (avro-writer.ts), or by avsc when the schema or the
+ * value is one the writer does not cover.
+ */
+function encodeAvro(topic: Topic, schemaId: number, type: AvroType, write: AvroWriter | null, event: unknown, options: EncodeOptions): Buffer {
   const data = checkedData(topic, event, options);
-  let end = writeWireFormat(scratch, schemaId, type, data);
-  if (end < 0) {
-    // avsc reports the bytes missing as a negative result: grow and write again.
-    scratch = Buffer.allocUnsafe(2 * (scratch.length - end));
-    end = writeWireFormat(scratch, schemaId, type, data);
+  let end = writeWireFormat(slab, slabUsed, schemaId, type, write, data);
+  while (end > slab.length) {
+    slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, 2 * (end - slabUsed)));
+    slabUsed = 0;
+    end = writeWireFormat(slab, 0, schemaId, type, write, data);
   }
-  // A small copy comes from Node's shared pool: no allocation of its own.
-  const value = Buffer.allocUnsafe(end);
-  scratch.copy(value, 0, 0, end);
+  const value = slab.subarray(slabUsed, end);
+  slabUsed = end;
   return value;
+}
+
+/** Each topic's compiled Avro writer (null: its schema has none, avsc alone writes). */
+const writers = new Map<Topic, AvroWriter | null>();
+
+function writerFor(topic: Topic, type: AvroType): AvroWriter | null {
+  let write = writers.get(topic);
+  if (write === undefined) {
+    write = compileWriter(type);
+    writers.set(topic, write);
+  }
+  return write;
 }
 
 /** Synchronous once the writer schema is known; a promise only when the registry must be asked. */

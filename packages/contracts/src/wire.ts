@@ -3,6 +3,7 @@
  * the Avro binary body.
  */
 import type { AvroType } from './avro.ts';
+import { type AvroWriter, REFUSED } from './avro-writer.ts';
 
 export const MAGIC_BYTE = 0x00;
 /** Magic byte (1) + schema id (4). */
@@ -17,15 +18,24 @@ export function encodeWireFormat(schemaId: number, avroBody: Buffer): Buffer {
 }
 
 /**
- * Writes the wire-format header of `schemaId` and then `data` as Avro of `type` into `buf`
- * from its start. Returns the end of the value, or (avsc's convention) minus the number of
- * bytes `buf` lacks.
+ * Writes the wire-format header of `schemaId` and then `data` as Avro of `type` into `buf` from
+ * `pos`: the body with `write` (the type's compiled writer, avro-writer.ts) unless there is none
+ * or it refuses the value, else with avsc. Returns the end of the value; an end past
+ * `buf.length` means `buf` lacks room, and the value must be written again where there is
+ * room for at least that much.
  */
-export function writeWireFormat(buf: Buffer, schemaId: number, type: AvroType, data: unknown): number {
-  if (buf.length < WIRE_HEADER_BYTES) return buf.length - WIRE_HEADER_BYTES;
-  buf.writeUInt8(MAGIC_BYTE, 0);
-  buf.writeInt32BE(schemaId, 1);
-  return type.encode(data, buf, WIRE_HEADER_BYTES);
+export function writeWireFormat(buf: Buffer, pos: number, schemaId: number, type: AvroType, write: AvroWriter | null, data: unknown): number {
+  const body = pos + WIRE_HEADER_BYTES;
+  if (body > buf.length) return body;
+  buf[pos] = MAGIC_BYTE;
+  buf.writeInt32BE(schemaId, pos + 1);
+  if (write !== null) {
+    const end = write(buf, body, data);
+    if (end !== REFUSED) return end;
+  }
+  const end = type.encode(data, buf, body);
+  // avsc reports the bytes missing as a negative result.
+  return end < 0 ? buf.length - end : end;
 }
 
 /** The schema id and body of a wire-format value, or null when it is shorter than the header. */
