@@ -19,6 +19,11 @@ describe('capacity', () => {
     });
   });
 
+  it('bounds an instance by its JavaScript thread when that is measured', () => {
+    const c = capacity({ ...cpu, js_thread: 32 }, { instances: 1, partitions: 6, redisShards: 1, sharedCores: 2 });
+    expect(c).toMatchObject({ instance_eps: 31_250, machine_eps: 33_333, predicted_eps: 31_250, bound: 'segmenter' });
+  });
+
   it('gives no instance beyond the partitions any work', () => {
     const c = capacity(cpu, { instances: 12, partitions: 6, redisShards: 12, sharedCores: null });
     expect(c).toMatchObject({ predicted_eps: 150_000, bound: 'segmenter' });

@@ -8,7 +8,8 @@
  * The model's assumptions, each a place where it stops holding:
  * - CPU per event is constant in the rate (true at full throughput, where batches are large;
  *   at low load the per-batch cost dominates: the latency phase shows it);
- * - a segmenter instance is one Node thread: it saturates at one core;
+ * - a segmenter instance saturates when its JavaScript thread does (one core); its other
+ *   threads (GC helpers, the libuv pool) add CPU beside it;
  * - a Redis shard is one thread: it saturates at one core, and a partition's keys share one
  *   hash tag, so one partition never spans shards;
  * - work is spread evenly over partitions, and at most one instance works a partition.
@@ -16,7 +17,13 @@
 
 /** CPU µs per event of each component, summed over instances (bench `cpu_us_per_event`). */
 export interface CpuPerEvent {
+  /** Every thread of the instances: what they take from the machine. */
   segmenter: number | null;
+  /**
+   * One instance's JavaScript thread, per event it handled: what bounds an instance (its GC
+   * helper threads and the libuv pool run beside it, on another core when there is one).
+   */
+  js_thread?: number | null;
   redis: number | null;
   kafka: number | null;
 }
@@ -36,7 +43,7 @@ export interface Deployment {
 }
 
 export interface Capacity {
-  /** Events/s one segmenter instance carries at one full core. */
+  /** Events/s one segmenter instance carries when its JavaScript thread uses a full core. */
   instance_eps: number;
   /** Events/s one Redis shard carries at one full core. */
   redis_shard_eps: number;
@@ -54,7 +61,7 @@ const US_PER_S = 1_000_000;
 export function capacity(cpu: CpuPerEvent, d: Deployment): Capacity | null {
   const { segmenter, redis, kafka } = cpu;
   if (segmenter === null || redis === null || segmenter <= 0 || redis <= 0) return null;
-  const instance_eps = US_PER_S / segmenter;
+  const instance_eps = US_PER_S / (cpu.js_thread ?? segmenter);
   const redis_shard_eps = US_PER_S / redis;
   const working = Math.min(d.instances, d.partitions);
   const shards = Math.min(d.redisShards, d.partitions);
@@ -82,7 +89,7 @@ export function capacity(cpu: CpuPerEvent, d: Deployment): Capacity | null {
 export function sizing(cpu: CpuPerEvent, eventsPerSecond: number, headroom: number, partitions: number): { instances: number; redisShards: number } | null {
   const { segmenter, redis } = cpu;
   if (segmenter === null || redis === null || headroom <= 0 || headroom > 1) return null;
-  const instances = Math.max(1, Math.ceil((eventsPerSecond * segmenter) / (US_PER_S * headroom)));
+  const instances = Math.max(1, Math.ceil((eventsPerSecond * (cpu.js_thread ?? segmenter)) / (US_PER_S * headroom)));
   const redisShards = Math.max(1, Math.ceil((eventsPerSecond * redis) / (US_PER_S * headroom)));
   if (instances > partitions || redisShards > partitions) return null;
   return { instances, redisShards };

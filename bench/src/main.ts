@@ -24,7 +24,7 @@ import { TOPICS } from '@crm/contracts';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { registryOptions } from '@crm/service-kit';
 import type { Redis } from 'ioredis';
-import { type Capacity, capacity } from './capacity.ts';
+import { type Capacity, type CpuPerEvent, capacity } from './capacity.ts';
 import { latencyChart } from './chart.ts';
 import { avroEncoder, inputEvents, topicOf } from './data.ts';
 import { type Phase, createTopics, deleteTopics, endpoints, isolatedPhase, kafkaClient, redisClient, serverPids, versions } from './env.ts';
@@ -265,12 +265,17 @@ function modelOf(run: SegmenterRun, cores: number): Capacity | null {
   return capacity(segmenterCpuPerEvent(run), { instances: INSTANCES, partitions: PARTITIONS, redisShards: 1, sharedCores: cores });
 }
 
-/** CPU µs per event of the segmenter instances (summed), the broker and Redis over a segmenter run. */
-function segmenterCpuPerEvent(run: SegmenterRun): { segmenter: number | null; redis: number | null; kafka: number | null } {
+/**
+ * CPU µs per event of the segmenter instances (summed), the broker and Redis over a segmenter
+ * run, and of the first instance's JavaScript thread (per event it handled, the events shared
+ * evenly): the part of an instance that cannot use a second core.
+ */
+function segmenterCpuPerEvent(run: SegmenterRun): CpuPerEvent {
   const instances = Object.entries(run.cpu).filter(([k]) => k.startsWith('segmenter'));
   const segmenterPct = instances.some(([, v]) => v === null) ? null : instances.reduce((a, [, v]) => a + (v ?? 0), 0);
   return {
     segmenter: cpuUsPerEvent(segmenterPct, run.seconds, run.events),
+    js_thread: cpuUsPerEvent(run.cpu['js_thread'] ?? null, run.seconds, run.events / Math.max(1, instances.length)),
     redis: cpuUsPerEvent(run.cpu['redis'], run.seconds, run.events),
     kafka: cpuUsPerEvent(run.cpu['kafka'], run.seconds, run.events),
   };
@@ -286,7 +291,7 @@ function printTable(
     backfill_eps: number | null;
     throughput_window_eps: number[] | null;
     throughput_start_end_ratio: number | null;
-    cpu_us_per_event: Record<string, number | null> | null;
+    cpu_us_per_event: CpuPerEvent | null;
     capacity: Capacity | null;
     segmenter_instances: number;
     floor: FloorResult | null;
@@ -319,7 +324,11 @@ function printTable(
     rows.push(['  CPU (% of one core)', `${segmenters}  kafka ${n(cpu['kafka'])}  redis ${n(cpu['redis'])}`]);
   }
   const us = r.cpu_us_per_event;
-  if (us) rows.push(['  CPU µs per event', `segmenter ${n(us['segmenter'], 1)}  kafka ${n(us['kafka'], 1)}  redis ${n(us['redis'], 1)}`]);
+  if (us)
+    rows.push([
+      '  CPU µs per event',
+      `segmenter ${n(us.segmenter, 1)} (its JavaScript thread ${n(us.js_thread, 1)})  kafka ${n(us.kafka, 1)}  redis ${n(us.redis, 1)}`,
+    ]);
   const c = r.capacity;
   if (c)
     rows.push([

@@ -17,11 +17,15 @@ function clockTicks(): number {
   return ticks;
 }
 
-/** CPU seconds (user + system) the process has used so far, or null when it is gone. */
-export function cpuSeconds(pid: number | null): number | null {
+/**
+ * CPU seconds (user + system) the process has used so far, or null when it is gone. With
+ * `mainThread`, only its main thread's (the JavaScript thread of a Node process, without GC
+ * helpers, the libuv pool or the compiler threads).
+ */
+export function cpuSeconds(pid: number | null, mainThread = false): number | null {
   if (pid === null) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces), counted from field 3.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / clockTicks();
@@ -30,16 +34,19 @@ export function cpuSeconds(pid: number | null): number | null {
   }
 }
 
-/** A CPU meter over several processes: `stop()` gives each one's CPU % of one core over the interval. */
-export function cpuMeter(pids: Record<string, number | null>): () => Record<string, number | null> {
+/**
+ * A CPU meter over several processes: `stop()` gives each one's CPU % of one core over the
+ * interval; keys in `mainThreads` measure only that process's main thread.
+ */
+export function cpuMeter(pids: Record<string, number | null>, mainThreads: ReadonlySet<string> = new Set()): () => Record<string, number | null> {
   const t0 = performance.now();
-  const start = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
+  const start = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p, mainThreads.has(k))]));
   return () => {
     const wall = (performance.now() - t0) / 1000;
     return Object.fromEntries(
       Object.entries(pids).map(([k, p]) => {
         const a = start[k];
-        const b = cpuSeconds(p);
+        const b = cpuSeconds(p, mainThreads.has(k));
         return [k, a == null || b === null || wall <= 0 ? null : round(((b - a) / wall) * 100, 1)];
       }),
     );

@@ -120,7 +120,8 @@ export async function segmenterThroughput(
         t0 = performance.now();
         n0 = applied;
         const pids = Object.fromEntries(children.map((c, i) => [`segmenter${i === 0 ? '' : `_${i + 1}`}`, c.pid]));
-        meter = cpuMeter({ ...pids, kafka: servers.kafka, redis: servers.redis });
+        // The first instance's JavaScript thread too: what one instance saturates (capacity.ts).
+        meter = cpuMeter({ ...pids, js_thread: children[0]?.pid ?? null, kafka: servers.kafka, redis: servers.redis }, new Set(['js_thread']));
       }
       if (t0 !== 0) progress.push({ t: performance.now(), n: applied });
       if (applied >= total) break;
