@@ -78,20 +78,17 @@ local function inSlices(command, key, args, from, to)
   return sum
 end
 
+--- @include "checkFence"
+
+-- The offsets read, as checkFence takes them (null: never written).
 local expected = {}
 for i = expectedAt, nextAt - 1, 2 do
-  local topic, offset = ARGV[i], ARGV[i + 1]
-  local current = redis.call('HGET', fenceKey, topic)
-  if offset == '' then
-    if current then return -1 end
-  elseif current ~= offset then
-    return -1
-  end
-  expected[topic] = offset
+  expected[ARGV[i]] = ARGV[i + 1] == '' and cjson.null or ARGV[i + 1]
 end
+if not checkFence(fenceKey, expected) then return -1 end
 for i = nextAt, idsAt - 1, 2 do
   local read = expected[ARGV[i]]
-  if read ~= nil and read ~= '' and tonumber(ARGV[i + 1]) < tonumber(read) then return -2 end
+  if read ~= nil and read ~= cjson.null and tonumber(ARGV[i + 1]) < tonumber(read) then return -2 end
 end
 
 -- Every write this script may make, asked of the ACL before the first: all or nothing.
