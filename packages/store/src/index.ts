@@ -12,9 +12,7 @@ export {
   type CommitResult,
   type CustomerWrite,
   type HistoryWrite,
-  type IndexMove,
   type OutboxEntry,
-  type OutboxRecord,
   ackOutbox,
   nextStreamId,
   commitBatch,
@@ -25,6 +23,8 @@ export {
   readOutbox,
   segmentCounts,
 } from './partition-store.ts';
+export type { IndexMove } from './index-moves.ts';
+export type { OutboxRecord } from './outbox-entry.ts';
 export { type CustomerRecord, type StoredCustomer, parseCustomerRecord, parseStateRecord } from './record.ts';
 export { type HistoryCause, type HistoryEntry, prependHistory, recentChanges, unpackHistory } from './history.ts';
 export { keyedPartitioner, murmur2, partitionFor } from './partitioner.ts';

@@ -5,12 +5,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SCRIPT_CODES, ScriptRejectedError } from './errors.ts';
 import { prependHistory, recentChanges } from './history.ts';
 import { partitionKeys } from './keys.ts';
+import type { OutboxRecord } from './outbox-entry.ts';
 import { parseStateRecord } from './record.ts';
 import { callScript } from './scripts.ts';
 import {
   type BatchCommit,
   type OutboxEntry,
-  type OutboxRecord,
   ackOutbox,
   commitBatch,
   dueCustomers,

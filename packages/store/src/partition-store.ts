@@ -11,9 +11,6 @@ import type { PartitionKeys } from './keys.ts';
 import { type StoredCustomer, parseCustomerRecord } from './record.ts';
 import { callScript } from './scripts.ts';
 
-export type { IndexMove } from './index-moves.ts';
-export type { OutboxRecord } from './outbox-entry.ts';
-
 export interface BatchContext {
   fence: Fence;
   customers: Map<string, StoredCustomer>;
@@ -94,10 +91,7 @@ const RECORDS_PER_ENTRY = 1000;
  * batch the script cannot take: a customer written twice, a history of a customer the batch
  * does not write or one holding the record's delimiter '|' (prependHistory never does).
  */
-export function commitArgs(
-  batch: BatchCommit,
-  memberKey: (dimension: string, value: string) => string,
-): { memberKeys: string[]; args: Array<string | Buffer> } {
+function commitArgs(batch: BatchCommit, memberKey: (dimension: string, value: string) => string): { memberKeys: string[]; args: Array<string | Buffer> } {
   const { fence, customers, records } = batch;
   const histories = new Map((batch.history ?? []).map((h) => [h.customerId, h.packed]));
   const expected = Object.entries(fence.expected);
