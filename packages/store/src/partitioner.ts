@@ -63,12 +63,7 @@ let scratch = new Uint8Array(256);
 function utf8Into(key: string): number {
   const n = key.length;
   if (scratch.length < 3 * n) scratch = new Uint8Array(3 * n); // UTF-8 takes at most 3 bytes per UTF-16 unit
-  for (let i = 0; i < n; i++) {
-    const c = key.charCodeAt(i);
-    if (c >= 0x80) return utf8.encodeInto(key, scratch).written; // not ASCII: let the encoder do it
-    scratch[i] = c;
-  }
-  return n;
+  return utf8.encodeInto(key, scratch).written;
 }
 
 /** The partition Kafka's default partitioner gives a record keyed `key` (a string: its UTF-8 bytes) on a topic of `partitions` partitions. */
