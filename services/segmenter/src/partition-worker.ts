@@ -169,7 +169,7 @@ export class PartitionWorker {
   private readonly keys: PartitionKeys;
   private readonly lock = new Lock();
   /** The relay chain: relays of this partition's commits, one after another, in commit order. */
-  private relays = new Lock();
+  private readonly relays = new Lock();
   /** The outbox id of the last entry this worker produced (acks=all), or null. */
   private relayedThrough: string | null = null;
   /**
