@@ -100,10 +100,8 @@ interface Lane {
   running: Promise<void> | null;
   /** The relays of the lane's units, in unit order (each marks its unit's offsets durable). */
   relaying: Promise<void>;
-  /** When each relay not yet settled was queued (ms), oldest first. */
-  relayingSince: number[];
-  /** The relays not yet settled (each settles once its unit's offsets were marked), oldest first. */
-  inFlight: Array<Promise<void>>;
+  /** The relays not yet settled (each settles once its unit's offsets were marked) and when each was queued (ms), oldest first. */
+  inFlight: Array<{ since: number; settled: Promise<void> }>;
   waiters: Array<() => void>;
   /** Topic -> where a failed unit's part was fetched from; later batches are dropped until one starts there or earlier. */
   refetchFrom: Map<string, bigint>;
@@ -222,7 +220,6 @@ export class Intake {
         waiting: [],
         running: null,
         relaying: Promise.resolve(),
-        relayingSince: [],
         inFlight: [],
         waiters: [],
         refetchFrom: new Map(),
@@ -314,7 +311,7 @@ export class Intake {
     }
     // The relays of the lane beyond RELAYS_IN_FLIGHT (oldest first) must have settled.
     const older = lane.inFlight[lane.inFlight.length - RELAYS_IN_FLIGHT - 1];
-    if (older !== undefined) await older;
+    if (older !== undefined) await older.settled;
     lane.runningSince = Date.now();
     let applied: Applied;
     try {
@@ -335,14 +332,8 @@ export class Intake {
     lane.runningSince = null;
     // Off the lane: the next unit runs while this one's changes are produced; its offsets wait for
     // them. The unit succeeded (no more back-off, not stalled) once they were.
-    lane.relayingSince.push(Date.now());
-    lane.relaying = lane.relaying.then(() =>
-      this.relayed(partition, lane, unit, applied.relayed).finally(() => {
-        lane.relayingSince.shift();
-        lane.inFlight.shift();
-      }),
-    );
-    lane.inFlight.push(lane.relaying);
+    lane.relaying = lane.relaying.then(() => this.relayed(partition, lane, unit, applied.relayed).finally(() => lane.inFlight.shift()));
+    lane.inFlight.push({ since: Date.now(), settled: lane.relaying });
     try {
       await this.deps.processed();
     } catch (err) {
@@ -411,7 +402,7 @@ export class Intake {
     const stalled: number[] = [];
     for (const [partition, lane] of this.lanes) {
       if (!this.deps.owns(partition)) continue;
-      const since = lane.failingSince ?? lane.runningSince ?? lane.relayingSince[0] ?? null;
+      const since = lane.failingSince ?? lane.runningSince ?? lane.inFlight[0]?.since ?? null;
       if (since !== null && now - since > stallMs) stalled.push(partition);
     }
     return stalled;

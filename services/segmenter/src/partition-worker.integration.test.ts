@@ -6,7 +6,7 @@
  * changes still reach Kafka in commit order, a failed relay included. Real Redis and Kafka.
  */
 import { TOPICS } from '@crm/contracts';
-import { type PartitionKeys, outboxLength, partitionKeys, readOutbox } from '@crm/store';
+import { type OutboxEntry, type PartitionKeys, outboxLength, partitionKeys, readOutbox } from '@crm/store';
 import { DAY_MS, generateEvents, readTopic, silentLogger, startOwnRedis, testKafka, testRedis, waitFor } from '@crm/testkit';
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
@@ -96,6 +96,14 @@ class GatedSender extends GroupSender {
     }
     return super.send(messages);
   }
+}
+
+/** The values of outbox entries' records, oldest first (base64, to compare with what was produced). */
+const valuesOf = (entries: readonly OutboxEntry[]) => entries.flatMap((e) => e.records.map((r) => r.value.toString('base64')));
+
+/** The values produced to the changes topic, from its `from`-th record on (base64). */
+async function producedValues(kafka: Kafka, config: SegmenterConfig, from = 0): Promise<string[]> {
+  return (await readTopic(kafka, config.topics.segmentChanges)).slice(from).map((m) => (m.message.value as Buffer).toString('base64'));
 }
 
 /**
@@ -195,9 +203,9 @@ describe('the relay chain', () => {
 
     // Clean again: the next unit is produced from memory, after the others.
     await worker.processBatch([{ topic, start: '20', messages: messages.slice(20) }]);
-    const expected = pending.flatMap((e) => e.records.map((r) => r.value.toString('base64')));
+    const expected = valuesOf(pending);
     expect(expected.length).toBeGreaterThan(0);
-    const produced = (await readTopic(kafka, config.topics.segmentChanges)).map((m) => (m.message.value as Buffer).toString('base64'));
+    const produced = await producedValues(kafka, config);
     expect(produced.slice(0, expected.length)).toEqual(expected);
     expect(new Set(produced).size).toBe(produced.length);
     expect(await outboxLength(redis, keys)).toBe(0);
@@ -215,8 +223,8 @@ describe('the relay chain', () => {
     await second.relayed;
     await third.relayed;
     expect(await outboxLength(redis, keys)).toBe(0);
-    const expected = pending.flatMap((e) => e.records.map((r) => r.value.toString('base64')));
-    const produced = (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => (m.message.value as Buffer).toString('base64'));
+    const expected = valuesOf(pending);
+    const produced = await producedValues(kafka, config, before);
     expect(produced.slice(-expected.length)).toEqual(expected);
     expect(produced.filter((v) => v === foreign.toString('base64'))).toHaveLength(1);
   });
@@ -232,10 +240,9 @@ describe('the relay chain', () => {
     const { messages } = orderMessages(13, Date.now());
     const garbage = (offset: number) =>
       ({ key: Buffer.from('x'), value: Buffer.from('not an event'), offset: String(offset), timestamp: '0', headers: {}, attributes: 0 }) as KafkaMessage;
-    const outbox = async () => (await readOutbox(redis, keys, 10)).flatMap((e) => e.records.map((r) => r.value.toString('base64')));
+    const outbox = async () => valuesOf(await readOutbox(redis, keys, 10));
     const before = (await readTopic(kafka, config.topics.segmentChanges)).length;
-    const produced = async () =>
-      (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => (m.message.value as Buffer).toString('base64'));
+    const produced = () => producedValues(kafka, config, before);
 
     // The first unit's relay fails: its changes stay in the outbox.
     sender.failNext = true;

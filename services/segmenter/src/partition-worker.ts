@@ -169,7 +169,7 @@ export class PartitionWorker {
   private readonly keys: PartitionKeys;
   private readonly lock = new Lock();
   /** The relay chain: relays of this partition's commits, one after another, in commit order. */
-  private relays = new Lock();
+  private readonly relays = new Lock();
   /** The outbox id of the last entry this worker produced (acks=all), or null. */
   private relayedThrough: string | null = null;
   /**
@@ -663,49 +663,51 @@ export class PartitionWorker {
    */
   private relayCommitted(committed: Committed | null): Promise<void> {
     const relayed = this.relays.run(async () => {
-      const lastId = committed?.result.lastId ?? null;
-      // An earlier relay from Redis already produced this entry (and everything before it).
-      if (lastId !== null && this.relayedThrough !== null && streamIdAtMost(lastId, this.relayedThrough)) {
-        this.relayedUpTo(committed);
-        return;
-      }
-      // Nothing older is waiting when the outbox was empty at the commit, or when it is clean
-      // (every entry not relayed was this worker's, relayed by the chain ahead since) and held
-      // only this worker's entries at the commit. No commit (records already applied, found
-      // again after a rebalance or a failure): the outbox is relayed, whatever it holds.
-      const { backlog } = committed?.result ?? { backlog: 0 };
-      if (committed === null || (backlog > 0 && !(this.outboxClean && backlog <= committed.ours))) {
-        await this.drainOutbox();
-        this.relayedUpTo(committed);
-        return;
-      }
-      // A commit that appended nothing (only dead letters): its fence is relayed as it is.
-      if (lastId === null) {
-        this.relayedUpTo(committed);
-        return;
-      }
-      // Every older entry was relayed: trimmed before the commit, or relayed by the chain since.
-      try {
-        await this.replicated();
-        await this.send(committed.records);
-      } catch (err) {
-        this.outboxClean = false;
-        throw err;
-      }
-      this.relayedThrough = lastId;
-      this.outboxClean = true;
-      // Not awaited: the trim goes out on the same connection ahead of this partition's next
-      // command. Should it fail, the records stay and are relayed again (same ids).
-      this.trimThrough(lastId).catch((err: unknown) => {
-        this.outboxClean = false;
-        this.log.warn({ err }, 'outbox trim failed; relayed again later');
-      });
-      this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
+      await this.produceCommitted(committed);
       this.relayedUpTo(committed);
     });
     // The caller awaits it after the lock is released; a failure before then is not unhandled.
     relayed.catch(() => this.relayFailed());
     return relayed;
+  }
+
+  /** The relay of one commit (on the relay chain): produces its changes, and what waits ahead of them, unless already produced. */
+  private async produceCommitted(committed: Committed | null): Promise<void> {
+    // No commit (records already applied, found again after a rebalance or a failure): the
+    // outbox is relayed, whatever it holds.
+    if (committed === null) {
+      await this.drainOutbox();
+      return;
+    }
+    const { lastId, backlog } = committed.result;
+    // An earlier relay from Redis already produced this entry (and everything before it).
+    if (lastId !== null && this.relayedThrough !== null && streamIdAtMost(lastId, this.relayedThrough)) return;
+    // Nothing older is waiting when the outbox was empty at the commit, or when it is clean
+    // (every entry not relayed was this worker's, relayed by the chain ahead since) and held
+    // only this worker's entries at the commit.
+    if (backlog > 0 && !(this.outboxClean && backlog <= committed.ours)) {
+      await this.drainOutbox();
+      return;
+    }
+    // A commit that appended nothing (only dead letters): its fence is relayed as it is.
+    if (lastId === null) return;
+    // Every older entry was relayed: trimmed before the commit, or relayed by the chain since.
+    try {
+      await this.replicated();
+      await this.send(committed.records);
+    } catch (err) {
+      this.outboxClean = false;
+      throw err;
+    }
+    this.relayedThrough = lastId;
+    this.outboxClean = true;
+    // Not awaited: the trim goes out on the same connection ahead of this partition's next
+    // command. Should it fail, the records stay and are relayed again (same ids).
+    this.trimThrough(lastId).catch((err: unknown) => {
+      this.outboxClean = false;
+      this.log.warn({ err }, 'outbox trim failed; relayed again later');
+    });
+    this.deps.metrics.outboxBacklog.set({ partition: String(this.partition) }, 0);
   }
 
   private relayFailed(): void {
