@@ -173,6 +173,39 @@ function textField(s: string): void {
   if (s !== '') kept = length;
 }
 
+/** Records separated by ';', then the '|' that ends the section. */
+function writeRecords<T>(records: readonly T[], writeRecord: (record: T) => void): void {
+  for (let n = 0; n < records.length; n++) {
+    if (n > 0) writeByte(SEMICOLON);
+    openRecord();
+    writeRecord(records[n] as T);
+    closeRecord();
+  }
+  writeByte(BAR);
+}
+function writeOrder(o: OrderRecord): void {
+  textField(o.key);
+  if (o.completed === null) emptyFields(3);
+  else {
+    timeField(o.completed.t);
+    numberField(o.completed.h);
+    numberField(o.completed.amountMinor);
+  }
+  if (o.refund === null) emptyFields(2);
+  else {
+    timeField(o.refund.t);
+    numberField(o.refund.amountMinor);
+  }
+  timeField(o.cancelledAt);
+}
+function writeInteraction(i: InteractionRecord): void {
+  textField(i.key);
+  timeField(i.t);
+  numberField(i.h);
+  numberField((i.csat ?? 0) * 4 + (i.complaint ? 2 : 0) + (i.resolved ? 1 : 0));
+  textField(i.caseKey ?? '');
+}
+
 /** Encodes a state; `decodeState(encodeState(s))` deep-equals `s`. */
 export function encodeState(s: CustomerState): string {
   length = 0;
@@ -227,39 +260,8 @@ export function encodeState(s: CustomerState): string {
   }
   writeByte(BAR);
 
-  for (let n = 0; n < s.orders.length; n++) {
-    const o = s.orders[n] as OrderRecord;
-    if (n > 0) writeByte(SEMICOLON);
-    openRecord();
-    textField(o.key);
-    if (o.completed === null) emptyFields(3);
-    else {
-      timeField(o.completed.t);
-      numberField(o.completed.h);
-      numberField(o.completed.amountMinor);
-    }
-    if (o.refund === null) emptyFields(2);
-    else {
-      timeField(o.refund.t);
-      numberField(o.refund.amountMinor);
-    }
-    timeField(o.cancelledAt);
-    closeRecord();
-  }
-  writeByte(BAR);
-
-  for (let n = 0; n < s.interactions.length; n++) {
-    const i = s.interactions[n] as InteractionRecord;
-    if (n > 0) writeByte(SEMICOLON);
-    openRecord();
-    textField(i.key);
-    timeField(i.t);
-    numberField(i.h);
-    numberField((i.csat ?? 0) * 4 + (i.complaint ? 2 : 0) + (i.resolved ? 1 : 0));
-    textField(i.caseKey ?? '');
-    closeRecord();
-  }
-  writeByte(BAR);
+  writeRecords(s.orders, writeOrder);
+  writeRecords(s.interactions, writeInteraction);
   writeText(s.customerId);
   return notAscii ? encodeStateSlowly(s) : bytes.toString('latin1', 0, length);
 }

@@ -188,15 +188,24 @@ export function matchRfmSegment(rules: readonly RfmSegmentRule[], r: number, f: 
   return null;
 }
 
+/** The index of the (r, f, m) cell, scores 1 to 5, in a table of the 125 cells. */
+export const rfmCell = (r: number, f: number, m: number): number => (r - 1) * 25 + (f - 1) * 5 + (m - 1);
+
+/** matchRfmSegment's answer for each (r, f, m) cell, at rfmCell(r, f, m). */
+export function rfmSegmentCells(rules: readonly RfmSegmentRule[]): (RfmSegment | null)[] {
+  const cells: (RfmSegment | null)[] = new Array(125);
+  for (let r = 1; r <= 5; r++)
+    for (let f = 1; f <= 5; f++) for (let m = 1; m <= 5; m++) cells[rfmCell(r, f, m)] = matchRfmSegment(rules, r, f, m)?.segment ?? null;
+  return cells;
+}
+
 /**
  * Time only lowers r, f and m. A table can make a segment flap (A -> B -> A without new
  * events) only if some segment's cells are not order-convex on the 5x5x5 grid: a cell q
  * outside A with a cell of A above it and one below it. Returns a description or null.
  */
 function findNonMonotoneSegment(rules: readonly RfmSegmentRule[]): string | null {
-  const idx = (r: number, f: number, m: number): number => (r - 1) * 25 + (f - 1) * 5 + (m - 1);
-  const cell: (string | null)[] = new Array(125);
-  for (let r = 1; r <= 5; r++) for (let f = 1; f <= 5; f++) for (let m = 1; m <= 5; m++) cell[idx(r, f, m)] = matchRfmSegment(rules, r, f, m)?.segment ?? null;
+  const cell = rfmSegmentCells(rules);
   const names = new Set(cell);
   for (const name of names) {
     const above: boolean[] = new Array(125).fill(false);
@@ -204,14 +213,22 @@ function findNonMonotoneSegment(rules: readonly RfmSegmentRule[]): string | null
     for (let r = 5; r >= 1; r--)
       for (let f = 5; f >= 1; f--)
         for (let m = 5; m >= 1; m--) {
-          const i = idx(r, f, m);
-          above[i] = cell[i] === name || (r < 5 && !!above[idx(r + 1, f, m)]) || (f < 5 && !!above[idx(r, f + 1, m)]) || (m < 5 && !!above[idx(r, f, m + 1)]);
+          const i = rfmCell(r, f, m);
+          above[i] =
+            cell[i] === name ||
+            (r < 5 && !!above[rfmCell(r + 1, f, m)]) ||
+            (f < 5 && !!above[rfmCell(r, f + 1, m)]) ||
+            (m < 5 && !!above[rfmCell(r, f, m + 1)]);
         }
     for (let r = 1; r <= 5; r++)
       for (let f = 1; f <= 5; f++)
         for (let m = 1; m <= 5; m++) {
-          const i = idx(r, f, m);
-          below[i] = cell[i] === name || (r > 1 && !!below[idx(r - 1, f, m)]) || (f > 1 && !!below[idx(r, f - 1, m)]) || (m > 1 && !!below[idx(r, f, m - 1)]);
+          const i = rfmCell(r, f, m);
+          below[i] =
+            cell[i] === name ||
+            (r > 1 && !!below[rfmCell(r - 1, f, m)]) ||
+            (f > 1 && !!below[rfmCell(r, f - 1, m)]) ||
+            (m > 1 && !!below[rfmCell(r, f, m - 1)]);
           if (cell[i] !== name && above[i] && below[i])
             return `segment ${name ?? '(none)'} is not order-convex at r=${r} f=${f} m=${m} (cell is ${cell[i] ?? '(none)'}): time alone could move a customer out of it and back`;
         }

@@ -2,7 +2,7 @@
  * Derivation: every dimension as a pure function of the state's facts, an instant and the
  * config. Rules and their reasons are documented in docs/segmentation.md §2-§7.
  */
-import { type DomainConfig, matchRfmSegment } from './config.ts';
+import { type DomainConfig, rfmCell, rfmSegmentCells } from './config.ts';
 import { compileRule, type FieldValues, type RulePredicate } from './rules.ts';
 import { type CustomerState, type Memberships, openComplaintCount, orderNet } from './state.ts';
 import { DAY_MS, daysBetween } from './time.ts';
@@ -170,17 +170,12 @@ interface Prepared {
   readonly reasons: Reasons;
 }
 
-const rfmCell = (r: number, f: number, m: number): number => (r - 1) * 25 + (f - 1) * 5 + (m - 1);
-
 function prepare(c: DomainConfig): Prepared {
   const { stage: st, loyalty, satisfaction: q } = c;
   const loyal = `frequency>=${st.loyalMinFrequency},tenure_days>=${st.loyalMinTenureDays}`;
-  const rfmCells: (RfmSegment | null)[] = [];
-  for (let r = 1; r <= 5; r++)
-    for (let f = 1; f <= 5; f++) for (let m = 1; m <= 5; m++) rfmCells[rfmCell(r, f, m)] = matchRfmSegment(c.rfm.segments, r, f, m)?.segment ?? null;
   return {
     segments: c.segments.map((sg) => ({ name: sg.name, test: compileRule(sg.rule) })),
-    rfmCells,
+    rfmCells: rfmSegmentCells(c.rfm.segments),
     reasons: {
       churned: `recency_days>=${st.churnedDays}`,
       lapsed: `recency_days>=${st.lapsedDays}`,

@@ -272,7 +272,7 @@ export function nextDueAt(state: CustomerState, config: DomainConfig): number | 
  * re-derives (changes then come from a changed config: cause kind 'rescore').
  */
 export function evaluate(state: CustomerState, now: number, config: DomainConfig): Transition {
-  return returned(advance(state, now, config, false), config);
+  return returned(advance(state, now, config), config);
 }
 
 /**
@@ -295,11 +295,11 @@ function passTime(state: CustomerState, now: number, config: DomainConfig, chang
   return { s, view };
 }
 
-/** `evaluate`; with `keepFacts`, a `now` at or before asOf re-derives without pruning. */
-function advance(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Settled {
+/** `evaluate`, with the view of the state it returns. */
+function advance(state: CustomerState, now: number, config: DomainConfig): Settled {
   const changes: SegmentChange[] = [];
   const { s, view } = passTime(state, now, config, changes);
-  const last = settleAt(s, view, now, config, keepFacts);
+  const last = settleAt(s, view, now, config, false);
   for (const change of last.changes) changes.push(change);
   return { state: last.state, changes, view: last.view };
 }
@@ -312,11 +312,11 @@ function settleAt(s: CustomerState, view: CustomerView | undefined, now: number,
 }
 
 /**
- * `advance(state, now, config, keepFacts)`'s state and changes, without its view (apply
- * folds the event in next). When time moves on past the last due time and the memberships
- * stored are those derived at asOf (the config did not change them), they still hold at
- * `now`: no due time in between means no timed field changed. Then the facts are only
- * pruned, and nothing is derived.
+ * `advance`'s state and changes, without its view (apply folds the event in next); with
+ * `keepFacts`, a `now` at or before asOf re-derives without pruning. When time moves on
+ * past the last due time and the memberships stored are those derived at asOf (the config
+ * did not change them), they still hold at `now`: no due time in between means no timed
+ * field changed. Then the facts are only pruned, and nothing is derived.
  */
 function advanceBeforeEvent(state: CustomerState, now: number, config: DomainConfig, keepFacts: boolean): Transition {
   const changes: SegmentChange[] = [];
