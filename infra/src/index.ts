@@ -15,6 +15,7 @@ export { runningPid, stopDaemon } from './process.ts';
 export { findJava } from './java.ts';
 export { ensureDebianTool } from './debian.ts';
 export { createTopicsAndWait } from './topics.ts';
+export { freePort, freePorts } from './ports.ts';
 export { brokerRelease, listenerPid, localPort } from './versions.ts';
 export { callHttp, type HttpOptions } from './http.ts';
 export {

@@ -6,28 +6,17 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { infraConfig } from './config.ts';
 import { down } from './index.ts';
+import { freePorts } from './ports.ts';
 import { isAlive, runningPid } from './process.ts';
 import { redisDaemon, startRedis } from './redis.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Pids of live processes whose environment carries `marker` (every process `run` starts inherits it). */
 function processesWith(marker: string): number[] {
@@ -52,7 +41,7 @@ afterAll(async () => {
 
 describe('infra run (what ./bin/pnpm start uses)', () => {
   it('stops the servers it started when the demo ends on Ctrl-C, and leaves running the one it found running', async () => {
-    const [kafka, controller, redis, registry] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [kafka, controller, redis, registry] = (await freePorts(4)) as [number, number, number, number];
     env = {
       CRM_INFRA_DIR: stateDir,
       CRM_KAFKA_PORT: String(kafka),

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { waitFor } from './helpers.ts';
-import { freePort } from './redis-server.ts';
+import { freePort } from '@crm/infra';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const REDIS_CHECK_AOF = '/usr/bin/redis-check-aof';

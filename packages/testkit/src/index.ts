@@ -18,7 +18,8 @@ export {
 } from './helpers.ts';
 export { silentLogger, logSink, type LogSink } from './logs.ts';
 export { type NodeProcess, logLine, spawnNode } from './process.ts';
-export { type OwnRedis, freePort, startOwnRedis } from './redis-server.ts';
+export { freePort, freePorts } from '@crm/infra';
+export { type OwnRedis, startOwnRedis } from './redis-server.ts';
 export { makeCa, makeSignedCert } from './tls.ts';
 export { DAY_MS, type GenerateOptions, generateEvents } from './generate.ts';
 export { AofRedis } from './aof-redis.ts';

@@ -6,8 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type InfraConfig, infraConfig, kafkaDaemon, runningPid, startKafka, stopDaemon } from '@crm/infra';
-import { freePort } from './redis-server.ts';
+import { type InfraConfig, freePorts, infraConfig, kafkaDaemon, runningPid, startKafka, stopDaemon } from '@crm/infra';
 
 export class OwnKafka {
   private readonly cfg: InfraConfig;
@@ -18,10 +17,11 @@ export class OwnKafka {
 
   /** Starts a single-node KRaft broker and waits until it answers metadata requests. */
   static async start(): Promise<OwnKafka> {
+    const [port, controllerPort] = await freePorts(2);
     const env = {
       CRM_INFRA_DIR: mkdtempSync(join(tmpdir(), 'crm-own-kafka-')),
-      CRM_KAFKA_PORT: String(await freePort()),
-      CRM_KAFKA_CONTROLLER_PORT: String(await freePort()),
+      CRM_KAFKA_PORT: String(port),
+      CRM_KAFKA_CONTROLLER_PORT: String(controllerPort),
       // Not started; infraConfig wants them distinct.
       CRM_REDIS_PORT: '1024',
       CRM_REGISTRY_PORT: '1025',

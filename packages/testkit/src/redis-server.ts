@@ -6,9 +6,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@crm/infra';
 
 /** Debian's path; REDIS_SERVER overrides it. */
 const REDIS_SERVER = process.env['REDIS_SERVER'] ?? '/usr/bin/redis-server';
@@ -18,17 +18,6 @@ export interface OwnRedis {
   /** Its temp dir (for files the test writes beside it: certificates, passwords). */
   dir: string;
   stop: () => Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (free when asked; the server takes it right after). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
 }
 
 /**
