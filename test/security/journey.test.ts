@@ -251,6 +251,7 @@ describe('the system on the secured servers', () => {
       ...s.env,
       ...s.readerEnv,
       CRM_KEY_PREFIX: iso.prefix,
+      CRM_TOPIC_SUFFIX: iso.suffix,
       CRM_PARTITIONS: String(PARTITIONS),
       PROFILE_API_PORT: '0',
       PROFILE_API_HOST: '127.0.0.1',

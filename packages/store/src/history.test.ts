@@ -132,6 +132,73 @@ describe('packed history', () => {
     expect(unpackHistory('c1', packed)).toEqual(withIds('c1', [...changes].reverse()));
   });
 
+  describe('under a configured topic suffix (CRM_TOPIC_SUFFIX)', () => {
+    const suffix = '.bench-tput-mwtjdirp-77918f';
+    const event = (offset: string, topic: string, partition = 4): Change => ({
+      time: '2026-01-02T10:00:00.000Z',
+      dimension: 'stage',
+      segment: null,
+      from: null,
+      to: 'new',
+      reason: 'lifetime_orders=1',
+      cause: { kind: 'event', topic, partition, offset, eventId: null, dueAt: null },
+    });
+
+    it('leaves the configured suffix out and reads it back, other suffixes written', () => {
+      const mine = [event('1', `service.interactions.v1${suffix}`), event('2', `commerce.orders.v1${suffix}`)];
+      const packed = prependHistory(null, mine, 5, suffix) ?? '';
+      expect(packed).not.toContain(suffix);
+      expect(packed.startsWith('4;')).toBe(true);
+      expect(unpackHistory('c1', packed, suffix)).toEqual(withIds('c1', [...mine].reverse()));
+      // Topics under no suffix, or another, next to the configured one.
+      const others = [event('3', 'commerce.orders.v1'), event('4', 'customer.profiles.v1.other'), event('5', 'other.topic')];
+      const mixed = prependHistory(packed, others, 5, suffix) ?? '';
+      expect(mixed).not.toContain(suffix);
+      expect(unpackHistory('c1', mixed, suffix)).toEqual(withIds('c1', [...others].reverse().concat([...mine].reverse())));
+      // A history whose newest topic has no suffix says so in its header: an empty one.
+      const bare = prependHistory(null, [event('6', 'commerce.orders.v1')], 5, suffix) ?? '';
+      expect(bare.startsWith("4,';")).toBe(true);
+      expect(unpackHistory('c1', bare, suffix)[0]?.cause.topic).toBe('commerce.orders.v1');
+    });
+
+    it('reads a history that holds the suffix as written before, and leaves it out at its next write', () => {
+      const before = [event('1', `commerce.orders.v1${suffix}`), { ...timer('2026-01-03T00:00:00.000Z', 'lost'), dimension: 'rfm_segment' }];
+      // Written with the suffix in its header, as every history was before it was left out.
+      const old = prependHistory(null, before, 5) ?? '';
+      expect(old.startsWith(`4,'${suffix};`)).toBe(true);
+      expect(unpackHistory('c1', old, suffix)).toEqual(withIds('c1', [...before].reverse()));
+      const after = [event('2', `service.interactions.v1${suffix}`)];
+      const rewritten = prependHistory(old, after, 5, suffix) ?? '';
+      expect(rewritten).not.toContain(suffix);
+      expect(unpackHistory('c1', rewritten, suffix)).toEqual(withIds('c1', [...before, ...after].reverse()));
+    });
+
+    it('round-trips any suffixes under any configured one', () => {
+      const suffixes = ['', '.staging', suffix, '.x|y'];
+      const topic = fc.oneof(
+        fc.tuple(fc.constantFrom(...INPUT_TOPICS), fc.constantFrom(...suffixes)).map(([t, s]) => t + s),
+        fc.constantFrom('other.topic', 'crm.segment-changes.v1'),
+      );
+      const change = fc.oneof(
+        fc.tuple(fc.nat(1000), topic, fc.option(fc.nat(6), { nil: null })).map(([o, t, p]) => event(String(o), t, p as number)),
+        fc.constant(timer('2026-01-03T00:00:00.000Z', 'lost')),
+      );
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...suffixes),
+          fc.array(fc.array(change, { maxLength: 3 }), { maxLength: 4 }),
+          fc.integer({ min: 1, max: 6 }),
+          (configured, batches, length) => {
+            let packed: string | null = null;
+            for (const b of batches) packed = prependHistory(packed, b, length, configured);
+            expect(unpackHistory('c1', packed, configured)).toEqual(withIds('c1', batches.flat().reverse().slice(0, length)));
+          },
+        ),
+        { numRuns: 500 },
+      );
+    });
+  });
+
   it('codes every reason the rules give under the default configuration', () => {
     const events = generateEvents({ seed: 11, customers: 300, events: 6_000, start: Date.UTC(2024, 0, 1), end: Date.UTC(2025, 11, 31) });
     const states = new Map<string, CustomerState | null>();

@@ -7,7 +7,9 @@
  *
  * The changes of one apply share their time and cause: they form a group that carries both
  * once, at its head, so trimming the oldest changes never orphans one. A header holds what
- * the event causes of one customer share: the partition and the deployment's topic suffix.
+ * the event causes of one customer share: the partition and the topic suffix, this one
+ * relative to the deployment's (CRM_TOPIC_SUFFIX, which every writer and reader is given):
+ * nothing when it is the configured one, as it nearly always is.
  *
  *   history := header (';' group)+                     groups newest first
  *   header  := partition ',' suffix
@@ -20,8 +22,12 @@
  * Trailing empty fields are left out. A field that starts with `'` is text: the rest, with
  * `%` `,` `/` `;` `|` written as %XX (so a history never holds `|`). Otherwise:
  *
- * - partition: base 36, '!' null; suffix: text. In the header '' is 0 and ''; in a group,
- *   the header's;
+ * - partition: base 36, '!' null; suffix: text. In the header '' is 0 and the configured
+ *   suffix (`'` is an empty suffix under a configured one); in a group, the header's. Headers
+ *   written before the configured suffix was left out hold it as text, and read the same; one
+ *   of them with no suffix reads as the configured one (they differ only where a deployment
+ *   changed CRM_TOPIC_SUFFIX, and so its topics). prependHistory rewrites an old header as
+ *   a new one would be written;
  * - time: epoch seconds in base 36, or '.' and epoch milliseconds in base 36, when it reads as
  *   toISOString writes it (the domain's times do), else text;
  * - topic: index in TOPIC_CODES (to which the suffix is appended), else text, '' null;
@@ -243,8 +249,11 @@ function contractTopic(topic: string): Contract {
   return contract;
 }
 
-/** The header of a new history: the newest event cause's partition and the newest contract topic's suffix. */
-function headerOf(changes: readonly Change[]): Header {
+/**
+ * The header of a new history: the newest event cause's partition and the newest contract
+ * topic's suffix (without one, the configured `suffix`).
+ */
+function headerOf(changes: readonly Change[], suffix: string): Header {
   let partition: number | null | undefined;
   for (const { cause } of changes) {
     if (cause.kind !== 'event') continue;
@@ -252,19 +261,21 @@ function headerOf(changes: readonly Change[]): Header {
     const contract = cause.topic === null ? null : contractTopic(cause.topic);
     if (contract !== null) return { partition, suffix: contract.suffix };
   }
-  return { partition: partition === undefined ? 0 : partition, suffix: '' };
+  return { partition: partition === undefined ? 0 : partition, suffix };
 }
 
-const packHeader = (h: Header): string => trimmed(`${h.partition === 0 ? '' : partitionField(h.partition)},${h.suffix === '' ? '' : text(h.suffix)}`);
+/** A header, its suffix relative to the configured `suffix`. */
+const packHeader = (h: Header, suffix: string): string =>
+  trimmed(`${h.partition === 0 ? '' : partitionField(h.partition)},${h.suffix === suffix ? '' : text(h.suffix)}`);
 
-/** The last header unpackHeader read, and what it says: the histories of one partition mostly share theirs. */
-let lastHeader: { packed: string; header: Header } = { packed: '', header: { partition: 0, suffix: '' } };
+/** The last header unpackHeader read, under which configured suffix, and what it says: the histories of one partition mostly share theirs. */
+let lastHeader: { packed: string; suffix: string; header: Header } = { packed: '', suffix: '', header: { partition: 0, suffix: '' } };
 
-function unpackHeader(f: string): Header {
-  if (f === lastHeader.packed) return lastHeader.header;
-  const [partition = '', suffix = ''] = f.split(',');
-  const header = { partition: partition === '' ? 0 : unpartition(partition), suffix: suffix === '' ? '' : untext(suffix) };
-  lastHeader = { packed: f, header };
+function unpackHeader(f: string, suffix: string): Header {
+  if (f === lastHeader.packed && suffix === lastHeader.suffix) return lastHeader.header;
+  const [partition = '', written = ''] = f.split(',');
+  const header = { partition: partition === '' ? 0 : unpartition(partition), suffix: written === '' ? suffix : untext(written) };
+  lastHeader = { packed: f, suffix, header };
   return header;
 }
 
@@ -381,12 +392,12 @@ function firstChanges(groups: string, n: number): string {
 }
 
 /** The changes of a packed history, newest first, without their ids. */
-function unpack(packed: string | null): Change[] {
+function unpack(packed: string | null, suffix: string): Change[] {
   if (packed === null || packed === '') return [];
   const out: Change[] = [];
   const [head, ...groups] = packed.split(';');
   if (groups.length === 0) throw new CorruptHistoryError(packed, 'no group');
-  const header = unpackHeader(head as string);
+  const header = unpackHeader(head as string, suffix);
   for (const group of groups) {
     const [when, ...changes] = group.split('/');
     if (changes.length === 0) throw new CorruptHistoryError(packed, 'a group without changes');
@@ -401,27 +412,31 @@ function unpack(packed: string | null): Change[] {
 /**
  * The customer's packed history after `changes` (oldest first) were committed on top of
  * `packed` (the stored history, or null), trimmed to `length` changes; null when none remains.
+ * `suffix` is the deployment's topic suffix (CRM_TOPIC_SUFFIX): a history written under one
+ * must be read under the same (unpackHistory).
  */
-export function prependHistory(packed: string | null, changes: readonly Change[], length: number): string | null {
+export function prependHistory(packed: string | null, changes: readonly Change[], length: number, suffix = ''): string | null {
   const fresh: Change[] = [];
   for (let i = changes.length - 1; i >= 0 && fresh.length < length; i--) fresh.push(changes[i] as Change);
   const stored = packed === null || packed === '' || fresh.length === length ? -1 : packed.indexOf(';');
   if (stored < 0) {
     if (fresh.length === 0) return null;
-    const header = headerOf(fresh);
-    return packHeader(header) + packGroups(fresh, header);
+    const header = headerOf(fresh, suffix);
+    return packHeader(header, suffix) + packGroups(fresh, header);
   }
-  const head = (packed as string).slice(0, stored);
-  return head + packGroups(fresh, unpackHeader(head)) + firstChanges((packed as string).slice(stored), length - fresh.length);
+  // The stored groups are relative to the header's values, which stay; its text is rewritten
+  // as packHeader writes it now (an older history's suffix goes when it is the configured one).
+  const header = unpackHeader((packed as string).slice(0, stored), suffix);
+  return packHeader(header, suffix) + packGroups(fresh, header) + firstChanges((packed as string).slice(stored), length - fresh.length);
 }
 
-/** The changes of a packed history, newest first, with their ids. */
-export function unpackHistory(customerId: string, packed: string | null): HistoryEntry[] {
-  return unpack(packed).map((c) => ({ id: changeId(customerId, c.dimension as Dimension, c.segment, c.from, c.to, c.time), ...c }));
+/** The changes of a packed history, newest first, with their ids; `suffix` is the deployment's topic suffix (CRM_TOPIC_SUFFIX). */
+export function unpackHistory(customerId: string, packed: string | null, suffix = ''): HistoryEntry[] {
+  return unpack(packed, suffix).map((c) => ({ id: changeId(customerId, c.dimension as Dimension, c.segment, c.from, c.to, c.time), ...c }));
 }
 
-/** The customer's latest changes, most recently committed first. */
-export async function recentChanges(redis: Redis, keys: PartitionKeys, customerId: string, limit: number): Promise<HistoryEntry[]> {
+/** The customer's latest changes, most recently committed first; `suffix` is the deployment's topic suffix (CRM_TOPIC_SUFFIX). */
+export async function recentChanges(redis: Redis, keys: PartitionKeys, customerId: string, limit: number, suffix = ''): Promise<HistoryEntry[]> {
   const { history } = parseCustomerRecord(await redis.hget(keys.state, customerId));
-  return unpackHistory(customerId, history).slice(0, limit);
+  return unpackHistory(customerId, history, suffix).slice(0, limit);
 }

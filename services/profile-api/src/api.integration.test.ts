@@ -85,6 +85,7 @@ describe('profile API over a segmenter-filled Redis', () => {
   const apiConfig = loadConfig({
     REDIS_URL: env['REDIS_URL'],
     CRM_KEY_PREFIX: segConfig.keyPrefix,
+    CRM_TOPIC_SUFFIX: segConfig.topicSuffix,
     CRM_PARTITIONS: String(PARTITIONS),
     PROFILE_API_TOKENS_FILE: tokensFile,
     CRM_DOMAIN_CONFIG: domainFile,
@@ -181,6 +182,16 @@ describe('profile API over a segmenter-filled Redis', () => {
     expect(complainer.derived.openComplaints).toBe(1);
     expect(complainer.memberships.expectationGap).toBe('unmet');
     expect(Customer.parse((await get('/customers/cust-08')).json()).memberships.custom).toEqual(['big_spenders']);
+  });
+
+  it("names the segmenter's topics, suffix included, in recent changes (the histories leave the suffix out)", async () => {
+    expect(segConfig.topicSuffix).not.toBe('');
+    const input = new Set([segConfig.topics.orders, segConfig.topics.interactions, segConfig.topics.profiles]);
+    const causes = Customer.parse((await get('/customers/cust-03')).json()).recentChanges.map((c) => c.cause);
+    expect(causes.length).toBeGreaterThan(0);
+    for (const cause of causes) expect(input.has(cause.topic ?? ''), cause.topic ?? 'null').toBe(true);
+    // The complaint changed her satisfaction: its topic is the interactions topic.
+    expect(causes.map((c) => c.topic)).toContain(segConfig.topics.interactions);
   });
 
   it("derives at the instant of the read: ?at= when given, never before the state's asOf", async () => {

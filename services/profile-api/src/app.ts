@@ -176,7 +176,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       if (stored === null) throw new ApiError('not_found', 'no such customer');
       const { reading, atSource } = readAt(stored.state, instant, domain);
       // The rules behind the stored memberships, at their evaluation: the segmenter's.
-      return customerView(stored, reading, atSource, describe(stored.state, domain).reasons, recentChanges(id, stored.history));
+      return customerView(stored, reading, atSource, describe(stored.state, domain).reasons, recentChanges(id, stored.history, config.topicSuffix));
     },
 
     async listCustomers(request): Promise<CustomerPage> {

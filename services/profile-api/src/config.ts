@@ -18,6 +18,7 @@ import {
   redisConnection,
   redisUrlVar,
   registerSecret,
+  topicSuffixVar,
 } from '@crm/service-kit';
 import { z } from 'zod';
 import type { Clock } from '@crm/store';
@@ -29,6 +30,8 @@ const EnvSchema = z.object({
   REDIS_URL: redisUrlVar,
   /** Must be the segmenter's: the API reads its keys. */
   CRM_KEY_PREFIX: keyPrefixVar,
+  /** Must be the segmenter's: the recent-change histories leave it out of the topics they name. */
+  CRM_TOPIC_SUFFIX: topicSuffixVar,
   /** Partition count of the input topics: a customer's partition is murmur2(id) modulo this. */
   CRM_PARTITIONS: intVar(1, 1024).default(6),
   PROFILE_API_PORT: intVar(0, 65535).default(8080),
@@ -115,6 +118,8 @@ export interface ProfileApiConfig {
   /** Host, ACL user (a read-only one: README "Security") and TLS (REDIS_* variables). */
   redis: RedisConnection;
   keyPrefix: string;
+  /** The segmenter's CRM_TOPIC_SUFFIX: recent changes name their topics with it. */
+  topicSuffix: string;
   partitions: number;
   port: number;
   host: string;
@@ -150,6 +155,7 @@ export function loadConfig(env: Env = process.env): ProfileApiConfig {
   return {
     redis: redisConnection(env, e.REDIS_URL),
     keyPrefix: e.CRM_KEY_PREFIX,
+    topicSuffix: e.CRM_TOPIC_SUFFIX,
     partitions: e.CRM_PARTITIONS,
     port: e.PROFILE_API_PORT,
     host: e.PROFILE_API_HOST,

@@ -11,9 +11,14 @@ import type { RecentChange } from './schemas.ts';
 /** Most changes returned per customer. */
 export const RECENT_CHANGES = 20;
 
-/** The changes of `packed` (readStoredCustomer's history), at most `limit`. */
-export function recentChanges(customerId: string, packed: string | null, limit: number = RECENT_CHANGES): Array<z.infer<typeof RecentChange>> {
-  return unpackHistory(customerId, packed)
+/** The changes of `packed` (readStoredCustomer's history) under the deployment's topic suffix, at most `limit`. */
+export function recentChanges(
+  customerId: string,
+  packed: string | null,
+  topicSuffix: string,
+  limit: number = RECENT_CHANGES,
+): Array<z.infer<typeof RecentChange>> {
+  return unpackHistory(customerId, packed, topicSuffix)
     .slice(0, limit)
     .map((e) => e as z.infer<typeof RecentChange>);
 }

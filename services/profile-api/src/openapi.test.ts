@@ -20,6 +20,7 @@ describe('OpenAPI document', () => {
     config: {
       redis: redisConnection({}, 'redis://127.0.0.1:1'),
       keyPrefix: 'crm',
+      topicSuffix: '',
       partitions: 3,
       port: 0,
       host: '127.0.0.1',

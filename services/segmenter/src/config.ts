@@ -139,6 +139,8 @@ export interface SegmenterConfig {
   groupId: string;
   keyPrefix: string;
   topics: { orders: string; interactions: string; profiles: string; segmentChanges: string; deadLetter: string };
+  /** CRM_TOPIC_SUFFIX, which `topics` end with: histories leave it out of their causes (packages/store/src/history.ts). */
+  topicSuffix: string;
   partitions: number;
   clock: 'wall' | 'stream';
   mode: 'live' | 'backfill';
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): SegmenterConfig {
     groupId: e.CRM_GROUP_ID,
     keyPrefix: e.CRM_KEY_PREFIX,
     topics: suffixedTopics(e.CRM_TOPIC_SUFFIX),
+    topicSuffix: e.CRM_TOPIC_SUFFIX,
     partitions: e.CRM_PARTITIONS,
     clock: e.CRM_CLOCK,
     mode: e.CRM_MODE,

@@ -314,10 +314,10 @@ export class PartitionWorker {
       if (list === undefined) perCustomer.set(c.customerId, [c]);
       else list.push(c);
     }
-    const length = this.deps.config.historyLength;
+    const { historyLength: length, topicSuffix } = this.deps.config;
     return [...perCustomer].map(([customerId, list]) => ({
       customerId,
-      packed: prependHistory(erased.has(customerId) ? null : (ctx.histories.get(customerId) ?? null), list, length),
+      packed: prependHistory(erased.has(customerId) ? null : (ctx.histories.get(customerId) ?? null), list, length, topicSuffix),
     }));
   }
 
