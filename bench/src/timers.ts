@@ -116,7 +116,7 @@ export async function timersBurst(
       if (due !== T0) throw new Error(`seeded customer ${id} is due at ${due === null ? 'never' : iso(due)}, not ${iso(T0)}`);
       const p = partitionFor(id, partitions);
       const b = byPartition.get(p) ?? { writes: [], moves: [] };
-      b.writes.push({ id, version: 0, state: encodeState(ev.state), dueAt: due });
+      b.writes.push({ id, version: 0, state: encodeState(ev.state, id), dueAt: due });
       b.moves.push(...changes.map(toIndexMove));
       byPartition.set(p, b);
       if (b.writes.length >= SEED_CHUNK) await flush(p);

@@ -77,7 +77,7 @@ export function readRecord(
   try {
     const stored = parseStateRecord(raw);
     if (stored.state === null) throw new Error('the record holds no state');
-    const state = decodeState(stored.state);
+    const state = decodeState(stored.state, customerId);
     return { version: stored.version, state, reading: readCustomer(state, at ?? state.asOf, domain) };
   } catch (err) {
     throw new CliError(`customer ${customerId}: stored state does not decode: ${(err as Error).message}`, { cause: err });

@@ -98,6 +98,26 @@ describe('state codec', () => {
   it('rejects non-strings', () => {
     expect(() => decodeState(42 as unknown as string)).toThrow(StateDecodeError);
   });
+
+  it('leaves out the customer id the record is stored under, and reads records that hold it', () => {
+    const s = typical();
+    const held = encodeState(s);
+    const left = encodeState(s, s.customerId);
+    // The same record without the id: the field of the state hash says it.
+    expect(left).toBe(held.slice(0, held.length - s.customerId.length));
+    expect(left.endsWith('|')).toBe(true);
+    expect(decodeState(left, s.customerId)).toEqual(s);
+    expect(decodeStateSlowly(left, s.customerId)).toEqual(s);
+    // Records written before the id was left out read the same, whichever id they are stored under.
+    expect(decodeState(held, s.customerId)).toEqual(s);
+    expect(decodeStateSlowly(held, s.customerId)).toEqual(s);
+    expect(decodeState(held, 'another')).toEqual(s);
+    // Stored under another id, the state's own is written.
+    expect(encodeState(s, 'another')).toBe(held);
+    expect(encodeStateSlowly(s, 'another')).toBe(held);
+    // Without the id it is stored under, a record that leaves it out does not decode.
+    expect(() => decodeState(left)).toThrow(/customerId/);
+  });
 });
 
 describe('state codec internals', () => {
@@ -197,6 +217,30 @@ describe('state codec internals', () => {
     ])
       expect(encodeState(odd)).toBe(encodeStateSlowly(odd));
     expect(encodeState(many).length).toBeGreaterThan(1024);
+  });
+
+  it('leaves the id out in one pass as encodeStateSlowly does, and decodes that in one pass as decodeStateSlowly does', () => {
+    fc.assert(
+      fc.property(nearValid, fc.boolean(), (s, same) => {
+        const storedAs = same ? s.customerId : `${s.customerId}-other`;
+        const encoded = encodeState(s, storedAs);
+        expect(encoded).toBe(encodeStateSlowly(s, storedAs));
+        let expected: CustomerState | string;
+        try {
+          expected = decodeStateSlowly(encoded, storedAs);
+        } catch (err) {
+          expected = (err as Error).message;
+        }
+        const quick = decodeQuickly(encoded, storedAs);
+        if (typeof expected === 'string') expect(quick).toBeNull();
+        else {
+          expect(quick).toStrictEqual(expected);
+          // (An empty id, which no state has, is written as it always was: as the one the record is stored under.)
+          if (s.customerId !== '') expect(expected).toStrictEqual(decodeStateSlowly(encodeState(s)));
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   /** What decodeStateSlowly makes of `encoded`: the state, or the message it throws. */

@@ -4,6 +4,9 @@
  * times are stored as whole seconds before asOf. docs/segmentation.md §9 gives the grammar.
  *
  *   1|asOf|memberships|profile|past|orders|interactions|customerId
+ *
+ * The customer id is left empty when it is the one the record is stored under (the field of
+ * the partition's state hash): `encodeState(s, storedAs)`, `decodeState(encoded, storedAs)`.
  */
 import { z } from 'zod';
 import { StateDecodeError, formatPath } from './errors.ts';
@@ -32,7 +35,7 @@ const b36 = (n: number): string => n.toString(36);
  * encodeState by building each record's fields as strings and joining them: the reference
  * encodeState is tested against, and what it falls back to for a state with non-ASCII text.
  */
-export function encodeStateSlowly(s: CustomerState): string {
+export function encodeStateSlowly(s: CustomerState, storedAs?: string): string {
   const asOfSec = Math.floor(s.asOf / SECOND_MS);
   const rel = (t: number | null): string => (t === null ? '' : b36(asOfSec - t / SECOND_MS));
   /** Joins fields with ',', leaving out trailing empty ones (the decoder reads missing fields as empty). */
@@ -78,7 +81,7 @@ export function encodeStateSlowly(s: CustomerState): string {
   const interactions = s.interactions
     .map((i) => trim([i.key, rel(i.t), b36(i.h), b36((i.csat ?? 0) * 4 + (i.complaint ? 2 : 0) + (i.resolved ? 1 : 0)), i.caseKey ?? '']))
     .join(';');
-  return [VERSION, b36(s.asOf), members, profile, past, orders, interactions, s.customerId].join('|');
+  return [VERSION, b36(s.asOf), members, profile, past, orders, interactions, s.customerId === storedAs ? '' : s.customerId].join('|');
 }
 
 // ------------------------------------------------------------------ encode in one pass
@@ -206,8 +209,12 @@ function writeInteraction(i: InteractionRecord): void {
   textField(i.caseKey ?? '');
 }
 
-/** Encodes a state; `decodeState(encodeState(s))` deep-equals `s`. */
-export function encodeState(s: CustomerState): string {
+/**
+ * Encodes a state; `decodeState(encodeState(s))` deep-equals `s`. `storedAs`: the customer id
+ * the record is stored under, left out when it is the state's (`decodeState(encoded, storedAs)`
+ * puts it back): the field of the state hash already says it.
+ */
+export function encodeState(s: CustomerState, storedAs?: string): string {
   length = 0;
   notAscii = false;
   encodingAsOfSec = Math.floor(s.asOf / SECOND_MS);
@@ -262,8 +269,8 @@ export function encodeState(s: CustomerState): string {
 
   writeRecords(s.orders, writeOrder);
   writeRecords(s.interactions, writeInteraction);
-  writeText(s.customerId);
-  return notAscii ? encodeStateSlowly(s) : bytes.toString('latin1', 0, length);
+  if (s.customerId !== storedAs) writeText(s.customerId);
+  return notAscii ? encodeStateSlowly(s, storedAs) : bytes.toString('latin1', 0, length);
 }
 
 // ------------------------------------------------------------------ decode
@@ -530,7 +537,7 @@ function membership(vocabulary: readonly string[]): string | null | undefined {
 const atRecordEnd = (): boolean => src.charCodeAt(at) === SEMICOLON || src.charCodeAt(at) === BAR;
 
 /** decodeState's result for what encodeState writes, or null to leave the input to decodeStateSlowly. */
-export function decodeQuickly(encoded: string): CustomerState | null {
+export function decodeQuickly(encoded: string, storedAs?: string): CustomerState | null {
   src = encoded;
   at = 0;
   if (src.charCodeAt(0) !== ONE || src.charCodeAt(1) !== BAR) return null; // version 1
@@ -615,7 +622,7 @@ export function decodeQuickly(encoded: string): CustomerState | null {
     if (!skip(BAR)) return null;
   }
 
-  const customerId = src.slice(at);
+  const customerId = at === src.length && storedAs !== undefined ? storedAs : src.slice(at);
   // In the schema's key order, like a state zod parsed (and decodeStateSlowly built).
   const candidate: CustomerState = {
     customerId,
@@ -635,17 +642,18 @@ export function decodeQuickly(encoded: string): CustomerState | null {
 
 /**
  * Decodes a string produced by encodeState. Throws StateDecodeError (never anything else)
- * on corrupt, truncated or unknown-version input.
+ * on corrupt, truncated or unknown-version input. `storedAs`: the customer id the record is
+ * stored under, the state's when the encoding leaves its own out (encodeState).
  */
-export function decodeState(encoded: string): CustomerState {
-  return (typeof encoded === 'string' ? decodeQuickly(encoded) : null) ?? decodeStateSlowly(encoded);
+export function decodeState(encoded: string, storedAs?: string): CustomerState {
+  return (typeof encoded === 'string' ? decodeQuickly(encoded, storedAs) : null) ?? decodeStateSlowly(encoded, storedAs);
 }
 
 /**
  * decodeState by splitting the fields: the reference decodeQuickly is tested against, and
  * the one that finds what is wrong with input decodeQuickly leaves to it.
  */
-export function decodeStateSlowly(encoded: string): CustomerState {
+export function decodeStateSlowly(encoded: string, storedAs?: string): CustomerState {
   if (typeof encoded !== 'string') fail('not a string');
   const parts: string[] = [];
   let from = 0;
@@ -656,7 +664,7 @@ export function decodeStateSlowly(encoded: string): CustomerState {
     from = bar + 1;
   }
   parts.push(encoded.slice(from));
-  const [version, asOfS, membersS, profileS, pastS, ordersS, interactionsS, customerId] = parts as [
+  const [version, asOfS, membersS, profileS, pastS, ordersS, interactionsS, written] = parts as [
     string,
     string,
     string,
@@ -667,6 +675,7 @@ export function decodeStateSlowly(encoded: string): CustomerState {
     string,
   ];
   if (version !== VERSION) fail(`unknown version ${JSON.stringify(version)}`);
+  const customerId = written === '' && storedAs !== undefined ? storedAs : written;
   const asOf = num(asOfS, 'asOf');
   const asOfSec = Math.floor(asOf / SECOND_MS);
   const abs = (s: string | undefined, what: string): number | null => {

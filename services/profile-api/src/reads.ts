@@ -26,9 +26,9 @@ function replies(raw: Array<[Error | null, unknown]> | null): unknown[] {
 }
 
 /** Decodes a customer's record (its field's value in the state hash). Throws StateDecodeError when the stored state is corrupt. */
-function decodeRecord(partition: number, raw: string): StoredCustomer {
+function decodeRecord(partition: number, customerId: string, raw: string): StoredCustomer {
   const { version, state, history } = parseCustomerRecord(raw);
-  return { partition, version, state: decodeState(state as string), history };
+  return { partition, version, state: decodeState(state as string, customerId), history };
 }
 
 /**
@@ -38,7 +38,7 @@ function decodeRecord(partition: number, raw: string): StoredCustomer {
 export async function readStoredCustomer(redis: Redis, prefix: string, partitions: number, customerId: string): Promise<StoredCustomer | null> {
   const partition = partitionFor(customerId, partitions);
   const raw = await redis.hget(partitionKeys(prefix, partition).state, customerId);
-  return raw === null ? null : decodeRecord(partition, raw);
+  return raw === null ? null : decodeRecord(partition, customerId, raw);
 }
 
 /** Member counts per `<dimension>:<value>` field, summed over every partition's counts hash. */
@@ -169,7 +169,7 @@ export async function readCustomerPage(
   type Item = [id: string, raw: string];
   const scan: Scan<Item> = (p, c) => scanCustomerRecords(redis, partitionKeys(prefix, p), where, c, SCAN_COUNT);
   const page = await scanPage(scan, ([id]) => id, partitions, limit, from);
-  const customers = page.items.map(({ partition, item: [customerId, raw] }) => ({ customerId, ...decodeRecord(partition, raw) }));
+  const customers = page.items.map(({ partition, item: [customerId, raw] }) => ({ customerId, ...decodeRecord(partition, customerId, raw) }));
   return {
     customers: where === null ? customers : customers.filter((c) => holdsMembership(c.state.memberships, where.dimension, where.value)),
     next: page.next,

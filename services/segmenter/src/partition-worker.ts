@@ -543,7 +543,8 @@ export class PartitionWorker {
     const version = ctx.customers.get(id)?.version ?? 0;
     if (state === null) return { id, version, state: null, dueAt: null };
     const due = nextDueAt(state, this.deps.domain());
-    return { id, version, state: encodeState(state), dueAt: due };
+    // The record's field is the customer id: the encoding leaves it out.
+    return { id, version, state: encodeState(state, id), dueAt: due };
   }
 
   /** Evaluates this partition's due customers (one commit of at most CRM_TIMER_BATCH). Returns how many fired. */
@@ -614,7 +615,7 @@ export class PartitionWorker {
       cursor = next;
       for (let i = 1; i < flat.length; i += 2) {
         const raw = flat[i] as string;
-        const state = decodeState(parseStateRecord(raw).state as string);
+        const state = decodeState(parseStateRecord(raw).state as string, flat[i - 1] as string);
         inputs.push(describe(now > state.asOf ? evaluate(state, now, domain).state : state, domain));
       }
     } while (cursor !== '0');
@@ -815,7 +816,7 @@ function latestEventTime(parts: readonly DecodedPart[]): number {
 
 function decodeStored(ctx: BatchContext, id: string): CustomerState | null {
   const stored = ctx.customers.get(id);
-  return stored?.state ? decodeState(stored.state) : null;
+  return stored?.state ? decodeState(stored.state, id) : null;
 }
 
 /** The CloudEvent of a change: its id is the change's deterministic id, so a re-emission is recognisable. */

@@ -68,9 +68,9 @@ describe('quantile scoring mode', () => {
     expect(segmenter.cuts()).toEqual(stored.cuts);
 
     // Merging partition summaries equals summarizing everyone at once.
-    const states = (await Promise.all([0, 1].map((p) => redis.hvals(partitionKeys(config.keyPrefix, p).state))))
+    const states = (await Promise.all([0, 1].map(async (p) => Object.entries(await redis.hgetall(partitionKeys(config.keyPrefix, p).state)))))
       .flat()
-      .map((raw) => decodeState(parseStateRecord(raw).state as string));
+      .map(([id, raw]) => decodeState(parseStateRecord(raw).state as string, id));
     expect(states).toHaveLength(40);
     const domain = { ...config.domain, rfm: { ...config.domain.rfm, cuts: segmenter.cuts() } };
     // (The service summarizes each customer as of now, as this does: recency counts from now.)
@@ -78,9 +78,9 @@ describe('quantile scoring mode', () => {
     expect(quantileCuts(summarizeRfm(asOfNow))).toEqual(stored.cuts);
 
     // Every customer is settled under the new cuts: re-scoring again would change nothing.
-    const fresh = (await Promise.all([0, 1].map((p) => redis.hvals(partitionKeys(config.keyPrefix, p).state))))
+    const fresh = (await Promise.all([0, 1].map(async (p) => Object.entries(await redis.hgetall(partitionKeys(config.keyPrefix, p).state)))))
       .flat()
-      .map((raw) => decodeState(parseStateRecord(raw).state as string));
+      .map(([id, raw]) => decodeState(parseStateRecord(raw).state as string, id));
     for (const s of fresh) expect(rescore(s, domain).changes, s.customerId).toEqual([]);
     const scores = new Set(fresh.map((s) => describeState(s, domain).f));
     expect(scores.size).toBeGreaterThanOrEqual(4);

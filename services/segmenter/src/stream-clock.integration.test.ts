@@ -49,7 +49,7 @@ describe('the stream clock, live', () => {
     const expected = evaluate(foldByCustomer(first, config.domain).get(ann) as ReturnType<typeof decodeState>, T, config.domain).state.memberships;
     const stored = await waitFor("ann's timers at the shared clock", async () => {
       const ctx = await readBatchContext(redis, keys, [ann]);
-      const s = decodeState(ctx.customers.get(ann)?.state as string);
+      const s = decodeState(ctx.customers.get(ann)?.state as string, ann);
       return s.asOf > now ? s : undefined;
     });
     expect(stored.memberships).toEqual(expected);

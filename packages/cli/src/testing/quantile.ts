@@ -69,7 +69,7 @@ export function quantileCustomers(): QuantileCustomers {
       cuts = await readRfmCuts(f.redis, f.config.keyPrefix);
       for (let p = 0; p < QUANTILE_PARTITIONS; p++)
         for (const [id, raw] of Object.entries(await f.redis.hgetall(partitionKeys(f.config.keyPrefix, p).state)))
-          stored.set(id, decodeState(parseStateRecord(raw).state as string));
+          stored.set(id, decodeState(parseStateRecord(raw).state as string, id));
     },
     async close() {
       await f.close();

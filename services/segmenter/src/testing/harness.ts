@@ -182,7 +182,7 @@ async function* storedStates(redis: Redis, config: SegmenterConfig, partitions: 
     const keys = partitionKeys(config.keyPrefix, p);
     const ids = await redis.hkeys(keys.state);
     const ctx = await readBatchContext(redis, keys, ids);
-    for (const id of ids) yield [id, decodeState(ctx.customers.get(id)?.state as string)];
+    for (const id of ids) yield [id, decodeState(ctx.customers.get(id)?.state as string, id)];
   }
 }
 
