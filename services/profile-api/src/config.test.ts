@@ -26,6 +26,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, CRM_CLOCK: 'event' })).toThrow(/CRM_CLOCK/);
   });
 
+  it("reads CRM_TOPIC_SUFFIX, the segmenter's (none by default), and refuses one no topic name could carry, naming it", () => {
+    expect(loadConfig(base).topicSuffix).toBe('');
+    expect(loadConfig({ ...base, CRM_TOPIC_SUFFIX: '.staging' }).topicSuffix).toBe('.staging');
+    expect(() => loadConfig({ ...base, CRM_TOPIC_SUFFIX: '/x' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, CRM_TOPIC_SUFFIX: '/x' })).toThrow(/CRM_TOPIC_SUFFIX/);
+  });
+
   it('reads the rate limit and the certificate files', () => {
     const tls = selfSignedCert();
     const c = loadConfig({

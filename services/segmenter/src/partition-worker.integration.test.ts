@@ -6,7 +6,8 @@
  * changes still reach Kafka in commit order, a failed relay included. Real Redis and Kafka.
  */
 import { TOPICS } from '@crm/contracts';
-import { type OutboxEntry, type PartitionKeys, outboxLength, partitionKeys, readOutbox } from '@crm/store';
+import { decodeState } from '@crm/domain';
+import { type OutboxEntry, type PartitionKeys, outboxLength, parseCustomerRecord, partitionKeys, readOutbox, unpackHistory } from '@crm/store';
 import { DAY_MS, generateEvents, readTopic, silentLogger, startOwnRedis, testKafka, testRedis, waitFor } from '@crm/testkit';
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
@@ -162,6 +163,32 @@ describe('a part that starts beyond the fence', () => {
     expect(await redis.hget(keys.fence, topic)).toBe(String(messages.length));
     const compared = await expectStatesEqualRecomputation(redis, config, 1, events, now, (actual, expected, id) => expect(actual, id).toBe(expected));
     expect(compared).toBe(new Set(events.map((e) => e.subject)).size);
+  });
+});
+
+describe('stored records', () => {
+  const { config, redis, kafka, producer } = oneTopicPartition();
+
+  it('leave out what the deployment already says, the customer id and the topic suffix, and read back whole', async () => {
+    await createTopics(kafka, config, 1);
+    await producer.connect();
+    const topic = config.topics.orders;
+    const keys = partitionKeys(config.keyPrefix, 0);
+    const worker = orderWorker({ config, redis, producer, keys, sender: new GroupSender(producer, config.topics.segmentChanges) });
+    const { events, messages } = orderMessages(7, Date.now());
+    await worker.processBatch([{ topic, start: '0', messages }]);
+    const records = Object.entries(await redis.hgetall(keys.state));
+    expect(records.length).toBe(new Set(events.map((e) => e.subject)).size);
+    expect(config.topicSuffix).not.toBe('');
+    for (const [id, raw] of records) {
+      expect(raw, id).not.toContain(config.topicSuffix);
+      const { state, history } = parseCustomerRecord(raw);
+      expect(state?.endsWith('|'), id).toBe(true);
+      expect(decodeState(state as string, id).customerId).toBe(id);
+      const causes = unpackHistory(id, history, config.topicSuffix).map((c) => c.cause);
+      expect(causes.length, id).toBeGreaterThan(0);
+      for (const cause of causes) expect(cause.topic).toBe(topic);
+    }
   });
 });
 
