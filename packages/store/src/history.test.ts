@@ -27,6 +27,17 @@ const order = (time: string, offset: string): Change[] => {
   ];
 };
 
+/** A customer's first order's stage change, caused by the event at `offset` of `topic`. */
+const event = (offset: string, topic: string, partition = 4): Change => ({
+  time: '2026-01-02T10:00:00.000Z',
+  dimension: 'stage',
+  segment: null,
+  from: null,
+  to: 'new',
+  reason: 'lifetime_orders=1',
+  cause: { kind: 'event', topic, partition, offset, eventId: null, dueAt: null },
+});
+
 const withIds = (customerId: string, changes: Change[]): HistoryEntry[] =>
   changes.map((c) => ({ id: changeId(customerId, c.dimension as (typeof DIMENSIONS)[number], c.segment, c.from, c.to, c.time), ...c }));
 
@@ -113,15 +124,6 @@ describe('packed history', () => {
   });
 
   it('writes the partition and the topic suffix once per history', () => {
-    const event = (offset: string, topic: string, partition: number): Change => ({
-      time: '2026-01-02T10:00:00.000Z',
-      dimension: 'stage',
-      segment: null,
-      from: null,
-      to: 'new',
-      reason: 'lifetime_orders=1',
-      cause: { kind: 'event', topic, partition, offset, eventId: null, dueAt: null },
-    });
     const suffix = '.bench-tput-mwtjdirp-77918f';
     const changes = [event('1', `service.interactions.v1${suffix}`, 4), event('2', `commerce.orders.v1${suffix}`, 4), event('3', 'other.topic', 4)];
     const packed = prependHistory(null, changes, 5) ?? '';
@@ -134,15 +136,6 @@ describe('packed history', () => {
 
   describe('under a configured topic suffix (CRM_TOPIC_SUFFIX)', () => {
     const suffix = '.bench-tput-mwtjdirp-77918f';
-    const event = (offset: string, topic: string, partition = 4): Change => ({
-      time: '2026-01-02T10:00:00.000Z',
-      dimension: 'stage',
-      segment: null,
-      from: null,
-      to: 'new',
-      reason: 'lifetime_orders=1',
-      cause: { kind: 'event', topic, partition, offset, eventId: null, dueAt: null },
-    });
 
     it('leaves the configured suffix out and reads it back, other suffixes written', () => {
       const mine = [event('1', `service.interactions.v1${suffix}`), event('2', `commerce.orders.v1${suffix}`)];

@@ -137,15 +137,22 @@ async function foreignEntryBehindAHeldRelay(env: {
   return { topic, sender, worker, messages, before, second, foreign };
 }
 
+/** Partition 0's topics created and a worker of its orders topic, relaying through a plain GroupSender. */
+async function plainOrderWorker(env: ReturnType<typeof oneTopicPartition>): Promise<{ topic: string; keys: PartitionKeys; worker: PartitionWorker }> {
+  const { config, kafka, producer, redis } = env;
+  await createTopics(kafka, config, 1);
+  await producer.connect();
+  const keys = partitionKeys(config.keyPrefix, 0);
+  const worker = orderWorker({ config, redis, producer, keys, sender: new GroupSender(producer, config.topics.segmentChanges) });
+  return { topic: config.topics.orders, keys, worker };
+}
+
 describe('a part that starts beyond the fence', () => {
-  const { config, redis, kafka, producer } = oneTopicPartition();
+  const env = oneTopicPartition();
+  const { config, redis } = env;
 
   it('is refused with nothing written, and applies once fetched from the fence', async () => {
-    await createTopics(kafka, config, 1);
-    await producer.connect();
-    const topic = config.topics.orders;
-    const keys = partitionKeys(config.keyPrefix, 0);
-    const worker = orderWorker({ config, redis, producer, keys, sender: new GroupSender(producer, config.topics.segmentChanges) });
+    const { topic, keys, worker } = await plainOrderWorker(env);
     const now = Date.now();
     const { events, messages } = orderMessages(5, now);
 
@@ -167,14 +174,11 @@ describe('a part that starts beyond the fence', () => {
 });
 
 describe('stored records', () => {
-  const { config, redis, kafka, producer } = oneTopicPartition();
+  const env = oneTopicPartition();
+  const { config, redis } = env;
 
   it('leave out what the deployment already says, the customer id and the topic suffix, and read back whole', async () => {
-    await createTopics(kafka, config, 1);
-    await producer.connect();
-    const topic = config.topics.orders;
-    const keys = partitionKeys(config.keyPrefix, 0);
-    const worker = orderWorker({ config, redis, producer, keys, sender: new GroupSender(producer, config.topics.segmentChanges) });
+    const { topic, keys, worker } = await plainOrderWorker(env);
     const { events, messages } = orderMessages(7, Date.now());
     await worker.processBatch([{ topic, start: '0', messages }]);
     const records = Object.entries(await redis.hgetall(keys.state));
