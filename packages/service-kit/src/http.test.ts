@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHttp } from './http.ts';
+import { bearerToken, startHttp } from './http.ts';
 
 describe('startHttp', () => {
   const registry = new Registry();
@@ -104,5 +104,17 @@ describe('startHttp with a metrics token', () => {
 
   it('binds where it is told: loopback only', async () => {
     expect((server.address() as AddressInfo).address).toBe('127.0.0.1');
+  });
+});
+
+describe('bearerToken', () => {
+  const A = 'tok_aaaaaaaaaaaaaaaaaaaaaaaa';
+  it('takes the token of a Bearer header only, the scheme in any case', () => {
+    expect(bearerToken(`Bearer ${A}`)).toBe(A);
+    expect(bearerToken(`bearer ${A}`)).toBe(A);
+    expect(bearerToken(undefined)).toBeNull();
+    expect(bearerToken(`Basic ${A}`)).toBeNull();
+    expect(bearerToken('Bearer')).toBeNull();
+    expect(bearerToken(`Bearer ${A} extra`)).toBeNull();
   });
 });

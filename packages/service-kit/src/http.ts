@@ -51,11 +51,17 @@ export function metricsToken(env: Env): string | undefined {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** The token of an `Authorization: Bearer <token>` header (the scheme in any case, RFC 7235), or null. */
+export function bearerToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const m = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header);
+  return m?.[1] ?? null;
+}
+
 /** Whether `req` carries `Bearer <token>`; constant time in the token's content. */
 function authorized(req: IncomingMessage, token: Buffer): boolean {
-  const header = req.headers.authorization ?? '';
-  const m = /^Bearer (.+)$/.exec(header);
-  return m?.[1] !== undefined && timingSafeEqual(digest(m[1]), token);
+  const candidate = bearerToken(req.headers.authorization);
+  return candidate !== null && timingSafeEqual(digest(candidate), token);
 }
 
 /** Listens on `listen.port` at `listen.host`; resolves once listening. */

@@ -22,7 +22,7 @@ export {
   topicSuffixVar,
 } from './config.ts';
 export { createLogger, loggerOptions, kafkaLogCreator, scrubError, CUSTOMER_ID_PATHS } from './logging.ts';
-export { type HttpListen, type JsonReply, type JsonRoutes, type Probes, httpHostVar, metricsToken, startHttp } from './http.ts';
+export { type HttpListen, type JsonReply, type JsonRoutes, type Probes, bearerToken, httpHostVar, metricsToken, startHttp } from './http.ts';
 export {
   KAFKA_SECURITY_PROTOCOLS,
   type Connections,

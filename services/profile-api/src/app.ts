@@ -38,7 +38,8 @@ import {
   MembersQuery,
   type SegmentCounts,
 } from './schemas.ts';
-import { type Scope, TokenSet, bearerToken } from './tokens.ts';
+import { bearerToken } from '@crm/service-kit';
+import { type Scope, TokenSet } from './tokens.ts';
 import { customerItem, customerView } from './views.ts';
 
 export interface AppDeps {

@@ -6,7 +6,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors.ts';
-import { TokenSet, bearerToken } from './tokens.ts';
+import { bearerToken } from '@crm/service-kit';
+import { TokenSet } from './tokens.ts';
 
 export const METRICS_URL = '/metrics';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SCOPES, TokenSet, bearerToken, parseTokens } from './tokens.ts';
+import { SCOPES, TokenSet, parseTokens } from './tokens.ts';
 
 const A = 'tok_aaaaaaaaaaaaaaaaaaaaaaaa';
 const B = 'tok_bbbbbbbbbbbbbbbbbbbbbbbb';
@@ -82,16 +82,5 @@ describe('TokenSet', () => {
     expect(set.verify(A.slice(0, -1))).toBeNull();
     expect(set.verify('')).toBeNull();
     expect(new TokenSet([]).verify(A)).toBeNull();
-  });
-});
-
-describe('bearerToken', () => {
-  it('takes the token of a Bearer header only', () => {
-    expect(bearerToken(`Bearer ${A}`)).toBe(A);
-    expect(bearerToken(`bearer ${A}`)).toBe(A);
-    expect(bearerToken(undefined)).toBeNull();
-    expect(bearerToken(`Basic ${A}`)).toBeNull();
-    expect(bearerToken('Bearer')).toBeNull();
-    expect(bearerToken(`Bearer ${A} extra`)).toBeNull();
   });
 });

@@ -143,10 +143,3 @@ export class TokenSet {
     return this.entries[match] ?? null;
   }
 }
-
-/** The token of an `Authorization: Bearer <token>` header, or null. */
-export function bearerToken(header: string | undefined): string | null {
-  if (header === undefined) return null;
-  const m = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header);
-  return m?.[1] ?? null;
-}
