@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { type InputTopic, TOPICS } from '@crm/contracts';
 import { brokerRelease, createTopicsAndWait, listenerPid, localPort, up } from '@crm/infra';
 import { type SegmenterConfig, loadConfig } from '@crm/segmenter';
 import { type Connections, connections, kafkaOptions, redisOptions } from '@crm/service-kit';
@@ -53,6 +54,12 @@ export function isolatedPhase(ep: Endpoints, name: string, overrides: Record<str
   };
   // The child segmenter inherits this process's environment (its TLS and SASL settings too).
   return { env, config: loadConfig({ ...process.env, ...env }) };
+}
+
+/** The phase's topic name of each input contract topic. */
+export function inputTopicsOf(config: SegmenterConfig): Record<InputTopic, string> {
+  const t = config.topics;
+  return { [TOPICS.orders]: t.orders, [TOPICS.interactions]: t.interactions, [TOPICS.profiles]: t.profiles };
 }
 
 export function kafkaClient(ep: Endpoints, clientId = 'crm-bench'): Kafka {

@@ -13,6 +13,7 @@
  *   --events=N        size of the pre-produced log (generated and produced in chunks: 5,000,000 fits)
  *   --no-floor        skip the floor (kafkajs + Avro + one read + one Lua write per batch, floor.ts)
  *   --no-backfill     skip the segmenter's second pass over the log in CRM_MODE=backfill
+ *   --no-probe        skip the size probe (a small log applied into an empty store and into the full one, size-probe.ts)
  *   --loads=a,b       offered loads (events/s) of the latency phase; default 1000,5000,20000
  *   --load-seconds=N  seconds per offered load (default 12, 5 with --quick)
  *   --node-options=S  NODE_OPTIONS of every segmenter child, e.g. --node-options=--max-semi-space-size=64
@@ -27,16 +28,16 @@ import type { Redis } from 'ioredis';
 import { type Capacity, type CpuPerEvent, capacity } from './capacity.ts';
 import { latencyChart } from './chart.ts';
 import { avroEncoder, inputEvents, topicOf } from './data.ts';
-import { type Phase, createTopics, deleteTopics, endpoints, isolatedPhase, kafkaClient, redisClient, serverPids, versions } from './env.ts';
+import { type Phase, createTopics, deleteTopics, endpoints, inputTopicsOf, isolatedPhase, kafkaClient, redisClient, serverPids, versions } from './env.ts';
 import { type FloorResult, floorConsume, removeFloorKeys } from './floor.ts';
 import { type LoadResult, latencyAtLoads } from './latency.ts';
 import { type MemoryResult, redisBytesPerCustomer, usedMemory } from './memory.ts';
 import { round } from './procstat.ts';
 import { type Record_, produceAll, producerOf } from './produce.ts';
 import { summarizeProfile } from './profile.ts';
-import { RATE_WINDOW_MS, type RateResult, type SegmenterRun, rawConsume, segmenterThroughput } from './throughput.ts';
+import { type SizeProbe, sizeProbe } from './size-probe.ts';
+import { RATE_WINDOW_MS, type RateResult, type SegmenterRun, rawConsume, segmenterCpuPerEvent, segmenterThroughput } from './throughput.ts';
 import { type TimersResult, timersBurst } from './timers.ts';
-import { cpuUsPerEvent } from './windows.ts';
 
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
 const PARTITIONS = 6;
@@ -56,6 +57,7 @@ const sizes = {
   loads: (option('loads') ?? '1000,5000,20000').split(',').map(Number),
   loadSeconds: Number(option('load-seconds') ?? (quick ? 5 : 12)),
   timerCustomers: quick ? 10_000 : 100_000,
+  probeEvents: quick ? 50_000 : 200_000,
   /** Seconds from choosing the due instant to it: seeding costs ~0.25 ms a customer on this machine. */
   timerLead: Math.ceil(10 + (quick ? 10_000 : 100_000) * 0.0004),
 };
@@ -94,16 +96,13 @@ async function main(): Promise<void> {
   let backfill: SegmenterRun | undefined;
   let memory: MemoryResult | undefined;
   let profile: ReturnType<typeof summarizeProfile> | undefined;
+  let probe: SizeProbe | undefined;
   if (only.has('throughput')) {
     const phase = isolatedPhase(ep, 'tput', { CRM_TIMER_INTERVAL_MS: '3600000', ...childEnv });
     phases.push(phase);
     await createTopics(admin, phase.config, PARTITIONS);
     const t0 = performance.now();
-    const actual = {
-      [TOPICS.orders]: phase.config.topics.orders,
-      [TOPICS.interactions]: phase.config.topics.interactions,
-      [TOPICS.profiles]: phase.config.topics.profiles,
-    };
+    const actual = inputTopicsOf(phase.config);
     const producer = producerOf(kafka);
     await producer.connect();
     let total = 0;
@@ -164,6 +163,11 @@ async function main(): Promise<void> {
       phases.push(bf);
       backfill = await segmenterThroughput(redis, kafka, bf, PARTITIONS, total, servers, [], 1);
       log(`throughput: backfill ${backfill.eps.toLocaleString('en-US')} events/s (${backfill.seconds.toFixed(1)} s), CPU ${JSON.stringify(backfill.cpu)}`);
+    }
+    if (!flag('no-probe')) {
+      const deps = { ep, admin, kafka, redis, encode, partitions: PARTITIONS, servers, childEnv, track: (p: Phase) => phases.push(p) };
+      probe = await sizeProbe(deps, phase, memory.customers, sizes.probeEvents);
+      log(`throughput: size probe ${JSON.stringify(probe)}`);
     }
   }
 
@@ -228,6 +232,7 @@ async function main(): Promise<void> {
     throughput_window_seconds: RATE_WINDOW_MS / 1000,
     throughput_window_eps: seg?.windows ?? null,
     throughput_start_end_ratio: seg?.startEndRatio ?? null,
+    size_probe: probe ?? null,
     cpu_percent_during_throughput: seg?.cpu ?? null,
     cpu_us_per_event: seg ? segmenterCpuPerEvent(seg) : null,
     capacity: seg ? modelOf(seg, v.cores) : null,
@@ -270,17 +275,6 @@ function modelOf(run: SegmenterRun, cores: number): Capacity | null {
  * run, and of the first instance's JavaScript thread (per event it handled, the events shared
  * evenly): the part of an instance that cannot use a second core.
  */
-function segmenterCpuPerEvent(run: SegmenterRun): CpuPerEvent {
-  const instances = Object.entries(run.cpu).filter(([k]) => k.startsWith('segmenter'));
-  const segmenterPct = instances.some(([, v]) => v === null) ? null : instances.reduce((a, [, v]) => a + (v ?? 0), 0);
-  return {
-    segmenter: cpuUsPerEvent(segmenterPct, run.seconds, run.events),
-    js_thread: cpuUsPerEvent(run.cpu['js_thread'] ?? null, run.seconds, run.events / Math.max(1, instances.length)),
-    redis: cpuUsPerEvent(run.cpu['redis'], run.seconds, run.events),
-    kafka: cpuUsPerEvent(run.cpu['kafka'], run.seconds, run.events),
-  };
-}
-
 function printTable(
   r: {
     throughput_eps: number | null;
@@ -291,6 +285,7 @@ function printTable(
     backfill_eps: number | null;
     throughput_window_eps: number[] | null;
     throughput_start_end_ratio: number | null;
+    size_probe: SizeProbe | null;
     cpu_us_per_event: CpuPerEvent | null;
     capacity: Capacity | null;
     segmenter_instances: number;
@@ -340,6 +335,15 @@ function printTable(
       `  per ${RATE_WINDOW_MS / 1000} s window`,
       `${r.throughput_window_eps.map((x) => n(x)).join(' ')} events/s  (last/first ${n(r.throughput_start_end_ratio, 2)})`,
     ]);
+  const sp = r.size_probe;
+  if (sp) {
+    const side = (p: SizeProbe['empty']) =>
+      `${n(p.eps)} events/s (µs/event segmenter ${n(p.cpu_us_per_event.segmenter, 1)}, JS thread ${n(p.cpu_us_per_event.js_thread, 1)}, redis ${n(p.cpu_us_per_event.redis, 1)})`;
+    rows.push([
+      '  size probe',
+      `${n(sp.events)} new customers' events: into an empty store ${side(sp.empty)}; holding ${n(sp.customers_held)} customers ${side(sp.full)}; full/empty ${n(sp.full_over_empty, 2)}`,
+    ]);
+  }
   if (r.backfill_eps !== null) rows.push(['segmenter backfill mode', `${n(r.backfill_eps)} events/s`]);
   for (const [load, l] of Object.entries(latency ?? {})) {
     rows.push([

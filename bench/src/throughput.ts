@@ -10,7 +10,8 @@ import type { Kafka } from 'kafkajs';
 import { type SegmenterChild, metricSum, startSegmenter } from './child.ts';
 import type { Phase } from './env.ts';
 import { cpuMeter, round } from './procstat.ts';
-import { type Progress, startEndRatio, windowRates } from './windows.ts';
+import { type Progress, cpuUsPerEvent, startEndRatio, windowRates } from './windows.ts';
+import type { CpuPerEvent } from './capacity.ts';
 
 /** The throughput phase reports its rate per window of this many ms: flat as the state grows, or not. */
 export const RATE_WINDOW_MS = 5000;
@@ -66,13 +67,16 @@ export async function rawConsume(kafka: Kafka, topics: string[], total: number, 
 
 /** Sum over partitions and input topics of the fences: records applied (topics start at offset 0). */
 export async function appliedSoFar(redis: Redis, phase: Phase, partitions: number): Promise<number> {
+  const { orders, interactions, profiles } = phase.config.topics;
+  const inputs = new Set([orders, interactions, profiles]);
   const pipeline = redis.pipeline();
   for (let p = 0; p < partitions; p++) pipeline.hgetall(partitionKeys(phase.config.keyPrefix, p).fence);
   const replies = (await pipeline.exec()) ?? [];
   let sum = 0;
   for (const [err, fence] of replies) {
     if (err) throw err;
-    for (const v of Object.values(fence as Record<string, string>)) sum += Number(v);
+    // The phase's own topics only: another phase may share its keys (the size probe, size-probe.ts).
+    for (const [topic, v] of Object.entries(fence as Record<string, string>)) if (inputs.has(topic)) sum += Number(v);
   }
   return sum;
 }
@@ -182,5 +186,17 @@ export async function runtimeDetail(m: (name: string, filter?: string) => Promis
     gc_major_pauses: await m('crm_gc_pause_seconds_count', 'kind="major"'),
     gc_major_pause_ms: round((await m('crm_gc_pause_seconds_sum', 'kind="major"')) * 1000),
     gc_pauses_over_10ms: (await m('crm_gc_pause_seconds_count')) - (await m('crm_gc_pause_seconds_bucket', 'le="0.01"')),
+  };
+}
+
+/** CPU µs per event of each process of a run (the instances summed; the JavaScript thread per instance). */
+export function segmenterCpuPerEvent(run: SegmenterRun): CpuPerEvent {
+  const instances = Object.entries(run.cpu).filter(([k]) => k.startsWith('segmenter'));
+  const segmenterPct = instances.some(([, v]) => v === null) ? null : instances.reduce((a, [, v]) => a + (v ?? 0), 0);
+  return {
+    segmenter: cpuUsPerEvent(segmenterPct, run.seconds, run.events),
+    js_thread: cpuUsPerEvent(run.cpu['js_thread'] ?? null, run.seconds, run.events / Math.max(1, instances.length)),
+    redis: cpuUsPerEvent(run.cpu['redis'], run.seconds, run.events),
+    kafka: cpuUsPerEvent(run.cpu['kafka'], run.seconds, run.events),
   };
 }
