@@ -140,7 +140,8 @@ function rescoreAt(at: number): Occasion {
 /**
  * derive(s, s.asOf, config) of the state an entry point returned last. States are immutable
  * and derive reads only their facts; the caller usually asks next for that same view (the
- * segmenter's timers call nextDueAt on the state evaluate just returned). One slot, not a
+ * segmenter calls nextDueAt on the state evaluate returned, and on each customer's state
+ * right after the batch's last apply for that customer). One slot, not a
  * WeakMap by state: the map's set and its ephemerons cost more (CPU and garbage collection,
  * measured with scripts/bench-apply.ts) than the derives its extra hits saved.
  */
