@@ -13,7 +13,8 @@ import {
   type SegmentChangeEvent,
   TOPICS,
   admissionError,
-  decodeInput,
+  type DecodeResult,
+  decodeInputs,
   encodeOutputs,
 } from '@crm/contracts';
 import {
@@ -398,8 +399,15 @@ export class PartitionWorker {
     const reference = await this.admissionReference();
     const valid: Decoded[] = [];
     const invalid: Refused[] = [];
-    for (const message of messages) {
-      const res = await decodeInput(canonical, message.value, registry);
+    // One await for the batch: a record whose writer schema is known decodes synchronously.
+    const results = await decodeInputs(
+      canonical,
+      messages.map((m) => m.value),
+      registry,
+    );
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i] as KafkaMessage;
+      const res = results[i] as DecodeResult<InputTopic>;
       const error = res.ok ? admissionError(canonical, res.event, message.key, config.eventTimeBounds, reference) : res.error;
       if (error !== null) invalid.push({ message, error });
       else if (res.ok) valid.push({ offset: message.offset, event: res.event as InputEvent });
