@@ -55,7 +55,7 @@ export { type AvroRecordSchema, type AvroType, avroType, loadAvroSchema, SCHEMA_
 
 // Serde and its errors.
 export { DECODE_REASONS, DecodeError, type DecodeIssue, type DecodeReason, EncodeError, RegistryError } from './errors.ts';
-export { type DecodeResult, type EncodeOptions, decodeInput, encodeOutput, encodeOutputs } from './serde.ts';
+export { type DecodeResult, type EncodeOptions, decodeInput, decodeInputs, encodeOutput, encodeOutputs } from './serde.ts';
 export { type RegistryClient, registerSchemas, schemaIdFor } from './registry.ts';
 export { MAGIC_BYTE, WIRE_HEADER_BYTES } from './wire.ts';
 

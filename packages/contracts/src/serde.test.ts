@@ -7,7 +7,7 @@ import { avroType, SCHEMA_DIR } from './avro.ts';
 import { DecodeError, EncodeError, RegistryError } from './errors.ts';
 import type { DeadLetterEvent, OrderEvent, SegmentChangeEvent } from './events.ts';
 import { registerSchemas, type RegistryClient } from './registry.ts';
-import { decodeInput, type DecodeResult, encodeOutput, encodeOutputs } from './serde.ts';
+import { decodeInput, decodeInputs, type DecodeResult, encodeOutput, encodeOutputs } from './serde.ts';
 import { encodeWireFormat, eventArb, FakeHttpError, MemoryRegistry, topicEventArb } from './testing.ts';
 import type { Topic } from './topics.ts';
 
@@ -175,6 +175,31 @@ describe('decodeInput: writer schemas', () => {
     expect(counting.calls).toBe(1 + 3);
     counting.failWith = new FakeHttpError(503, 'down');
     expect(await decodeInput(ORDERS, value, counting)).toMatchObject({ ok: true, event: order });
+  });
+});
+
+describe('decodeInputs', () => {
+  it("gives each value decodeInput's result, in order: Avro of a schema not fetched yet, JSON, bad values", async () => {
+    const counting = new CountingRegistry();
+    const id = await registerSchemas(counting).then((all) => all[ORDERS]);
+    const avro = await encodeOutput(ORDERS, order, counting);
+    const values = [avro, null, json(order), encodeWireFormat(id + 100, Buffer.from([0])), Buffer.from('{'), avro];
+    const one = new MemoryRegistry();
+    await registerSchemas(one);
+    const expected = [];
+    for (const value of values) expected.push(await decodeInput(ORDERS, value, one));
+    counting.calls = 0;
+    expect(await decodeInputs(ORDERS, values, counting)).toEqual(expected);
+    expect(expected.map((r) => r.ok)).toEqual([true, false, true, false, false, true]);
+    // The writer schema is fetched once (the first record waits for it); the unknown id is asked.
+    expect(counting.calls).toBe(2);
+  });
+
+  it('throws the RegistryError decodeInput throws', async () => {
+    const value = await encodeOutput(ORDERS, order, registry);
+    const fresh = new MemoryRegistry();
+    fresh.failWith = new FakeHttpError(503, 'unavailable');
+    await expect(decodeInputs(ORDERS, [json(order), value], fresh)).rejects.toMatchObject({ name: 'RegistryError', retriable: true });
   });
 });
 

@@ -54,6 +54,26 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export async function decodeInput<T extends Topic>(topic: T, value: Buffer | null, registry?: RegistryClient): Promise<DecodeResult<T>> {
   assertTopic(topic);
+  return decodeValue(topic, value, registry);
+}
+
+/**
+ * `decodeInput` of each value, in order, for a batch: one promise for the batch, not one per
+ * record (a record is decoded synchronously once its writer schema is known; only one whose
+ * schema is not is waited for). Same results; throws RegistryError as decodeInput does.
+ */
+export async function decodeInputs<T extends Topic>(topic: T, values: readonly (Buffer | null)[], registry?: RegistryClient): Promise<DecodeResult<T>[]> {
+  assertTopic(topic);
+  const out = new Array<DecodeResult<T>>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const res = decodeValue(topic, values[i] ?? null, registry);
+    out[i] = res instanceof Promise ? await res : res;
+  }
+  return out;
+}
+
+/** decodeInput's work: synchronous unless the registry must be asked for the writer's schema. */
+function decodeValue<T extends Topic>(topic: T, value: Buffer | null, registry: RegistryClient | undefined): DecodeResult<T> | Promise<DecodeResult<T>> {
   if (value === null || value.length === 0) {
     return fail(new DecodeError('empty', value === null ? 'the record has no value (tombstone)' : 'the value is empty', { topic }));
   }

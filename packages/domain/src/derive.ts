@@ -36,8 +36,6 @@ export interface CustomerView {
   readonly lifetimeOrders: number;
   readonly lifetimeNetMinor: number;
   readonly points: number;
-  /** Times of the purchases inside the window (for nextDueAt). */
-  readonly windowPurchaseTimes: readonly number[];
   readonly csatAvg: number | null;
   /** Instant the CSAT average lapses (latest rating + window), or null. */
   readonly csatExpiresAt: number | null;
@@ -231,7 +229,6 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
   let first = s.past?.first ?? null;
   let frequency = 0;
   let monetaryMinor = 0;
-  const windowPurchaseTimes: number[] = [];
   // The latest and second-latest purchase times over the summary's top two and the held
   // purchases (no sort needed); the earliest comes from the summary and the held ones.
   let latest = s.past?.last ?? -Infinity;
@@ -251,7 +248,6 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
     if (asOf < t + windowMs) {
       frequency++;
       monetaryMinor += net;
-      windowPurchaseTimes.push(t);
     }
   }
   if (earliest !== Infinity) first = Math.min(first ?? Infinity, earliest);
@@ -356,7 +352,6 @@ export function derive(s: CustomerState, asOf: number, c: DomainConfig): Custome
     lifetimeOrders,
     lifetimeNetMinor,
     points,
-    windowPurchaseTimes,
     csatAvg,
     csatExpiresAt,
     npsClass,

@@ -9,7 +9,7 @@ import type { DomainConfig } from './config.ts';
 import { CustomerMismatchError } from './errors.ts';
 import { type CustomerView, derive, sameMemberships, sameNames, sameTimedFields } from './derive.ts';
 import { tickThresholds } from './rules.ts';
-import { type CustomerState, emptyState, type FoldOutcome, fold, type Memberships, prune } from './state.ts';
+import { type CustomerState, emptyState, type FoldOutcome, fold, type Memberships, type OrderRecord, orderNet, prune } from './state.ts';
 import { DAY_MS, floorSecond, isoToMs, msToIso } from './time.ts';
 
 /** Where an event came from (Kafka coordinates); offsets are decimal strings. */
@@ -140,7 +140,8 @@ function rescoreAt(at: number): Occasion {
 /**
  * derive(s, s.asOf, config) of the state an entry point returned last. States are immutable
  * and derive reads only their facts; the caller usually asks next for that same view (the
- * segmenter's timers call nextDueAt on the state evaluate just returned). One slot, not a
+ * segmenter calls nextDueAt on the state evaluate returned, and on each customer's state
+ * right after the batch's last apply for that customer). One slot, not a
  * WeakMap by state: the map's set and its ephemerons cost more (CPU and garbage collection,
  * measured with scripts/bench-apply.ts) than the derives its extra hits saved.
  */
@@ -194,14 +195,13 @@ function settle(s: CustomerState, c: DomainConfig, occasion: Occasion, options: 
  * average's lapse. Scanning the few candidates again for each next one beats sorting them
  * all: the first or second usually changes something.
  */
-function nextCandidate(v: CustomerView, c: DomainConfig, after: number, upTo: number): number | null {
+function nextCandidate(s: CustomerState, v: CustomerView, c: DomainConfig, after: number, upTo: number): number | null {
   let next = Infinity;
   if (v.lastPurchaseAt !== null) {
     const { recency, tenure } = dayThresholdsOf(c);
     next = earliestAfter(next, after, v.lastPurchaseAt, recency, DAY_MS);
     if (v.firstPurchaseAt !== null) next = earliestAfter(next, after, v.firstPurchaseAt, tenure, DAY_MS);
-    // Each purchase leaves the window windowDays after it.
-    next = earliestAfter(next, after, c.orders.windowDays * DAY_MS, v.windowPurchaseTimes, 1);
+    next = windowExitAfter(next, after, s.orders, c.orders.windowDays * DAY_MS);
   }
   if (v.csatExpiresAt !== null && v.csatExpiresAt > after && v.csatExpiresAt < next) next = v.csatExpiresAt;
   return next <= upTo && next !== Infinity ? next : null;
@@ -210,9 +210,26 @@ function nextCandidate(v: CustomerView, c: DomainConfig, after: number, upTo: nu
 /** The least of `next` and the instants base + x * unit (x in xs) after `after` (no closure: this runs per candidate). */
 function earliestAfter(next: number, after: number, base: number, xs: readonly number[], unit: number): number {
   let least = next;
-  // Indexed: xs are small-integer and double arrays by turns, and for-of over both allocated its iterator's results.
+  // Indexed: for-of over the array allocated its iterator's results.
   for (let i = 0; i < xs.length; i++) {
     const t = base + (xs[i] as number) * unit;
+    if (t > after && t < least) least = t;
+  }
+  return least;
+}
+
+/**
+ * The least of `next` and the instants after `after` at which a held purchase leaves the
+ * window (windowMs after it). Read from the state, not listed by derive: derive runs several
+ * times per event and the list was garbage each time. A purchase that leaves after `after`
+ * (>= the state's asOf) is one inside the window at asOf.
+ */
+function windowExitAfter(next: number, after: number, orders: readonly OrderRecord[], windowMs: number): number {
+  let least = next;
+  for (let i = 0; i < orders.length; i++) {
+    const o = orders[i] as OrderRecord;
+    if (o.completed === null || orderNet(o) === null) continue;
+    const t = o.completed.t + windowMs;
     if (t > after && t < least) least = t;
   }
   return least;
@@ -247,7 +264,7 @@ function dayThresholdsOf(c: DomainConfig): DayThresholds {
  * nothing up to `upTo`. `now` is the view of `s` at its asOf.
  */
 function nextDueWithin(s: CustomerState, now: CustomerView, c: DomainConfig, upTo: number): { at: number; view: CustomerView } | null {
-  for (let t = nextCandidate(now, c, s.asOf, upTo); t !== null; t = nextCandidate(now, c, t, upTo)) {
+  for (let t = nextCandidate(s, now, c, s.asOf, upTo); t !== null; t = nextCandidate(s, now, c, t, upTo)) {
     const then = derive(s, t, c);
     if (!sameTimedFields(then, now)) return { at: t, view: then };
   }

@@ -11,7 +11,7 @@ import { type CustomerView, derive } from './derive.ts';
 import type { CustomerState, Memberships } from './state.ts';
 
 /** The fields derived at the read's instant: everything of a view but memberships and the rules' bookkeeping. */
-export type DerivedFields = Omit<CustomerView, 'asOf' | 'memberships' | 'reasons' | 'windowPurchaseTimes' | 'csatExpiresAt'>;
+export type DerivedFields = Omit<CustomerView, 'asOf' | 'memberships' | 'reasons' | 'csatExpiresAt'>;
 
 export interface CustomerReading {
   readonly customerId: string;
@@ -33,13 +33,6 @@ export interface CustomerReading {
 export function readCustomer(state: CustomerState, at: number, config: DomainConfig): CustomerReading {
   const instant = Math.max(at, state.asOf);
   // What is not a derived field: the instant (returned as `at`), memberships and the rules' bookkeeping.
-  const {
-    asOf: _asOf,
-    memberships: _memberships,
-    reasons: _reasons,
-    windowPurchaseTimes: _times,
-    csatExpiresAt: _lapse,
-    ...fields
-  } = derive(state, instant, config);
+  const { asOf: _asOf, memberships: _memberships, reasons: _reasons, csatExpiresAt: _lapse, ...fields } = derive(state, instant, config);
   return { customerId: state.customerId, at: instant, evaluatedAt: state.asOf, memberships: state.memberships, fields };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, msToIso } from './time.ts';
+import { DAY_MS, isoToMs, msToIso } from './time.ts';
 
 /** Date#toISOString, or the error it throws. */
 function reference(ms: number): string {
@@ -50,5 +50,26 @@ describe('msToIso', () => {
       }),
       { numRuns: 5_000 },
     );
+  });
+});
+
+describe('isoToMs', () => {
+  it('reads ISO-8601 UTC times (0-9 fraction digits) as Date.parse does', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 253_402_300_799_999 }), fc.integer({ min: 0, max: 9 }), fc.nat(), (ms, digits, extra) => {
+        const iso = msToIso(ms);
+        // The milliseconds cut or extended to `digits` fraction digits (none: no '.').
+        const fraction = `${iso.slice(20, 23)}${String(extra).padStart(6, '0').slice(0, 6)}`.slice(0, digits);
+        const time = `${iso.slice(0, 19)}${digits === 0 ? '' : `.${fraction}`}Z`;
+        expect(isoToMs(time)).toBe(Date.parse(time));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('reads what only Date.parse reads (offsets, years before 1970, a Feb 30 V8 rolls over, a date alone) through it', () => {
+    for (const time of ['2024-01-01T00:00:00+02:00', '1969-12-31T23:59:59.999Z', '2024-02-30T00:00:00Z', '2024-01-01'])
+      expect(isoToMs(time)).toBe(Date.parse(time));
+    expect(() => isoToMs('yesterday')).toThrow(RangeError);
   });
 });

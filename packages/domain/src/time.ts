@@ -3,12 +3,19 @@
  * resolution for facts (event times are floored to the second so the compact codec can
  * store seconds without losing anything the rules look at). ISO strings only at the edges.
  */
+import { isoUtcMillis } from '@crm/contracts';
 
 export const SECOND_MS = 1000;
 export const DAY_MS = 86_400_000;
 
-/** Epoch ms of an ISO-8601 UTC timestamp already validated by @crm/contracts. */
+/**
+ * Epoch ms of an ISO-8601 UTC timestamp already validated by @crm/contracts: read by the
+ * contracts' own parser (Date.parse's result for those, in half its time; this runs per
+ * event), anything else by Date.parse.
+ */
 export function isoToMs(iso: string): number {
+  const utc = isoUtcMillis(iso);
+  if (!Number.isNaN(utc)) return utc;
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) throw new RangeError(`not an ISO-8601 instant: ${iso}`);
   return ms;

@@ -20,6 +20,13 @@ export interface SetMoves {
   remove: string[];
 }
 
+/** One set touched by the moves: customer -> whether the customer ends in it. */
+interface NettedSet {
+  readonly dimension: string;
+  readonly value: string;
+  readonly last: Map<string, boolean>;
+}
+
 /**
  * The net effect of `moves`, applied in order, on each member set they touch: a customer's last
  * move into or out of a set decides whether it ends in it, so each customer appears at most
@@ -28,26 +35,37 @@ export interface SetMoves {
  * Sets are listed in the order the moves first touch them.
  */
 export function netIndexMoves(moves: readonly IndexMove[]): SetMoves[] {
-  /** Set -> customer -> whether the customer ends in it. */
-  const sets = new Map<string, { dimension: string; value: string; last: Map<string, boolean> }>();
-  const touch = (dimension: string, value: string, customerId: string, member: boolean): void => {
-    // The set's key and count field (keys.ts, countField) are both built from this name.
-    const name = `${dimension}:${value}`;
-    let set = sets.get(name);
-    if (set === undefined) {
-      set = { dimension, value, last: new Map() };
-      sets.set(name, set);
-    }
-    set.last.set(customerId, member);
-  };
+  /**
+   * Dimension -> value -> customer -> whether the customer ends in that set. Keyed by the two
+   * names apart: a "<dimension>:<value>" key was a string built and hashed twice per move.
+   */
+  const families = new Map<string, Map<string, Map<string, boolean>>>();
+  /** The sets in the order the moves first touch them. */
+  const order: NettedSet[] = [];
   for (const m of moves) {
-    if (m.from !== null) touch(m.dimension, m.from, m.customerId, false);
-    if (m.to !== null) touch(m.dimension, m.to, m.customerId, true);
+    let family = families.get(m.dimension);
+    if (family === undefined) {
+      family = new Map();
+      families.set(m.dimension, family);
+    }
+    if (m.from !== null) touch(family, order, m.dimension, m.from).set(m.customerId, false);
+    if (m.to !== null) touch(family, order, m.dimension, m.to).set(m.customerId, true);
   }
-  return [...sets.values()].map(({ dimension, value, last }) => {
+  return order.map(({ dimension, value, last }) => {
     const add: string[] = [];
     const remove: string[] = [];
     for (const [customerId, member] of last) (member ? add : remove).push(customerId);
     return { dimension, value, add, remove };
   });
+}
+
+/** The moves into and out of one set of `family` so far, created (and listed in `order`) on first touch. */
+function touch(family: Map<string, Map<string, boolean>>, order: NettedSet[], dimension: string, value: string): Map<string, boolean> {
+  let last = family.get(value);
+  if (last === undefined) {
+    last = new Map();
+    family.set(value, last);
+    order.push({ dimension, value, last });
+  }
+  return last;
 }

@@ -13,7 +13,8 @@ import {
   type SegmentChangeEvent,
   TOPICS,
   admissionError,
-  decodeInput,
+  type DecodeResult,
+  decodeInputs,
   encodeOutputs,
 } from '@crm/contracts';
 import {
@@ -103,6 +104,16 @@ class Lock {
 interface Decoded {
   offset: string;
   event: InputEvent;
+}
+
+/** A customer of the batch being applied (applyEvents). */
+interface PendingCustomer {
+  /** The stored state (null: none), then the state after each event applied. */
+  state: CustomerState | null;
+  /** Its events not applied yet. */
+  left: number;
+  /** What the commit writes, once its last event is applied. */
+  write: CustomerWrite | null;
 }
 
 /** Consumed records of one input topic of the partition, in offset order. */
@@ -388,8 +399,15 @@ export class PartitionWorker {
     const reference = await this.admissionReference();
     const valid: Decoded[] = [];
     const invalid: Refused[] = [];
-    for (const message of messages) {
-      const res = await decodeInput(canonical, message.value, registry);
+    // One await for the batch: a record whose writer schema is known decodes synchronously.
+    const results = await decodeInputs(
+      canonical,
+      messages.map((m) => m.value),
+      registry,
+    );
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i] as KafkaMessage;
+      const res = results[i] as DecodeResult<InputTopic>;
       const error = res.ok ? admissionError(canonical, res.event, message.key, config.eventTimeBounds, reference) : res.error;
       if (error !== null) invalid.push({ message, error });
       else if (res.ok) valid.push({ offset: message.offset, event: res.event as InputEvent });
@@ -511,7 +529,7 @@ export class PartitionWorker {
     silenced: Set<SegmentChange>;
   } {
     const domain = this.deps.domain();
-    const states = new Map<string, CustomerState | null>();
+    const customers = this.pendingCustomers(ctx, parts);
     const changes: SegmentChange[] = [];
     /** Topic -> outcome -> events. */
     const outcomes = new Map<string, Map<ApplyOutcome, number>>();
@@ -524,9 +542,11 @@ export class PartitionWorker {
       const silentBelow = this.silentUntil.get(topic);
       for (const { offset, event } of events) {
         const id = event.subject;
-        if (!states.has(id)) states.set(id, decodeStored(ctx, id));
-        const res = apply(states.get(id) ?? null, event, domain, { topic, partition: this.partition, offset });
-        states.set(id, res.state);
+        const customer = customers.get(id) as PendingCustomer;
+        const res = apply(customer.state, event, domain, { topic, partition: this.partition, offset });
+        customer.state = res.state;
+        // Its last event: written now, while the domain still holds the view apply settled on (nextDueAt starts from it).
+        if (--customer.left === 0) customer.write = this.write(ctx, id, res.state);
         for (const c of res.changes) changes.push(c);
         if (silentBelow !== undefined && BigInt(offset) < silentBelow) for (const c of res.changes) silenced.add(c);
         // The customer's recent history goes with the erasure (its exits included); what
@@ -535,8 +555,24 @@ export class PartitionWorker {
         counts.set(res.outcome, (counts.get(res.outcome) ?? 0) + 1);
       }
     }
-    const writes = [...states].map(([id, state]) => this.write(ctx, id, state));
+    const writes: CustomerWrite[] = [];
+    for (const { write } of customers.values()) writes.push(write as CustomerWrite);
     return { writes, changes, outcomes, erased, silenced };
+  }
+
+  /**
+   * The batch's customers in order of their first event, each with its stored state and the
+   * number of its events: applyEvents writes a customer right after its last one.
+   */
+  private pendingCustomers(ctx: BatchContext, parts: ReadonlyArray<{ events: readonly Decoded[] }>): Map<string, PendingCustomer> {
+    const customers = new Map<string, PendingCustomer>();
+    for (const { events } of parts)
+      for (const { event } of events) {
+        const customer = customers.get(event.subject);
+        if (customer === undefined) customers.set(event.subject, { state: decodeStored(ctx, event.subject), left: 1, write: null });
+        else customer.left++;
+      }
+    return customers;
   }
 
   private write(ctx: BatchContext, id: string, state: CustomerState | null): CustomerWrite {
