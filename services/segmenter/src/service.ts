@@ -89,7 +89,10 @@ export class Segmenter {
     this.config = config;
     this.log = log;
     this.metrics = createMetrics();
-    this.redis = new Redis(redisOptions(config.redis, { maxRetriesPerRequest: null, enableAutoPipelining: false }));
+    // Auto-pipelining: the commands the partitions issue in one tick (their reads, commits and
+    // trims) leave in one socket write, in the order issued; a write costs 50-80 µs on loopback.
+    // The relay's trim rule stays right (docs/architecture.md, "The relay").
+    this.redis = new Redis(redisOptions(config.redis, { maxRetriesPerRequest: null, enableAutoPipelining: true }));
     logRedisErrors(this.redis, config.redis, log);
     this.kafka = new Kafka(kafkaOptions(config.kafka, { clientId: 'crm-segmenter', logLevel: logLevel.INFO, logCreator: kafkaLogCreator(log) }));
     this.consumer = this.kafka.consumer({
