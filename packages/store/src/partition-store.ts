@@ -1,5 +1,5 @@
 /**
- * The TypeScript face of one partition's keys: the batch read (one pipelined round trip),
+ * The TypeScript face of one partition's keys: the batch read (one round trip),
  * the atomic batch commit (commitBatch.lua), the outbox and the timers.
  */
 import type { Redis } from 'ioredis';
