@@ -14,7 +14,7 @@ import type { Kafka } from 'kafkajs';
 import { metricSum, startSegmenter } from './child.ts';
 import { type Encoder, inputEvents, topicOf } from './data.ts';
 import type { Phase } from './env.ts';
-import { cpuMeter, round } from './procstat.ts';
+import { cpuMeter, round, writeSyscalls } from './procstat.ts';
 import { type ProfileWindow, type StretchSummary, busyStretches, profileClockMicros } from './profile.ts';
 import { type Record_, producePaced, producerOf } from './produce.ts';
 import { type Percentiles, type Sample, type TailShape, percentiles, tailShape } from './stats.ts';
@@ -100,6 +100,7 @@ export async function latencyAtLoads(
       const runtimeBefore = await segmenterRuntime(child.port);
       const from = profileClockMicros();
       const meter = cpuMeter({ segmenter: child.pid, kafka: servers.kafka, redis: servers.redis });
+      const writesBefore = writeSyscalls(child.pid);
       const paced = await producePaced(producer, records, rate);
       if (!warmUp) acks.set(rate, paced.acks);
       if (!warmUp)
@@ -114,10 +115,13 @@ export async function latencyAtLoads(
         continue;
       }
       const cpu = meter();
+      const writesAfter = writeSyscalls(child.pid);
       windows.set(rate, { fromMicros: from, toMicros: profileClockMicros() });
       await sleep(1000);
       const runtimeAfter = await segmenterRuntime(child.port);
       const runtime = Object.fromEntries(Object.entries(runtimeAfter).map(([k, v]) => [k, round(v - (runtimeBefore[k] ?? 0), 1)]));
+      // Socket writes are the segmenter's largest per-unit cost at low load (docs/architecture.md).
+      if (writesBefore !== null && writesAfter !== null) runtime['write_syscalls'] = writesAfter - writesBefore;
       results[String(rate)] = {
         offered_eps: rate,
         achieved_eps: round(records.length / paced.seconds),

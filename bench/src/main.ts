@@ -353,7 +353,7 @@ function printTable(
     const rt = l.runtime;
     rows.push([
       '  segmenter runtime',
-      `loop delays >25 ms ${n(rt['loop_delays_over_25ms'])}, >100 ms ${n(rt['loop_delays_over_100ms'])}; GC ${n(rt['gc_pauses'])} pauses ${n(rt['gc_pause_total_ms'])} ms (major ${n(rt['gc_major_pauses'])}, ${n(rt['gc_major_pause_ms'])} ms); batches ${n(rt['batches'])}, ${n(rt['batches_over_50ms'])} over 50 ms`,
+      `loop delays >25 ms ${n(rt['loop_delays_over_25ms'])}, >100 ms ${n(rt['loop_delays_over_100ms'])}; GC ${n(rt['gc_pauses'])} pauses ${n(rt['gc_pause_total_ms'])} ms (major ${n(rt['gc_major_pauses'])}, ${n(rt['gc_major_pause_ms'])} ms); batches ${n(rt['batches'])}, ${n(rt['batches_over_50ms'])} over 50 ms${rt['write_syscalls'] === undefined ? '' : `; write syscalls ${n(rt['write_syscalls'])} (${n(rt['write_syscalls'] / Math.max(1, rt['batches'] ?? 0), 1)} per batch)`}`,
     ]);
     if (l.tail)
       rows.push([

@@ -53,6 +53,20 @@ export function cpuMeter(pids: Record<string, number | null>, mainThreads: Reado
   };
 }
 
+/**
+ * Write system calls (write, writev, sendto, ...) the process has made so far (/proc/<pid>/io
+ * syscw, every thread), or null when it is gone or the file is unreadable.
+ */
+export function writeSyscalls(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const m = /^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m === null ? null : Number(m[1]);
+  } catch {
+    return null;
+  }
+}
+
 export function round(x: number, digits = 0): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;

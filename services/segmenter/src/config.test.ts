@@ -50,6 +50,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...ok, CRM_AS_OF: 'end' })).toThrow(/CRM_AS_OF: needs CRM_MODE=backfill/);
   });
 
+  it('reads CRM_FETCH_WAIT_MS (5 ms unless told; 0 turns the wait off)', () => {
+    expect(loadConfig(ok).fetchWaitMs).toBe(5);
+    expect(loadConfig({ ...ok, CRM_FETCH_WAIT_MS: '0' }).fetchWaitMs).toBe(0);
+    expect(() => loadConfig({ ...ok, CRM_FETCH_WAIT_MS: '5ms' })).toThrow(/CRM_FETCH_WAIT_MS: .*decimal digits \(got "5ms"\)/);
+    expect(() => loadConfig({ ...ok, CRM_FETCH_WAIT_MS: '5000' })).toThrow(/CRM_FETCH_WAIT_MS: must be a whole number from 0 to 1000/);
+  });
+
   it('names a domain configuration file that is not JSON or breaks the rules', () => {
     expect(() => loadConfig({ ...ok, CRM_DOMAIN_CONFIG: '/nonexistent/domain.json' })).toThrow(/CRM_DOMAIN_CONFIG: cannot read JSON/);
   });

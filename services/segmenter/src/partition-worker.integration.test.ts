@@ -323,45 +323,53 @@ describe('the relay chain', () => {
 describe('a trim while a commit is in flight', () => {
   const { config, kafka, producer } = oneTopicPartition();
 
-  it("does not let another member's entry pass for this worker's when Redis answers the commit NOSCRIPT", async () => {
-    // A Redis of its own: its script cache is flushed and its writes paused.
-    const own = await startOwnRedis();
-    const redis = new Redis({ host: '127.0.0.1', port: own.port, connectionName: 'worker' });
-    const admin = new Redis({ host: '127.0.0.1', port: own.port });
-    try {
-      const keys = partitionKeys(config.keyPrefix, 0);
-      const { topic, sender, worker, messages, before, second, foreign } = await foreignEntryBehindAHeldRelay({
-        config,
-        kafka,
-        producer,
-        redis,
-        keys,
-        seed: 17,
-      });
+  // Both ways ioredis sends: each command on its own, and auto-pipelined (the segmenter's client),
+  // where the commit goes in a pipeline and its resend after NOSCRIPT outside it.
+  it.each([
+    { enableAutoPipelining: false, seed: 17 },
+    { enableAutoPipelining: true, seed: 19 },
+  ])(
+    "does not let another member's entry pass for this worker's when Redis answers the commit NOSCRIPT (auto-pipelining $enableAutoPipelining)",
+    async ({ enableAutoPipelining, seed }) => {
+      // A Redis of its own: its script cache is flushed and its writes paused.
+      const own = await startOwnRedis();
+      const redis = new Redis({ host: '127.0.0.1', port: own.port, connectionName: 'worker', enableAutoPipelining });
+      const admin = new Redis({ host: '127.0.0.1', port: own.port });
+      try {
+        const keys = partitionKeys(config.keyPrefix, 0);
+        const { topic, sender, worker, messages, before, second, foreign } = await foreignEntryBehindAHeldRelay({
+          config,
+          kafka,
+          producer,
+          redis,
+          keys,
+          seed,
+        });
 
-      // Redis loses its scripts and holds writes: the third commit's EVALSHA waits in Redis...
-      await admin.script('FLUSH');
-      await redis.ping();
-      await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
-      const third = worker.applyBatch([{ topic, start: '20', messages: messages.slice(20) }]);
-      await waitFor('the third commit held by the pause', async () => /name=worker .*cmd=evalsha/.test(String(await admin.call('CLIENT', 'LIST'))));
-      // ... while the second relay is acked: a trim sent now would run before the commit ioredis resends after NOSCRIPT.
-      sender.open();
-      await second.relayed;
-      await admin.call('CLIENT', 'UNPAUSE');
-      await (await third).relayed;
+        // Redis loses its scripts and holds writes: the third commit's EVALSHA waits in Redis...
+        await admin.script('FLUSH');
+        await redis.ping();
+        await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+        const third = worker.applyBatch([{ topic, start: '20', messages: messages.slice(20) }]);
+        await waitFor('the third commit held by the pause', async () => /name=worker .*cmd=evalsha/.test(String(await admin.call('CLIENT', 'LIST'))));
+        // ... while the second relay is acked: a trim sent now would run before the commit ioredis resends after NOSCRIPT.
+        sender.open();
+        await second.relayed;
+        await admin.call('CLIENT', 'UNPAUSE');
+        await (await third).relayed;
 
-      expect(await outboxLength(admin, keys)).toBe(0);
-      const produced = (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => m.message.value as Buffer);
-      const at = produced.findIndex((v) => v.equals(foreign));
-      expect(at, "the other member's entry was relayed").toBeGreaterThan(-1);
-      expect(produced.filter((v) => v.equals(foreign))).toHaveLength(1);
-      expect(worker.relayedFenceOf(topic)).toBe(String(messages.length));
-    } finally {
-      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
-      redis.disconnect();
-      admin.disconnect();
-      await own.stop();
-    }
-  });
+        expect(await outboxLength(admin, keys)).toBe(0);
+        const produced = (await readTopic(kafka, config.topics.segmentChanges)).slice(before).map((m) => m.message.value as Buffer);
+        const at = produced.findIndex((v) => v.equals(foreign));
+        expect(at, "the other member's entry was relayed").toBeGreaterThan(-1);
+        expect(produced.filter((v) => v.equals(foreign))).toHaveLength(1);
+        expect(worker.relayedFenceOf(topic)).toBe(String(messages.length));
+      } finally {
+        await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+        redis.disconnect();
+        admin.disconnect();
+        await own.stop();
+      }
+    },
+  );
 });

@@ -89,7 +89,10 @@ export class Segmenter {
     this.config = config;
     this.log = log;
     this.metrics = createMetrics();
-    this.redis = new Redis(redisOptions(config.redis, { maxRetriesPerRequest: null, enableAutoPipelining: false }));
+    // Auto-pipelining: the commands the partitions issue in one tick (their reads, commits and
+    // trims) leave in one socket write, in the order issued; a write costs 50-80 µs on loopback.
+    // The relay's trim rule stays right (docs/architecture.md, "The relay").
+    this.redis = new Redis(redisOptions(config.redis, { maxRetriesPerRequest: null, enableAutoPipelining: true }));
     logRedisErrors(this.redis, config.redis, log);
     this.kafka = new Kafka(kafkaOptions(config.kafka, { clientId: 'crm-segmenter', logLevel: logLevel.INFO, logCreator: kafkaLogCreator(log) }));
     this.consumer = this.kafka.consumer({
@@ -100,7 +103,9 @@ export class Segmenter {
       heartbeatInterval: Math.floor(config.sessionTimeoutMs / 10),
       rebalanceTimeout: config.sessionTimeoutMs * 2,
       maxBytesPerPartition: 1024 * 1024,
-      maxWaitTimeInMs: 100,
+      // CRM_FETCH_WAIT_MS: fewer, larger units at low load; without it, a fetch returns at the
+      // first record (and an empty one after 100 ms).
+      ...(config.fetchWaitMs > 0 ? { minBytes: FETCH_MIN_BYTES, maxWaitTimeInMs: config.fetchWaitMs } : { minBytes: 1, maxWaitTimeInMs: 100 }),
     });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: keyedPartitioner });
     this.inputTopics = [config.topics.orders, config.topics.interactions, config.topics.profiles];
@@ -589,6 +594,9 @@ export class Segmenter {
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
 }
+
+/** With CRM_FETCH_WAIT_MS, a fetch returns without waiting once this much is there (about 250 records). */
+const FETCH_MIN_BYTES = 64 * 1024;
 
 /** How often readiness is checked for a change worth a log line. */
 const READINESS_CHECK_MS = 1_000;
