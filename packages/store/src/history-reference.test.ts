@@ -182,6 +182,8 @@ const eventId = fc.oneof(
   fc.uuid(),
   fc.uuid().map((u) => u.toUpperCase()),
   fc.uuid().map((u) => u.replaceAll('-', '')),
+  // 36 characters that are not quite one.
+  fc.tuple(fc.uuid(), fc.nat(35), fc.constantFrom('-', 'g', 'A', 'x', '0', '\u00e9')).map(([u, i, c]) => u.slice(0, i) + c + u.slice(i + 1)),
   fc.constantFrom('c0074-e1'),
   string,
 );

@@ -220,8 +220,32 @@ function offset(o: string | null): string {
 }
 const unoffset = (f: string): string | null => (f === '' ? null : isText(f) ? untext(f) : String(Number.parseInt(f, 36)));
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const eventId = (id: string | null): string => (id === null ? '' : UUID.test(id) ? Buffer.from(id.replaceAll('-', ''), 'hex').toString('base64url') : text(id));
+/** Each lowercase hex digit's value by character code, -1 for other codes. */
+const HEX_DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_DIGIT['0123456789abcdef'.charCodeAt(i)] = i;
+const hexDigit = (code: number): number => (code < 128 ? (HEX_DIGIT[code] as number) : -1);
+const uuidBytes = Buffer.alloc(16);
+
+/**
+ * A lowercase UUID (`8-4-4-4-12` hex digits) as its 16 bytes in base64url, else null: read
+ * digit by digit (a regex test, a string without the dashes and a Buffer of it took 0.6 µs).
+ */
+function uuidBase64url(id: string): string | null {
+  if (id.length !== 36) return null;
+  let j = 0;
+  for (let i = 0; i < 36; i += 2) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (id.charCodeAt(i) !== 45 /* - */) return null;
+      i++;
+    }
+    const high = hexDigit(id.charCodeAt(i));
+    const low = hexDigit(id.charCodeAt(i + 1));
+    if (high < 0 || low < 0) return null;
+    uuidBytes[j++] = (high << 4) | low;
+  }
+  return uuidBytes.toString('base64url');
+}
+const eventId = (id: string | null): string => (id === null ? '' : (uuidBase64url(id) ?? text(id)));
 function uneventId(f: string, packed: string): string | null {
   if (f === '') return null;
   if (isText(f)) return untext(f);
