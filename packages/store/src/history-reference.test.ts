@@ -196,14 +196,9 @@ const cause = fc.oneof(
     eventId: fc.option(eventId, { nil: null }),
     dueAt: fc.constant(null),
   }),
-  fc.record({
-    kind: fc.constantFrom('timer' as const, 'rescore' as const),
-    topic: fc.constant(null),
-    partition: fc.constant(null),
-    offset: fc.constant(null),
-    eventId: fc.constant(null),
-    dueAt: fc.option(time, { nil: null }),
-  }),
+  fc
+    .tuple(fc.constantFrom('timer' as const, 'rescore' as const), fc.option(time, { nil: null }))
+    .map(([kind, dueAt]) => ({ kind, topic: null, partition: null, offset: null, eventId: null, dueAt })),
 );
 const values = [...new Set(Object.values(HISTORY_CODES.values).flat())];
 const name = fc.oneof(fc.constantFrom(...values, 'x', 'vip, big'), string);
