@@ -139,9 +139,14 @@ const REASONS: readonly string[] = [
   'no_rating,open_complaint',
 ];
 
+/** The code lists, for the tests' reference packer. */
+export const HISTORY_CODES = { topics: TOPIC_CODES, values: VALUES, reasons: REASONS };
+
 const codes = (list: readonly string[]): ReadonlyMap<string, string> => new Map(list.map((s, i) => [s, i.toString(36)]));
-const DIMENSION_CODE = codes(DIMENSIONS);
-const VALUE_CODE = Object.fromEntries(DIMENSIONS.map((d) => [d, codes(VALUES[d])])) as Record<Dimension, ReadonlyMap<string, string>>;
+/** Each dimension's code and its values' codes: one lookup per change. */
+const DIMENSION_CODES: ReadonlyMap<string, { code: string; values: ReadonlyMap<string, string> }> = new Map(
+  DIMENSIONS.map((d, i) => [d, { code: i.toString(36), values: codes(VALUES[d]) }]),
+);
 const REASON_CODE = codes(REASONS);
 
 class CorruptHistoryError extends Error {
@@ -155,9 +160,18 @@ class CorruptHistoryError extends Error {
 
 const ESCAPED = /[%,/;|]/g;
 const ESCAPES = /%(25|2C|2F|3B|7C)/g;
-const text = (s: string): string => `'${s.replace(ESCAPED, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+const text = (s: string): string => (plain(s) ? `'${s}` : `'${s.replace(ESCAPED, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`);
 const untext = (f: string): string => f.slice(1).replace(ESCAPES, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 const isText = (f: string): boolean => f.charCodeAt(0) === 39; // '
+
+/** Whether `s` holds none of the characters text escapes (the usual case: no regex run). */
+function plain(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 37 || c === 44 || c === 47 || c === 59 || c === 124) return false; // % , / ; |
+  }
+  return true;
+}
 
 /** An index field (base 36) into `list`. */
 function lookup(list: readonly string[], f: string, packed: string): string {
@@ -191,12 +205,47 @@ function untime(f: string): string {
   return new Date(f.charCodeAt(0) === 46 ? Number.parseInt(f.slice(1), 36) : Number.parseInt(f, 36) * 1000).toISOString();
 }
 
-const CANONICAL_OFFSET = /^(0|[1-9][0-9]{0,14})$/;
-const offset = (o: string | null): string => (o === null ? '' : CANONICAL_OFFSET.test(o) ? Number(o).toString(36) : text(o));
+/** A decimal offset without leading zeros and of at most 15 digits (a safe integer) in base 36, else text. */
+function offset(o: string | null): string {
+  if (o === null) return '';
+  const n = o.length;
+  if (n === 0 || n > 15 || (n > 1 && o.charCodeAt(0) === 48)) return text(o);
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = o.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return text(o);
+    v = v * 10 + d;
+  }
+  return v.toString(36);
+}
 const unoffset = (f: string): string | null => (f === '' ? null : isText(f) ? untext(f) : String(Number.parseInt(f, 36)));
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const eventId = (id: string | null): string => (id === null ? '' : UUID.test(id) ? Buffer.from(id.replaceAll('-', ''), 'hex').toString('base64url') : text(id));
+/** Each lowercase hex digit's value by character code, -1 for other codes. */
+const HEX_DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_DIGIT['0123456789abcdef'.charCodeAt(i)] = i;
+const hexDigit = (code: number): number => (code < 128 ? (HEX_DIGIT[code] as number) : -1);
+const uuidBytes = Buffer.alloc(16);
+
+/**
+ * A lowercase UUID (`8-4-4-4-12` hex digits) as its 16 bytes in base64url, else null: read
+ * digit by digit (a regex test, a string without the dashes and a Buffer of it took 0.6 µs).
+ */
+function uuidBase64url(id: string): string | null {
+  if (id.length !== 36) return null;
+  let j = 0;
+  for (let i = 0; i < 36; i += 2) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (id.charCodeAt(i) !== 45 /* - */) return null;
+      i++;
+    }
+    const high = hexDigit(id.charCodeAt(i));
+    const low = hexDigit(id.charCodeAt(i + 1));
+    if (high < 0 || low < 0) return null;
+    uuidBytes[j++] = (high << 4) | low;
+  }
+  return uuidBytes.toString('base64url');
+}
+const eventId = (id: string | null): string => (id === null ? '' : (uuidBase64url(id) ?? text(id)));
 function uneventId(f: string, packed: string): string | null {
   if (f === '') return null;
   if (isText(f)) return untext(f);
@@ -205,19 +254,30 @@ function uneventId(f: string, packed: string): string | null {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** Whether `reason` is `prefix` and `name` (without building the string). */
+const isPrefixed = (reason: string, prefix: string, name: string): boolean =>
+  reason.length === prefix.length + name.length && reason.startsWith(prefix) && reason.endsWith(name);
+
+/** Whether a change's reason is ruleReason's, without building it. */
+function hasRuleReason(c: Change): boolean {
+  if (c.dimension !== 'custom') return c.to !== null && isPrefixed(c.reason, 'rule:', c.to);
+  return c.segment !== null && isPrefixed(c.reason, c.to === null ? 'rule_not_met:' : 'rule:', c.segment);
+}
+
 /** The reason a change gets from its own rule, stored as ''. */
 function ruleReason(c: Pick<Change, 'dimension' | 'segment' | 'to'>): string | null {
   if (c.dimension === 'custom') return c.segment === null ? null : c.to === null ? `rule_not_met:${c.segment}` : `rule:${c.segment}`;
   return c.to === null ? null : `rule:${c.to}`;
 }
 
-const COMMA = 44;
-
 /** Fields joined with ',' (no field holds one: text escapes it) without the trailing empty ones. */
-function trimmed(joined: string): string {
-  let n = joined.length;
-  while (n > 0 && joined.charCodeAt(n - 1) === COMMA) n--;
-  return n === joined.length ? joined : joined.slice(0, n);
+function fields(a: string, b: string, c = '', d = '', e = '', f = '', g = ''): string {
+  if (g !== '') return `${a},${b},${c},${d},${e},${f},${g}`;
+  if (f !== '') return `${a},${b},${c},${d},${e},${f}`;
+  if (e !== '') return `${a},${b},${c},${d},${e}`;
+  if (d !== '') return `${a},${b},${c},${d}`;
+  if (c !== '') return `${a},${b},${c}`;
+  return b !== '' ? `${a},${b}` : a;
 }
 
 // ------------------------------------------------------------------ header and groups
@@ -233,29 +293,33 @@ const unpartition = (f: string): number | null => (f === '!' ? null : Number.par
 
 type Contract = { code: string; suffix: string } | null;
 
-/** The last topic contractTopic was asked about, and its answer: a batch's changes mostly name one or two. */
-let lastTopic: { topic: string; contract: Contract } = { topic: '', contract: null };
+/** contractTopic's answers: causes name the few topics a segmenter consumes (bounded all the same). */
+const contracts = new Map<string, Contract>();
 
 /** The contract topic a topic name starts with, and the rest (the suffix); null when none. */
 function contractTopic(topic: string): Contract {
-  if (topic === lastTopic.topic) return lastTopic.contract;
+  const known = contracts.get(topic);
+  if (known !== undefined) return known;
   let contract: Contract = null;
-  for (const [i, name] of TOPIC_CODES.entries()) {
+  for (let i = 0; i < TOPIC_CODES.length; i++) {
+    const name = TOPIC_CODES[i] as string;
     if (!topic.startsWith(name)) continue;
     contract = { code: i.toString(36), suffix: topic.slice(name.length) };
     break;
   }
-  lastTopic = { topic, contract };
+  if (contracts.size >= 64) contracts.clear();
+  contracts.set(topic, contract);
   return contract;
 }
 
 /**
  * The header of a new history: the newest event cause's partition and the newest contract
- * topic's suffix (without one, the configured `suffix`).
+ * topic's suffix (without one, the configured `suffix`), of the last `kept` of `changes`.
  */
-function headerOf(changes: readonly Change[], suffix: string): Header {
+function headerOf(changes: readonly Change[], kept: number, suffix: string): Header {
   let partition: number | null | undefined;
-  for (const { cause } of changes) {
+  for (let i = changes.length - 1; i >= changes.length - kept; i--) {
+    const { cause } = changes[i] as Change;
     if (cause.kind !== 'event') continue;
     if (partition === undefined) partition = cause.partition;
     const contract = cause.topic === null ? null : contractTopic(cause.topic);
@@ -266,18 +330,23 @@ function headerOf(changes: readonly Change[], suffix: string): Header {
 
 /** A header, its suffix relative to the configured `suffix`. */
 const packHeader = (h: Header, suffix: string): string =>
-  trimmed(`${h.partition === 0 ? '' : partitionField(h.partition)},${h.suffix === suffix ? '' : text(h.suffix)}`);
+  fields(h.partition === 0 ? '' : partitionField(h.partition), h.suffix === suffix ? '' : text(h.suffix));
 
-/** The last header unpackHeader read, under which configured suffix, and what it says: the histories of one partition mostly share theirs. */
-let lastHeader: { packed: string; suffix: string; header: Header } = { packed: '', suffix: '', header: { partition: 0, suffix: '' } };
+/**
+ * The last header storedHeader read, under which configured suffix, what it says and how
+ * packHeader writes it now: the histories of one partition mostly share theirs.
+ */
+let lastHeader = { packed: '', suffix: '', header: { partition: 0, suffix: '' } as Header, repacked: '' };
 
-function unpackHeader(f: string, suffix: string): Header {
-  if (f === lastHeader.packed && suffix === lastHeader.suffix) return lastHeader.header;
+function storedHeader(f: string, suffix: string): { header: Header; repacked: string } {
+  if (f === lastHeader.packed && suffix === lastHeader.suffix) return lastHeader;
   const [partition = '', written = ''] = f.split(',');
   const header = { partition: partition === '' ? 0 : unpartition(partition), suffix: written === '' ? suffix : untext(written) };
-  lastHeader = { packed: f, suffix, header };
-  return header;
+  lastHeader = { packed: f, suffix, header, repacked: packHeader(header, suffix) };
+  return lastHeader;
 }
+
+const unpackHeader = (f: string, suffix: string): Header => storedHeader(f, suffix).header;
 
 const sameWhen = (a: Change, b: Change): boolean =>
   a.time === b.time &&
@@ -293,7 +362,7 @@ function packWhen(c: Change, header: Header): string {
   const t = time(c.time);
   if (cause.kind !== 'event') {
     const kind = cause.kind === 'timer' ? 't' : 'r';
-    return cause.dueAt === c.time ? `${t},${kind}` : `${t},${kind},${cause.dueAt === null ? '!' : time(cause.dueAt)}`;
+    return fields(t, kind, cause.dueAt === c.time ? '' : cause.dueAt === null ? '!' : time(cause.dueAt));
   }
   let topic = '';
   let suffix = '';
@@ -303,7 +372,7 @@ function packWhen(c: Change, header: Header): string {
     if (contract !== null && contract.suffix !== header.suffix) suffix = text(contract.suffix);
   }
   const partition = cause.partition === header.partition ? '' : partitionField(cause.partition);
-  return trimmed(`${t},e,${topic},${offset(cause.offset)},${eventId(cause.eventId)},${partition},${suffix}`);
+  return fields(t, 'e', topic, offset(cause.offset), eventId(cause.eventId), partition, suffix);
 }
 
 function unpackWhen(f: string[], packed: string, header: Header): { time: string; cause: HistoryCause } {
@@ -331,17 +400,16 @@ function unpackWhen(f: string[], packed: string, header: Header): { time: string
 }
 
 function packChange(c: Change): string {
-  const known = DIMENSION_CODE.get(c.dimension);
-  const values = known === undefined ? undefined : VALUE_CODE[c.dimension as Dimension];
-  const from = c.from === null ? '' : values?.get(c.from);
-  const to = c.to === null ? '' : values?.get(c.to);
-  const reason = c.reason === ruleReason(c) ? '' : (REASON_CODE.get(c.reason) ?? text(c.reason));
+  const dimension = DIMENSION_CODES.get(c.dimension);
+  const from = c.from === null ? '' : dimension?.values.get(c.from);
+  const to = c.to === null ? '' : dimension?.values.get(c.to);
+  const reason = hasRuleReason(c) ? '' : (REASON_CODE.get(c.reason) ?? text(c.reason));
   const segment = c.segment === null ? '' : text(c.segment);
   // One character each (the usual case): dimension, from and to as one field.
-  if (known !== undefined && known.length === 1 && from !== undefined && from.length < 2 && to !== undefined && to.length < 2)
-    return trimmed(`${known}${from || '-'}${to || '-'},${reason},${segment}`);
+  if (dimension !== undefined && dimension.code.length === 1 && from !== undefined && from.length < 2 && to !== undefined && to.length < 2)
+    return fields(`${dimension.code}${from || '-'}${to || '-'}`, reason, segment);
   const value = (v: string | null, code: string | undefined): string => (v === null ? '' : (code ?? text(v)));
-  return trimmed(`${known ?? text(c.dimension)},${value(c.from, from)},${value(c.to, to)},${reason},${segment}`);
+  return fields(dimension?.code ?? text(c.dimension), value(c.from, from), value(c.to, to), reason, segment);
 }
 
 function unpackChange(f: string[], when: { time: string; cause: HistoryCause }, packed: string): Change {
@@ -357,11 +425,12 @@ function unpackChange(f: string[], when: { time: string; cause: HistoryCause }, 
   return c;
 }
 
-/** The groups of changes given newest first, each starting with ';'. */
-function packGroups(changes: readonly Change[], header: Header): string {
+/** The groups of the last `kept` of `changes` (given oldest first), newest first, each starting with ';'. */
+function packGroups(changes: readonly Change[], kept: number, header: Header): string {
   let out = '';
   let newer: Change | undefined;
-  for (const c of changes) {
+  for (let i = changes.length - 1; i >= changes.length - kept; i--) {
+    const c = changes[i] as Change;
     if (newer === undefined || !sameWhen(newer, c)) out += `;${packWhen(c, header)}`;
     out += `/${packChange(c)}`;
     newer = c;
@@ -369,26 +438,18 @@ function packGroups(changes: readonly Change[], header: Header): string {
   return out;
 }
 
-const SEMICOLON = 59;
-const SLASH = 47;
-
-/** The stored groups (each starting with ';') cut after their first `n` changes. */
+/** The stored groups (each starting with ';') cut after their first `n` changes (each starting with '/'). */
 function firstChanges(groups: string, n: number): string {
-  let seen = 0;
-  let group = 0; // where the current group starts
-  let inGroup = 0;
-  for (let i = 0; i < groups.length; i++) {
-    const c = groups.charCodeAt(i);
-    if (c === SEMICOLON) {
-      group = i;
-      inGroup = 0;
-    } else if (c === SLASH) {
-      if (seen === n) return groups.slice(0, inGroup === 0 ? group : i);
-      seen++;
-      inGroup++;
-    }
+  let previous = -1;
+  let change = groups.indexOf('/');
+  for (let seen = 0; seen < n && change >= 0; seen++) {
+    previous = change;
+    change = groups.indexOf('/', change + 1);
   }
-  return groups;
+  if (change < 0 || n < 0) return groups;
+  // Cut before the first change not kept, or before its group when it is the group's first.
+  const group = groups.lastIndexOf(';', change);
+  return groups.slice(0, group > previous ? group : change);
 }
 
 /** The changes of a packed history, newest first, without their ids. */
@@ -416,18 +477,17 @@ function unpack(packed: string | null, suffix: string): Change[] {
  * must be read under the same (unpackHistory).
  */
 export function prependHistory(packed: string | null, changes: readonly Change[], length: number, suffix = ''): string | null {
-  const fresh: Change[] = [];
-  for (let i = changes.length - 1; i >= 0 && fresh.length < length; i--) fresh.push(changes[i] as Change);
-  const stored = packed === null || packed === '' || fresh.length === length ? -1 : packed.indexOf(';');
+  const kept = Math.max(0, Math.min(changes.length, length)); // the newest of `changes`
+  const stored = packed === null || packed === '' || kept === length ? -1 : packed.indexOf(';');
   if (stored < 0) {
-    if (fresh.length === 0) return null;
-    const header = headerOf(fresh, suffix);
-    return packHeader(header, suffix) + packGroups(fresh, header);
+    if (kept === 0) return null;
+    const header = headerOf(changes, kept, suffix);
+    return packHeader(header, suffix) + packGroups(changes, kept, header);
   }
   // The stored groups are relative to the header's values, which stay; its text is rewritten
   // as packHeader writes it now (an older history's suffix goes when it is the configured one).
-  const header = unpackHeader((packed as string).slice(0, stored), suffix);
-  return packHeader(header, suffix) + packGroups(fresh, header) + firstChanges((packed as string).slice(stored), length - fresh.length);
+  const { header, repacked } = storedHeader((packed as string).slice(0, stored), suffix);
+  return repacked + packGroups(changes, kept, header) + firstChanges((packed as string).slice(stored), length - kept);
 }
 
 /** The changes of a packed history, newest first, with their ids; `suffix` is the deployment's topic suffix (CRM_TOPIC_SUFFIX). */

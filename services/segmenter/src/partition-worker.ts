@@ -319,17 +319,20 @@ export class PartitionWorker {
     if (!this.keepsHistory) return undefined;
     const perCustomer = new Map<string, SegmentChange[]>();
     for (const id of erased.keys()) perCustomer.set(id, []);
-    for (const [i, c] of changes.entries()) {
-      if (i < (erased.get(c.customerId) ?? 0)) continue;
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i] as SegmentChange;
+      if (erased.size > 0 && i < (erased.get(c.customerId) ?? 0)) continue;
       const list = perCustomer.get(c.customerId);
       if (list === undefined) perCustomer.set(c.customerId, [c]);
       else list.push(c);
     }
     const { historyLength: length, topicSuffix } = this.deps.config;
-    return [...perCustomer].map(([customerId, list]) => ({
-      customerId,
-      packed: prependHistory(erased.has(customerId) ? null : (ctx.histories.get(customerId) ?? null), list, length, topicSuffix),
-    }));
+    const writes: HistoryWrite[] = [];
+    for (const [customerId, list] of perCustomer) {
+      const stored = erased.has(customerId) ? null : (ctx.histories.get(customerId) ?? null);
+      writes.push({ customerId, packed: prependHistory(stored, list, length, topicSuffix) });
+    }
+    return writes;
   }
 
   /** The records of the changes topic (none while backfilling). */
