@@ -16,6 +16,8 @@ export interface SegmenterChild {
   port: number;
   /** The child's last output lines (for a failure's explanation). */
   output(): string;
+  /** How the child ended (`exit code 1`, `signal SIGKILL`), or null while it runs. */
+  ended(): string | null;
   /** SIGTERM, then waits for the graceful exit (SIGKILL after 40 s). */
   stop(): Promise<void>;
 }
@@ -50,8 +52,9 @@ export async function startSegmenter(env: Record<string, string>, nodeArgs: stri
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const output = () => lines.slice(-20).join('\n');
   const deadline = Date.now() + readyTimeoutMs;
+  const ended = () => (child.exitCode !== null ? `exit code ${child.exitCode}` : child.signalCode !== null ? `signal ${child.signalCode}` : null);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`segmenter exited with ${child.exitCode} before it was ready:\n${output()}`);
+    if (ended() !== null) throw new Error(`segmenter ended (${ended()}) before it was ready:\n${output()}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
       if (res.status === 200) break;
@@ -68,6 +71,7 @@ export async function startSegmenter(env: Record<string, string>, nodeArgs: stri
     pid: child.pid as number,
     port,
     output,
+    ended,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);

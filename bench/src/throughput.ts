@@ -129,6 +129,8 @@ export async function segmenterThroughput(
       }
       if (t0 !== 0) progress.push({ t: performance.now(), n: applied });
       if (applied >= total) break;
+      const dead = children.find((c) => c.ended() !== null);
+      if (dead !== undefined) throw new Error(`segmenter ended (${dead.ended()}) after ${applied} of ${total} records:\n${dead.output()}`);
       if (Date.now() > deadline) throw new Error(`segmenter applied only ${applied} of ${total} records in ${minutes} minutes:\n${children[0]?.output()}`);
       await sleep(50);
     }
