@@ -9,16 +9,9 @@ import type { z } from 'zod';
 import type { RecentChange } from './schemas.ts';
 
 /** Most changes returned per customer. */
-export const RECENT_CHANGES = 20;
+const RECENT_CHANGES = 20;
 
-/** The changes of `packed` (readStoredCustomer's history) under the deployment's topic suffix, at most `limit`. */
-export function recentChanges(
-  customerId: string,
-  packed: string | null,
-  topicSuffix: string,
-  limit: number = RECENT_CHANGES,
-): Array<z.infer<typeof RecentChange>> {
-  return unpackHistory(customerId, packed, topicSuffix)
-    .slice(0, limit)
-    .map((e) => e as z.infer<typeof RecentChange>);
+/** The changes of `packed` (readStoredCustomer's history) under the deployment's topic suffix, at most RECENT_CHANGES. */
+export function recentChanges(customerId: string, packed: string | null, topicSuffix: string): Array<z.infer<typeof RecentChange>> {
+  return unpackHistory(customerId, packed, topicSuffix).slice(0, RECENT_CHANGES) as Array<z.infer<typeof RecentChange>>;
 }
