@@ -43,7 +43,15 @@ export const commandName = (script: string): string => `crm_${script}_v${SCRIPTS
 
 const registered = new WeakSet<Redis>();
 
-/** Registers every script on `redis` once. */
+/**
+ * Registers every script on `redis` once. On a client with `enableAutoPipelining` call it
+ * before the client's first command: an auto-pipeline copies the client's scripts when it is
+ * created, so a script first defined (lazily, by a first callScript) in a tick whose pipeline
+ * already exists is missing from that pipeline. ioredis 5.11 then rejects the call
+ * ("pipeline[functionName] is not a function") but keeps its reply slot: each command queued
+ * after it gets the reply of the next one, and the last reply's absence throws "results[i] is
+ * not iterable" from a callback, an uncaught exception that ends the process.
+ */
 export function registerScripts(redis: Redis): void {
   if (registered.has(redis)) return;
   for (const s of loadScriptSources()) {
