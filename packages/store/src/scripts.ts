@@ -66,6 +66,9 @@ export function registerScripts(redis: Redis): void {
  * past ~120,000 arguments (a large commitBatch).
  */
 export async function callScript(redis: Redis, script: string, keys: string[], args: Array<string | number | Buffer>, fixedKeys = true): Promise<unknown> {
+  // Registering lazily is safe only without auto-pipelining (registerScripts says why).
+  if (!registered.has(redis) && redis.options.enableAutoPipelining === true)
+    throw new Error('a client with enableAutoPipelining needs registerScripts(client) before its first command');
   registerScripts(redis);
   type Arg = string | number | Buffer | Array<string | number | Buffer>;
   const fn = (redis as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[commandName(script)];

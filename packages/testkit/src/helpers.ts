@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTopicsAndWait } from '@crm/infra';
 import { type Connections, kafkaOptions, redisOptions, registryOptions } from '@crm/service-kit';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { type Admin, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
 import { type TestEndpoints, endpointConnections } from './endpoints.ts';
@@ -30,8 +30,9 @@ export function testKafka(clientId = uniqueName('test')): Kafka {
   return new Kafka(kafkaOptions(testConnections().kafka, { clientId, logLevel: logLevel.NOTHING }));
 }
 
-export function testRedis(): Redis {
-  return new Redis(redisOptions(testConnections().redis, { maxRetriesPerRequest: 3 }));
+/** A client of the test Redis; `options` on top (e.g. enableAutoPipelining). */
+export function testRedis(options: RedisOptions = {}): Redis {
+  return new Redis(redisOptions(testConnections().redis, { maxRetriesPerRequest: 3, ...options }));
 }
 
 export function testRegistry(): SchemaRegistry {

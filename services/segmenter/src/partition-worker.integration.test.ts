@@ -7,7 +7,7 @@
  */
 import { TOPICS } from '@crm/contracts';
 import { decodeState } from '@crm/domain';
-import { type OutboxEntry, type PartitionKeys, outboxLength, parseCustomerRecord, partitionKeys, readOutbox, unpackHistory } from '@crm/store';
+import { type OutboxEntry, type PartitionKeys, outboxLength, parseCustomerRecord, partitionKeys, readOutbox, registerScripts, unpackHistory } from '@crm/store';
 import { DAY_MS, generateEvents, readTopic, silentLogger, startOwnRedis, testKafka, testRedis, waitFor } from '@crm/testkit';
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
@@ -334,6 +334,7 @@ describe('a trim while a commit is in flight', () => {
       // A Redis of its own: its script cache is flushed and its writes paused.
       const own = await startOwnRedis();
       const redis = new Redis({ host: '127.0.0.1', port: own.port, connectionName: 'worker', enableAutoPipelining });
+      registerScripts(redis);
       const admin = new Redis({ host: '127.0.0.1', port: own.port });
       try {
         const keys = partitionKeys(config.keyPrefix, 0);

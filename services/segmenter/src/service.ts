@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import { type InputTopic, TOPICS } from '@crm/contracts';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type DomainConfig, type RfmCuts, type RfmSummary, mergeRfmSummaries, quantileCuts, withRfmCuts } from '@crm/domain';
-import { dueCustomers, keyedPartitioner, partitionKeys, readFence, readRfmCuts, writeRfmCuts } from '@crm/store';
+import { dueCustomers, keyedPartitioner, partitionKeys, readFence, readRfmCuts, registerScripts, writeRfmCuts } from '@crm/store';
 import { Redis } from 'ioredis';
 import { type Admin, type Consumer, Kafka, type Producer, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -93,6 +93,8 @@ export class Segmenter {
     // trims) leave in one socket write, in the order issued; a write costs 50-80 µs on loopback.
     // The relay's trim rule stays right (docs/architecture.md, "The relay").
     this.redis = new Redis(redisOptions(config.redis, { maxRetriesPerRequest: null, enableAutoPipelining: true }));
+    // Before any command: a script first defined in a tick whose auto-pipeline exists is missing from it (registerScripts).
+    registerScripts(this.redis);
     logRedisErrors(this.redis, config.redis, log);
     this.kafka = new Kafka(kafkaOptions(config.kafka, { clientId: 'crm-segmenter', logLevel: logLevel.INFO, logCreator: kafkaLogCreator(log) }));
     this.consumer = this.kafka.consumer({
