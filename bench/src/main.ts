@@ -270,11 +270,6 @@ function modelOf(run: SegmenterRun, cores: number): Capacity | null {
   return capacity(segmenterCpuPerEvent(run), { instances: INSTANCES, partitions: PARTITIONS, redisShards: 1, sharedCores: cores });
 }
 
-/**
- * CPU µs per event of the segmenter instances (summed), the broker and Redis over a segmenter
- * run, and of the first instance's JavaScript thread (per event it handled, the events shared
- * evenly): the part of an instance that cannot use a second core.
- */
 function printTable(
   r: {
     throughput_eps: number | null;

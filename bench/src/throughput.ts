@@ -191,7 +191,11 @@ export async function runtimeDetail(m: (name: string, filter?: string) => Promis
   };
 }
 
-/** CPU µs per event of each process of a run (the instances summed; the JavaScript thread per instance). */
+/**
+ * CPU µs per event of the segmenter instances (summed), the broker and Redis over a segmenter
+ * run, and of the first instance's JavaScript thread (per event it handled, the events shared
+ * evenly): the part of an instance that cannot use a second core.
+ */
 export function segmenterCpuPerEvent(run: SegmenterRun): CpuPerEvent {
   const instances = Object.entries(run.cpu).filter(([k]) => k.startsWith('segmenter'));
   const segmenterPct = instances.some(([, v]) => v === null) ? null : instances.reduce((a, [, v]) => a + (v ?? 0), 0);
