@@ -4,9 +4,9 @@
  * (Redis connected, partitions assigned).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@crm/infra';
 import { metricsToken } from '@crm/service-kit';
 
 const MAIN = fileURLToPath(import.meta.resolve('@crm/segmenter').replace(/index\.ts$/, 'main.ts'));
@@ -20,18 +20,6 @@ export interface SegmenterChild {
   ended(): string | null;
   /** SIGTERM, then waits for the graceful exit (SIGKILL after 40 s). */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts the segmenter and resolves once it is ready. `nodeArgs` e.g. ['--cpu-prof', '--cpu-prof-dir=...']. */
