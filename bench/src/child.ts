@@ -61,7 +61,7 @@ export async function startSegmenter(env: Record<string, string>, nodeArgs: stri
     output,
     ended,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (ended() === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
       await exited;
       clearTimeout(timer);
