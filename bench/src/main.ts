@@ -27,13 +27,13 @@ import { registryOptions } from '@crm/service-kit';
 import type { Redis } from 'ioredis';
 import { type Capacity, type CpuPerEvent, capacity } from './capacity.ts';
 import { latencyChart } from './chart.ts';
-import { avroEncoder, inputEvents, topicOf } from './data.ts';
+import { avroEncoder, inputEvents } from './data.ts';
 import { type Phase, createTopics, deleteTopics, endpoints, inputTopicsOf, isolatedPhase, kafkaClient, redisClient, serverPids, versions } from './env.ts';
 import { type FloorResult, floorConsume, removeFloorKeys } from './floor.ts';
 import { type LoadResult, latencyAtLoads } from './latency.ts';
 import { type MemoryResult, redisBytesPerCustomer, usedMemory } from './memory.ts';
 import { round } from './procstat.ts';
-import { type Record_, produceAll, producerOf } from './produce.ts';
+import { produceEvents } from './produce.ts';
 import { summarizeProfile } from './profile.ts';
 import { type SizeProbe, sizeProbe } from './size-probe.ts';
 import { RATE_WINDOW_MS, type RateResult, type SegmenterRun, rawConsume, segmenterCpuPerEvent, segmenterThroughput } from './throughput.ts';
@@ -43,8 +43,6 @@ const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
 const PARTITIONS = 6;
 /** The segmenter's fetch settings (services/segmenter/src/service.ts), so the raw ceiling reads the same way. */
 const SEGMENTER_FETCH = { maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 100, partitionsConsumedConcurrently: 3 };
-/** Events generated and produced at a time: a log of millions never sits in memory whole. */
-const PRODUCE_CHUNK = 250_000;
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -103,24 +101,7 @@ async function main(): Promise<void> {
     await createTopics(admin, phase.config, PARTITIONS);
     const t0 = performance.now();
     const actual = inputTopicsOf(phase.config);
-    const producer = producerOf(kafka);
-    await producer.connect();
-    let total = 0;
-    const records: Record_[] = [];
-    // In chunks, in order: each customer's events stay in order (one send at a time per topic).
-    for (const e of inputEvents({ count: sizes.events, seed: 42, idPrefix: 'c', end: Date.now(), days: 730 })) {
-      const topic = topicOf(e);
-      records.push({ topic: actual[topic], key: e.subject, value: encode(topic, e) });
-      if (records.length === PRODUCE_CHUNK) {
-        await produceAll(producer, records);
-        total += records.length;
-        records.length = 0;
-      }
-    }
-    await produceAll(producer, records);
-    total += records.length;
-    records.length = 0;
-    await producer.disconnect();
+    const total = await produceEvents(kafka, actual, encode, inputEvents({ count: sizes.events, seed: 42, idPrefix: 'c', end: Date.now(), days: 730 }));
     log(`throughput: generated ${total} events (sample-data, Avro) and produced them into ${PARTITIONS}-partition topics in ${seconds(t0)} s`);
     const usedBefore = await usedMemory(redis);
     raw = await rawConsume(kafka, [phase.config.topics.orders, phase.config.topics.interactions, phase.config.topics.profiles], total, SEGMENTER_FETCH);

@@ -2,7 +2,9 @@
  * Producing the input: everything at once (pre-produced logs) or paced at an offered rate.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { InputEvent, InputTopic } from '@crm/contracts';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { type Encoder, topicOf } from './data.ts';
 
 export interface Record_ {
   topic: string;
@@ -35,6 +37,34 @@ export async function produceAll(producer: Producer, records: readonly Record_[]
     }
   });
   await Promise.all(lanes);
+}
+
+/** Events generated and produced at a time: a log of millions never sits in memory whole. */
+const PRODUCE_CHUNK = 250_000;
+
+/**
+ * Encodes `events` onto their input topics (`topics`: each contract topic's actual name) and
+ * produces them, in chunks and in order; returns how many it produced.
+ */
+export async function produceEvents(kafka: Kafka, topics: Record<InputTopic, string>, encode: Encoder, events: Iterable<InputEvent>): Promise<number> {
+  const producer = producerOf(kafka);
+  await producer.connect();
+  let total = 0;
+  const records: Record_[] = [];
+  // In chunks, in order: each customer's events stay in order (one send at a time per topic).
+  for (const e of events) {
+    const topic = topicOf(e);
+    records.push({ topic: topics[topic], key: e.subject, value: encode(topic, e) });
+    if (records.length === PRODUCE_CHUNK) {
+      await produceAll(producer, records);
+      total += records.length;
+      records.length = 0;
+    }
+  }
+  await produceAll(producer, records);
+  total += records.length;
+  await producer.disconnect();
+  return total;
 }
 
 /**

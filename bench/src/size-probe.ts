@@ -10,9 +10,9 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { type Endpoints, type Phase, createTopics, inputTopicsOf, isolatedPhase } from './env.ts';
-import { type Encoder, inputEvents, topicOf } from './data.ts';
+import { type Encoder, inputEvents } from './data.ts';
 import { round } from './procstat.ts';
-import { type Record_, produceAll, producerOf } from './produce.ts';
+import { produceEvents } from './produce.ts';
 import { type SegmenterRun, segmenterCpuPerEvent, segmenterThroughput } from './throughput.ts';
 import type { CpuPerEvent } from './capacity.ts';
 
@@ -54,14 +54,8 @@ export async function sizeProbe(deps: ProbeDeps, held: Phase, customers: number,
   track(topics);
   await createTopics(admin, topics.config, partitions);
   const actual = inputTopicsOf(topics.config);
-  const records: Record_[] = [];
   // The main log's shape, customers of their own ('p' ids, the main log's are 'c').
-  for (const e of inputEvents({ count: events, seed: 4242, idPrefix: 'p', end: Date.now(), days: 730 }))
-    records.push({ topic: actual[topicOf(e)], key: e.subject, value: encode(topicOf(e), e) });
-  const producer = producerOf(kafka);
-  await producer.connect();
-  await produceAll(producer, records);
-  await producer.disconnect();
+  const total = await produceEvents(kafka, actual, encode, inputEvents({ count: events, seed: 4242, idPrefix: 'p', end: Date.now(), days: 730 }));
 
   const suffix = topics.env['CRM_TOPIC_SUFFIX'] as string;
   const base = { CRM_TIMER_INTERVAL_MS: '3600000', CRM_TOPIC_SUFFIX: suffix, ...childEnv };
@@ -69,10 +63,10 @@ export async function sizeProbe(deps: ProbeDeps, held: Phase, customers: number,
   track(empty);
   // The held store's keys, under a group of its own: it reads the probe's topics from the start.
   const full = isolatedPhase(ep, 'probe-full', { ...base, CRM_KEY_PREFIX: held.config.keyPrefix });
-  const emptyRun = await segmenterThroughput(redis, kafka, empty, partitions, records.length, servers, [], 1);
-  const fullRun = await segmenterThroughput(redis, kafka, full, partitions, records.length, servers, [], 1);
+  const emptyRun = await segmenterThroughput(redis, kafka, empty, partitions, total, servers, [], 1);
+  const fullRun = await segmenterThroughput(redis, kafka, full, partitions, total, servers, [], 1);
   return {
-    events: records.length,
+    events: total,
     customers_held: customers,
     empty: probeRun(emptyRun),
     full: probeRun(fullRun),
