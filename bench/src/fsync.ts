@@ -14,10 +14,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@crm/infra';
 import { ackOutbox, commitBatch, partitionKeys, readFence } from '@crm/store';
 import { Redis } from 'ioredis';
 
@@ -27,14 +27,6 @@ const ROUNDS = option('rounds', 2);
 const PARTITIONS = option('partitions', 6);
 const CUSTOMERS = option('customers', 200);
 const RECORDS = option('records', 100);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const address = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return typeof address === 'object' && address !== null ? address.port : 0;
-}
 
 async function startRedis(fsync: 'always' | 'everysec'): Promise<{ redis: Redis; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `crm-fsync-${fsync}-`));
