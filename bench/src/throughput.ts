@@ -201,7 +201,7 @@ export function segmenterCpuPerEvent(run: SegmenterRun): CpuPerEvent {
   const segmenterPct = instances.some(([, v]) => v === null) ? null : instances.reduce((a, [, v]) => a + (v ?? 0), 0);
   return {
     segmenter: cpuUsPerEvent(segmenterPct, run.seconds, run.events),
-    js_thread: cpuUsPerEvent(run.cpu['js_thread'] ?? null, run.seconds, run.events / Math.max(1, instances.length)),
+    js_thread: cpuUsPerEvent(run.cpu['js_thread'], run.seconds, run.events / Math.max(1, instances.length)),
     redis: cpuUsPerEvent(run.cpu['redis'], run.seconds, run.events),
     kafka: cpuUsPerEvent(run.cpu['kafka'], run.seconds, run.events),
   };
