@@ -6,7 +6,7 @@ import { DIMENSIONS, type Dimension, isoUtcMillis } from '@crm/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HISTORY_CODES, type HistoryEntry, prependHistory } from './history.ts';
-import { SUFFIXES, applied } from './testing/history-changes.ts';
+import { SUFFIXES, applied, event } from './testing/history-changes.ts';
 
 type Change = Omit<HistoryEntry, 'id'>;
 
@@ -179,15 +179,7 @@ describe('the faster history packing', () => {
 
   it('rewrites an old header as the reference did', () => {
     const suffix = '.bench-tput-mwtjdirp-77918f';
-    const fresh: Change = {
-      time: '2026-01-02T10:00:00.000Z',
-      dimension: 'stage',
-      segment: null,
-      from: null,
-      to: 'new',
-      reason: 'lifetime_orders=1',
-      cause: { kind: 'event', topic: `commerce.orders.v1${suffix}`, partition: 4, offset: '12', eventId: null, dueAt: null },
-    };
+    const fresh = event('12', `commerce.orders.v1${suffix}`);
     for (const old of [`4,'${suffix};t85rzz,t/007`, `4;t85rzz,t/007`, `4,';t85rzz,t/007`, `,'${suffix};t85rzz,t/007`, `!,'.other;t85rzz,t/007/101`]) {
       for (const length of [1, 2, 3]) expect(prependHistory(old, [fresh], length, suffix)).toBe(ref(old, [fresh], length, suffix));
     }

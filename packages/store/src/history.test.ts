@@ -5,7 +5,7 @@ import { generateEvents } from '@crm/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type HistoryEntry, prependHistory, unpackHistory } from './history.ts';
-import { applied } from './testing/history-changes.ts';
+import { applied, event } from './testing/history-changes.ts';
 
 type Change = Omit<HistoryEntry, 'id'>;
 
@@ -27,17 +27,6 @@ const order = (time: string, offset: string): Change[] => {
     { time, dimension: 'custom', segment: 'vip | "big" spenders\n', from: null, to: 'member', reason: 'rule', cause },
   ];
 };
-
-/** A customer's first order's stage change, caused by the event at `offset` of `topic`. */
-const event = (offset: string, topic: string, partition = 4): Change => ({
-  time: '2026-01-02T10:00:00.000Z',
-  dimension: 'stage',
-  segment: null,
-  from: null,
-  to: 'new',
-  reason: 'lifetime_orders=1',
-  cause: { kind: 'event', topic, partition, offset, eventId: null, dueAt: null },
-});
 
 const withIds = (customerId: string, changes: Change[]): HistoryEntry[] =>
   changes.map((c) => ({ id: changeId(customerId, c.dimension as (typeof DIMENSIONS)[number], c.segment, c.from, c.to, c.time), ...c }));

@@ -8,6 +8,17 @@ import { HISTORY_CODES, type HistoryEntry } from '../history.ts';
 
 type Change = Omit<HistoryEntry, 'id'>;
 
+/** A customer's first order's stage change, caused by the event at `offset` of `topic`. */
+export const event = (offset: string, topic: string, partition = 4): Change => ({
+  time: '2026-01-02T10:00:00.000Z',
+  dimension: 'stage',
+  segment: null,
+  from: null,
+  to: 'new',
+  reason: 'lifetime_orders=1',
+  cause: { kind: 'event', topic, partition, offset, eventId: null, dueAt: null },
+});
+
 /** Topic suffixes, configured or in a topic's name. */
 export const SUFFIXES = ['', '.staging', '.bench-tput-mwtjdirp-77918f', '.x|y', "'"];
 const odd = fc.constantFrom('%', ',', '/', ';', '|', "'", '!', '%2C', "'x", '', '-', '0', '00', '1');
