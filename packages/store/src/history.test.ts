@@ -1,10 +1,11 @@
 /** The packed recent-change history: what goes in comes out, newest first, trimmed, with its ids. */
-import { DIMENSIONS, INPUT_TOPICS } from '@crm/contracts';
+import { type DIMENSIONS, INPUT_TOPICS } from '@crm/contracts';
 import { type CustomerState, apply, changeId, defaultDomainConfig, evaluate } from '@crm/domain';
 import { generateEvents } from '@crm/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type HistoryEntry, prependHistory, unpackHistory } from './history.ts';
+import { applied, event } from './testing/history-changes.ts';
 
 type Change = Omit<HistoryEntry, 'id'>;
 
@@ -26,17 +27,6 @@ const order = (time: string, offset: string): Change[] => {
     { time, dimension: 'custom', segment: 'vip | "big" spenders\n', from: null, to: 'member', reason: 'rule', cause },
   ];
 };
-
-/** A customer's first order's stage change, caused by the event at `offset` of `topic`. */
-const event = (offset: string, topic: string, partition = 4): Change => ({
-  time: '2026-01-02T10:00:00.000Z',
-  dimension: 'stage',
-  segment: null,
-  from: null,
-  to: 'new',
-  reason: 'lifetime_orders=1',
-  cause: { kind: 'event', topic, partition, offset, eventId: null, dueAt: null },
-});
 
 const withIds = (customerId: string, changes: Change[]): HistoryEntry[] =>
   changes.map((c) => ({ id: changeId(customerId, c.dimension as (typeof DIMENSIONS)[number], c.segment, c.from, c.to, c.time), ...c }));
@@ -222,68 +212,6 @@ describe('packed history', () => {
   });
 
   it('round-trips any changes, unknown values, separators and odd times included', () => {
-    const text = fc.string({ maxLength: 12 });
-    const odd = fc.constantFrom('%', ',', '/', ';', '|', "'", '!', '%2C', "'x", '');
-    const string = fc.oneof(
-      text,
-      odd,
-      fc.array(fc.oneof(text, odd), { maxLength: 4 }).map((xs) => xs.join('')),
-    );
-    const time = fc.oneof(
-      fc.integer({ min: -2_000_000_000, max: 4_102_444_800 }).map((s) => new Date(s * 1000).toISOString()),
-      fc.integer({ min: -2_000_000_000_000, max: 4_102_444_800_000 }).map((ms) => new Date(ms).toISOString()),
-      fc.constantFrom('2026-01-02T10:00:00.5Z', '2026-01-02T10:00:00Z', '+275760-09-13T00:00:00.000Z', 'not a time'),
-    );
-    const topic = fc.oneof(
-      fc.constantFrom(...INPUT_TOPICS, 'crm.segment-changes.v1'),
-      fc.tuple(fc.constantFrom(...INPUT_TOPICS), fc.constantFrom('', '.staging', '.bench-tput-x|y')).map(([t, s]) => t + s),
-      string,
-    );
-    const cause = fc.oneof(
-      fc.record({
-        kind: fc.constant('event' as const),
-        topic: fc.option(topic, { nil: null }),
-        partition: fc.option(fc.oneof(fc.nat(6), fc.nat(100_000)), { nil: null }),
-        offset: fc.option(fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String), fc.nat().map(String), fc.constant('007'), string), { nil: null }),
-        eventId: fc.option(
-          fc.oneof(
-            fc.uuid(),
-            fc.uuid().map((u) => u.toUpperCase()),
-            string,
-          ),
-          { nil: null },
-        ),
-        dueAt: fc.constant(null),
-      }),
-      fc.record({
-        kind: fc.constantFrom('timer' as const, 'rescore' as const),
-        topic: fc.constant(null),
-        partition: fc.constant(null),
-        offset: fc.constant(null),
-        eventId: fc.constant(null),
-        dueAt: fc.option(time, { nil: null }),
-      }),
-    );
-    const value = fc.oneof(fc.constantFrom('champions', 'at_risk', 'gold', 'member', 'apostle', 'detractor'), string);
-    const change: fc.Arbitrary<Change> = fc.record({
-      time,
-      dimension: fc.constantFrom(...DIMENSIONS),
-      segment: fc.option(string, { nil: null }),
-      from: fc.option(value, { nil: null }),
-      to: fc.option(value, { nil: null }),
-      reason: fc.oneof(string, fc.constantFrom('rule:champions', 'rule:x', 'rule_not_met:x', 'window_spend<10000', 'erased')),
-      cause,
-    });
-    // A timer's dueAt is its time, as the domain builds it, or anything else.
-    const applied = fc
-      .array(change, { maxLength: 4 })
-      .chain((cs) =>
-        fc
-          .boolean()
-          .map((sameWhen) =>
-            sameWhen && cs[0] !== undefined ? cs.map((c) => ({ ...c, time: cs[0]?.time as string, cause: cs[0]?.cause as Change['cause'] })) : cs,
-          ),
-      );
     fc.assert(
       fc.property(fc.array(applied, { maxLength: 4 }), fc.integer({ min: 1, max: 8 }), (batches, length) => {
         let packed: string | null = null;

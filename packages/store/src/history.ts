@@ -139,7 +139,7 @@ const REASONS: readonly string[] = [
   'no_rating,open_complaint',
 ];
 
-/** The code lists, for the tests' reference packer. */
+/** The code lists, for the tests (the reference packer, the generated changes of testing/history-changes.ts). */
 export const HISTORY_CODES = { topics: TOPIC_CODES, values: VALUES, reasons: REASONS };
 
 const codes = (list: readonly string[]): ReadonlyMap<string, string> => new Map(list.map((s, i) => [s, i.toString(36)]));
