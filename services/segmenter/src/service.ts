@@ -351,11 +351,21 @@ export class Segmenter {
 
   private scheduleTimers(): void {
     this.timerLoop = setTimeout(() => {
-      this.timerRunning = this.fireTimers().finally(() => {
-        this.timerRunning = undefined;
-        if (this.running) this.scheduleTimers();
-      });
+      this.timerRunning = this.fireTimers()
+        // A rejection left to itself would end the process: a failed tick (the go-live check's
+        // fence reads refused, say) is logged and counted, and the next tick tries again.
+        .catch((err: unknown) => this.timerFailed(err, 'timer tick failed; retried on the next tick'))
+        .finally(() => {
+          this.timerRunning = undefined;
+          if (this.running) this.scheduleTimers();
+        });
     }, this.config.timerIntervalMs);
+  }
+
+  /** Logs timer-loop work that failed (it is retried on the next tick) and counts it. */
+  private timerFailed(err: unknown, msg: string, partition?: number): void {
+    this.metrics.timerFailures.inc();
+    this.log.error({ err, partition }, msg);
   }
 
   /** Fires due timers of every owned partition until none is due. */
@@ -372,7 +382,7 @@ export class Segmenter {
       try {
         await this.clock.refresh();
       } catch (err) {
-        this.log.error({ err }, 'reading the stream clock failed; retried on the next tick');
+        this.timerFailed(err, 'reading the stream clock failed; retried on the next tick');
         return;
       }
     }
@@ -393,7 +403,7 @@ export class Segmenter {
           }
         } catch (err) {
           if (err instanceof FenceLostError) this.fences.lost(p, err);
-          else this.log.error({ err, partition: p }, 'timer evaluation failed; retried on the next tick');
+          else this.timerFailed(err, 'timer evaluation failed; retried on the next tick', p);
         }
       }),
     );
