@@ -127,7 +127,6 @@ export class Segmenter {
       relayAgain: (p) => this.worker(p).relayAgain(),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
       owns: (p) => this.fences.consuming(p),
-      assigned: (p) => this.owned.includes(p),
       topics: this.inputTopics,
       fenceLost: (p, err) => this.fences.lost(p, err),
     });
