@@ -78,8 +78,6 @@ export interface IntakeDeps {
   processed: () => Promise<void>;
   /** Whether this member owns partition p now. */
   owns: (partition: number) => boolean;
-  /** Whether partition p is assigned to this member (also while its fence is audited or it is held). */
-  assigned: (partition: number) => boolean;
   /** The input topics (paused while closing). */
   topics: readonly string[];
   /** Redis lost writes of partition p (its waiting batches were dropped): audit it again. */
@@ -128,6 +126,8 @@ const fetchedOffsetOf = (batch: EachBatchPayload['batch']): string | undefined =
 export class Intake {
   private readonly deps: IntakeDeps;
   private readonly lanes = new Map<number, Lane>();
+  /** The partitions assigned to this member (also while a fence is audited or a partition held), as `rebalanced` last said. */
+  private assigned: ReadonlySet<number> = new Set();
   private committer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -150,14 +150,16 @@ export class Intake {
   }
 
   /**
-   * The assignment changed: what this member no longer owns is forgotten (its queued batches are
+   * The assignment changed (`owned`: every partition assigned here; a relay retry of any other
+   * gives up): what this member no longer owns is forgotten (its queued batches are
    * dropped when their turn comes; the new owner fetches from the fences). Batches of
    * partitions it keeps are still applied: kafkajs may have fetched some of them with the new
    * assignment's offsets already, and dropping the older ones would skip records.
    */
   rebalanced(owned: readonly number[]): void {
+    this.assigned = new Set(owned);
     for (const [partition, lane] of this.lanes) {
-      if (owned.includes(partition)) continue;
+      if (this.assigned.has(partition)) continue;
       lane.durable.clear();
       lane.refetchFrom.clear();
       lane.floor.clear();
@@ -359,7 +361,7 @@ export class Intake {
         this.deps.log.error({ err, partition }, 'relay failed; relaying the outbox again');
         if (this.closed) return;
         await this.backOff(lane);
-        if (!this.deps.assigned(partition)) return;
+        if (!this.assigned.has(partition)) return;
         attempt = this.deps.relayAgain(partition);
       }
     }

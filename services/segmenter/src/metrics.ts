@@ -61,6 +61,11 @@ export function createMetrics() {
       registers: [registry],
     }),
     timersFired: new Counter({ name: 'crm_timers_fired_total', help: 'Customers evaluated because a timer fell due', registers: [registry] }),
+    timerFailures: new Counter({
+      name: 'crm_timer_failures_total',
+      help: "Timer-loop work that failed and is retried on the next tick (logged): a partition's timer evaluation, the stream clock's read, or the backfill's go-live check",
+      registers: [registry],
+    }),
     segmentChanges: new Counter({
       name: 'crm_segment_changes_total',
       help: 'Segment changes committed, by dimension',

@@ -420,6 +420,8 @@ export class PartitionWorker {
 
   private async applyAndCommit(parts: readonly DecodedPart[]): Promise<Committed | null> {
     const { metrics } = this.deps;
+    // Every valid record's customer: the fence, read together with them, only then says which
+    // records are fresh (applyEvents' pendingCustomers counts the events of those alone).
     const customerIds = [...new Set(parts.flatMap((p) => p.valid.map((d) => d.event.subject)))];
     let deadLettered = false;
 

@@ -20,7 +20,16 @@ import type { Logger } from 'pino';
 import { coPartitionedAssigner } from './assignor.ts';
 import type { SegmenterConfig } from './config.ts';
 import { DeploymentClock } from './deployment-clock.ts';
-import { checkRedisCredentials, kafkaLogCreator, kafkaOptions, logRedisErrors, redisOptions, registryOptions, startHttp } from '@crm/service-kit';
+import {
+  checkRedisCredentials,
+  describeRedisError,
+  kafkaLogCreator,
+  kafkaOptions,
+  redisOptions,
+  redisRefusedCredentials,
+  registryOptions,
+  startHttp,
+} from '@crm/service-kit';
 import { type Metrics, createMetrics } from './metrics.ts';
 import { FenceLostError } from './fence-audit.ts';
 import { FenceGuard } from './fence-guard.ts';
@@ -95,7 +104,6 @@ export class Segmenter {
     this.redis = new Redis(redisOptions(config.redis, { maxRetriesPerRequest: null, enableAutoPipelining: true }));
     // Before any command: a script first defined in a tick whose auto-pipeline exists is missing from it (registerScripts).
     registerScripts(this.redis);
-    logRedisErrors(this.redis, config.redis, log);
     this.kafka = new Kafka(kafkaOptions(config.kafka, { clientId: 'crm-segmenter', logLevel: logLevel.INFO, logCreator: kafkaLogCreator(log) }));
     this.consumer = this.kafka.consumer({
       groupId: config.groupId,
@@ -119,7 +127,6 @@ export class Segmenter {
       relayAgain: (p) => this.worker(p).relayAgain(),
       processed: () => (this.backfillTargets === null ? Promise.resolve() : this.maybeGoLive()),
       owns: (p) => this.fences.consuming(p),
-      assigned: (p) => this.owned.includes(p),
       topics: this.inputTopics,
       fenceLost: (p, err) => this.fences.lost(p, err),
     });
@@ -351,11 +358,21 @@ export class Segmenter {
 
   private scheduleTimers(): void {
     this.timerLoop = setTimeout(() => {
-      this.timerRunning = this.fireTimers().finally(() => {
-        this.timerRunning = undefined;
-        if (this.running) this.scheduleTimers();
-      });
+      this.timerRunning = this.fireTimers()
+        // A rejection left to itself would end the process: a failed tick (the go-live check's
+        // fence reads refused, say) is logged and counted, and the next tick tries again.
+        .catch((err: unknown) => this.timerFailed(err, 'timer tick failed; retried on the next tick'))
+        .finally(() => {
+          this.timerRunning = undefined;
+          if (this.running) this.scheduleTimers();
+        });
     }, this.config.timerIntervalMs);
+  }
+
+  /** Logs timer-loop work that failed (it is retried on the next tick) and counts it. */
+  private timerFailed(err: unknown, msg: string, partition?: number): void {
+    this.metrics.timerFailures.inc();
+    this.log.error({ err, partition }, msg);
   }
 
   /** Fires due timers of every owned partition until none is due. */
@@ -372,7 +389,7 @@ export class Segmenter {
       try {
         await this.clock.refresh();
       } catch (err) {
-        this.log.error({ err }, 'reading the stream clock failed; retried on the next tick');
+        this.timerFailed(err, 'reading the stream clock failed; retried on the next tick');
         return;
       }
     }
@@ -393,7 +410,7 @@ export class Segmenter {
           }
         } catch (err) {
           if (err instanceof FenceLostError) this.fences.lost(p, err);
-          else this.log.error({ err, partition: p }, 'timer evaluation failed; retried on the next tick');
+          else this.timerFailed(err, 'timer evaluation failed; retried on the next tick', p);
         }
       }),
     );
@@ -448,14 +465,21 @@ export class Segmenter {
 
   /**
    * One JSON line per Redis outage and reason (ioredis emits 'error' on every reconnection
-   * attempt; without a listener it prints stack traces to stderr), and one when it is back.
+   * attempt; without a listener it prints stack traces to stderr), and one when it is back. The
+   * only logger of the connection's errors (not also @crm/service-kit's logRedisErrors): its
+   * description rides along as `detail` (the address, password masked, and what to check), and
+   * is the message when Redis refuses the credentials before it ever accepted them: wrong
+   * settings, not an outage (the start then stops, exit 78).
    */
   private watchRedis(): void {
     this.redis.on('error', (err: Error & { code?: string }) => {
       const reason = err.message;
       if (reason === this.redisOutage) return;
       this.redisOutage = reason;
-      this.log.error({ reason, code: err.code, redis: this.redis.status }, 'Redis unavailable');
+      const detail = describeRedisError(err, this.config.redis);
+      // Not the error itself: a socket error's stack is Node's internals, and its command may hold AUTH's arguments.
+      const wrongSettings = !this.redisConnectedBefore && redisRefusedCredentials(err);
+      this.log.error({ reason, code: err.code, redis: this.redis.status, detail }, wrongSettings ? detail : 'Redis unavailable');
     });
     this.redis.on('ready', () => {
       if (this.redisOutage !== null) this.log.info('Redis available again');
