@@ -74,15 +74,7 @@ describe('floorConsume', () => {
     for (const e of events) await producer.send({ topic: actual[topicOf(e)], messages: [{ key: e.subject, value: encode(topicOf(e), e) }] });
     await producer.disconnect();
     try {
-      const result = await floorConsume(
-        kafka,
-        redis,
-        { [orders]: TOPICS.orders, [interactions]: TOPICS.interactions, [profiles]: TOPICS.profiles },
-        prefix,
-        events.length,
-        FETCH,
-        { kafka: null, redis: null },
-      );
+      const result = await floorConsume(kafka, redis, actual, prefix, events.length, FETCH, { kafka: null, redis: null });
       expect(result.eps).toBeGreaterThan(0);
       let fenced = 0;
       let customers = 0;

@@ -44,13 +44,14 @@ export interface FloorResult {
 }
 
 /**
- * A consumer group reading `topics` (actual name -> contract topic) from the start until
- * `total` records are committed to Redis, timed from the first batch committed.
+ * A consumer group reading `topics` (contract topic -> actual name, as inputTopicsOf gives
+ * them) from the start until `total` records are committed to Redis, timed from the first
+ * batch committed.
  */
 export async function floorConsume(
   kafka: Kafka,
   redis: Redis,
-  topics: Record<string, InputTopic>,
+  topics: Record<InputTopic, string>,
   prefix: string,
   total: number,
   fetch: FetchSettings,
@@ -63,7 +64,8 @@ export async function floorConsume(
     maxWaitTimeInMs: fetch.maxWaitTimeInMs,
   });
   await consumer.connect();
-  await consumer.subscribe({ topics: Object.keys(topics), fromBeginning: true });
+  const contractOf = new Map(Object.entries(topics).map(([contract, actual]) => [actual, contract as InputTopic]));
+  await consumer.subscribe({ topics: [...contractOf.keys()], fromBeginning: true });
   let count = 0;
   let t0 = 0;
   let n0 = 0;
@@ -78,7 +80,7 @@ export async function floorConsume(
         try {
           const last = batch.messages[batch.messages.length - 1];
           if (last === undefined) return;
-          const type = avroType(topics[batch.topic] as InputTopic);
+          const type = avroType(contractOf.get(batch.topic) as InputTopic);
           const values = new Map<string, string>();
           for (const m of batch.messages) {
             const e = type.fromBuffer((m.value as Buffer).subarray(5)) as { subject: string; time: string };

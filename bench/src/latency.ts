@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { metricSum, startSegmenter } from './child.ts';
 import { type Encoder, inputEvents, topicOf } from './data.ts';
-import type { Phase } from './env.ts';
+import { type Phase, inputTopicsOf } from './env.ts';
 import { cpuMeter, round, writeSyscalls } from './procstat.ts';
 import { type ProfileWindow, type StretchSummary, busyStretches, profileClockMicros } from './profile.ts';
 import { type Record_, producePaced, producerOf } from './produce.ts';
@@ -59,8 +59,7 @@ export async function latencyAtLoads(
   log: (s: string) => void,
   profileDir?: string,
 ): Promise<Record<string, LoadResult>> {
-  const { topics } = phase.config;
-  const actual = { [TOPICS.orders]: topics.orders, [TOPICS.interactions]: topics.interactions, [TOPICS.profiles]: topics.profiles };
+  const actual = inputTopicsOf(phase.config);
   const child = await startSegmenter(phase.env, profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
   const windows = new Map<number, ProfileWindow>();
   // Changes are collected raw (value, landing time) and decoded after the run: the bench
@@ -68,7 +67,7 @@ export async function latencyAtLoads(
   const landed: Array<{ value: Buffer; at: number }> = [];
   const consumer = kafka.consumer({ groupId: `${phase.config.groupId}-reader`, maxWaitTimeInMs: 20 });
   await consumer.connect();
-  await consumer.subscribe({ topic: topics.segmentChanges, fromBeginning: true });
+  await consumer.subscribe({ topic: phase.config.topics.segmentChanges, fromBeginning: true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) landed.push({ value: m.value as Buffer, at: Number(m.timestamp) });

@@ -21,7 +21,6 @@
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { TOPICS } from '@crm/contracts';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { registryOptions } from '@crm/service-kit';
 import type { Redis } from 'ioredis';
@@ -104,7 +103,7 @@ async function main(): Promise<void> {
     const total = await produceEvents(kafka, actual, encode, inputEvents({ count: sizes.events, seed: 42, idPrefix: 'c', end: Date.now(), days: 730 }));
     log(`throughput: generated ${total} events (sample-data, Avro) and produced them into ${PARTITIONS}-partition topics in ${seconds(t0)} s`);
     const usedBefore = await usedMemory(redis);
-    raw = await rawConsume(kafka, [phase.config.topics.orders, phase.config.topics.interactions, phase.config.topics.profiles], total, SEGMENTER_FETCH);
+    raw = await rawConsume(kafka, Object.values(actual), total, SEGMENTER_FETCH);
     log(`throughput: raw kafkajs consume ${raw.eps.toLocaleString('en-US')} events/s`);
     const profDir = `${RESULTS}profiles/${Date.now()}`;
     const profArgs = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
@@ -121,15 +120,7 @@ async function main(): Promise<void> {
     log(`memory: ${memory.total} bytes per customer (${memory.customers} customers)`);
     // After the memory figures (its keys would count in used_memory), before the backfill.
     if (!flag('no-floor')) {
-      floor = await floorConsume(
-        kafka,
-        redis,
-        { [actual[TOPICS.orders]]: TOPICS.orders, [actual[TOPICS.interactions]]: TOPICS.interactions, [actual[TOPICS.profiles]]: TOPICS.profiles },
-        phase.config.keyPrefix,
-        total,
-        SEGMENTER_FETCH,
-        servers,
-      );
+      floor = await floorConsume(kafka, redis, actual, phase.config.keyPrefix, total, SEGMENTER_FETCH, servers);
       await removeFloorKeys(redis, phase.config.keyPrefix, PARTITIONS);
       log(`throughput: floor ${floor.eps.toLocaleString('en-US')} events/s, CPU µs/event ${JSON.stringify(floor.cpu_us_per_event)}`);
     }

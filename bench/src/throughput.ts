@@ -8,7 +8,7 @@ import { partitionKeys } from '@crm/store';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { type SegmenterChild, metricSum, startSegmenter } from './child.ts';
-import type { Phase } from './env.ts';
+import { type Phase, inputTopicsOf } from './env.ts';
 import { cpuMeter, round } from './procstat.ts';
 import { type Progress, cpuUsPerEvent, startEndRatio, windowRates } from './windows.ts';
 import type { CpuPerEvent } from './capacity.ts';
@@ -67,8 +67,7 @@ export async function rawConsume(kafka: Kafka, topics: string[], total: number, 
 
 /** Sum over partitions and input topics of the fences: records applied (topics start at offset 0). */
 export async function appliedSoFar(redis: Redis, phase: Phase, partitions: number): Promise<number> {
-  const { orders, interactions, profiles } = phase.config.topics;
-  const inputs = new Set([orders, interactions, profiles]);
+  const inputs = new Set(Object.values(inputTopicsOf(phase.config)));
   const pipeline = redis.pipeline();
   for (let p = 0; p < partitions; p++) pipeline.hgetall(partitionKeys(phase.config.keyPrefix, p).fence);
   const replies = (await pipeline.exec()) ?? [];

@@ -6,14 +6,14 @@ import { readFileSync } from 'node:fs';
 import { type EventTimeBounds, suffixedTopics } from '@crm/contracts';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
 import { endpoints, infraConfig } from '@crm/infra';
-// The config module only: the service itself is not loaded for every command.
-import { EVENT_TIME_ENV, eventTimeBoundsOf } from '@crm/segmenter/config';
 import {
   ConfigError,
+  EVENT_TIME_ENV,
   type Env,
   type KafkaConnection,
   type RedisConnection,
   type RegistryConnection,
+  eventTimeBoundsOf,
   formatEnvIssue,
   intVar,
   kafkaBrokersVar,

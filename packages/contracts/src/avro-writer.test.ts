@@ -2,9 +2,10 @@ import avsc from 'avsc';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { avroType } from './avro.ts';
-import { type AvroWriter, compileWriter, REFUSED } from './avro-writer.ts';
+import { type AvroWriter, compileWriter } from './avro-writer.ts';
 import { eventArb } from './arbitraries.ts';
 import { DIMENSIONS } from './events.ts';
+import { REFUSED } from './refused.ts';
 import { ALL_TOPICS } from './topics.ts';
 
 const CHANGES = 'crm.segment-changes.v1';

@@ -22,16 +22,14 @@
  * decided once per schema: avsc alone.
  */
 import type { AvroType } from './avro.ts';
-
-/** What a writer returns for a value it does not cover: the caller asks avsc. */
-export const REFUSED = -1;
+import { REFUSED } from './refused.ts';
 
 /**
  * Writes `value` as Avro from `pos` of `buf` and returns where it ends, or REFUSED. An end past
  * `buf.length` means `buf` was too short: nothing was written past its end, and the caller
  * writes again into a buffer of at least that size (as with avsc's negative result).
  */
-export type AvroWriter = (buf: Buffer, pos: number, value: unknown) => number;
+export type AvroWriter = (buf: Buffer, pos: number, value: unknown) => number | typeof REFUSED;
 
 /** The parts of avsc's Type objects read here (its public introspection API). */
 interface TypeLike {

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { avroType } from './avro.ts';
-import { compileParser, type FastParse, REFUSED } from './fast-parse.ts';
+import { compileParser, type FastParse } from './fast-parse.ts';
+import { REFUSED } from './refused.ts';
 import { eventArb } from './testing.ts';
 import { ALL_TOPICS, EVENT_SCHEMAS, EVENT_TYPES, type Topic } from './topics.ts';
 

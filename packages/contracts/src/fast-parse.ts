@@ -16,9 +16,7 @@
  * transform, a coercion, another check or format) makes compileParser return null: zod alone.
  */
 import type { z } from 'zod';
-
-/** What a compiled parser returns for input zod would refuse (or might: then zod decides). */
-export const REFUSED: unique symbol = Symbol('refused');
+import { REFUSED } from './refused.ts';
 
 /** safeParse's `data` for `input`, or REFUSED. */
 export type FastParse = (input: unknown) => unknown;

@@ -3,7 +3,8 @@
  * the Avro binary body.
  */
 import type { AvroType } from './avro.ts';
-import { type AvroWriter, REFUSED } from './avro-writer.ts';
+import type { AvroWriter } from './avro-writer.ts';
+import { REFUSED } from './refused.ts';
 
 export const MAGIC_BYTE = 0x00;
 /** Magic byte (1) + schema id (4). */

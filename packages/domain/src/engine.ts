@@ -316,16 +316,19 @@ function passTime(state: CustomerState, now: number, config: DomainConfig, chang
 function advance(state: CustomerState, now: number, config: DomainConfig): Settled {
   const changes: SegmentChange[] = [];
   const { s, view } = passTime(state, now, config, changes);
-  const last = settleAt(s, view, now, config, false);
-  for (const change of last.changes) changes.push(change);
-  return { state: last.state, changes, view: last.view };
+  return settleAt(s, view, now, config, false, changes);
 }
 
-/** Settles s (its view at its asOf, if known) at max(asOf, now): changes then are rescores. */
-function settleAt(s: CustomerState, view: CustomerView | undefined, now: number, config: DomainConfig, keepFacts: boolean): Settled {
+/**
+ * Settles s (its view at its asOf, if known) at max(asOf, now), after passTime: its changes
+ * (rescores) follow the timer changes in `changes`, which the result returns.
+ */
+function settleAt(s: CustomerState, view: CustomerView | undefined, now: number, config: DomainConfig, keepFacts: boolean, changes: SegmentChange[]): Settled {
   const asOf = Math.max(s.asOf, now);
   // Time not moving (a late event, or `now` a due time): the facts, hence the view, are those of s.
-  return settle({ ...s, asOf }, config, rescoreAt(asOf), { keepFacts, view: asOf === s.asOf ? view : undefined });
+  const last = settle({ ...s, asOf }, config, rescoreAt(asOf), { keepFacts, view: asOf === s.asOf ? view : undefined });
+  for (const change of last.changes) changes.push(change);
+  return { state: last.state, changes, view: last.view };
 }
 
 /**
@@ -339,9 +342,7 @@ function advanceBeforeEvent(state: CustomerState, now: number, config: DomainCon
   const changes: SegmentChange[] = [];
   const { s, view } = passTime(state, now, config, changes);
   if (now > s.asOf && view !== undefined && sameMemberships(s.memberships, view.memberships)) return { state: prune({ ...s, asOf: now }, config), changes };
-  const last = settleAt(s, view, now, config, keepFacts);
-  for (const change of last.changes) changes.push(change);
-  return { state: last.state, changes };
+  return settleAt(s, view, now, config, keepFacts, changes);
 }
 
 /**

@@ -37,7 +37,7 @@ export interface HttpListen {
   metricsToken: string | undefined;
 }
 
-/** A bind address variable (CRM_HTTP_HOST, LAG_HTTP_HOST): loopback unless told. */
+/** A bind address variable (CRM_HTTP_HOST, LAG_HTTP_HOST, PROFILE_API_HOST): loopback unless told. */
 export const httpHostVar = z
   .string()
   .regex(/^[\w.:-]+$/, 'must be an IP address or host name to bind, e.g. 127.0.0.1 or 0.0.0.0')

@@ -10,6 +10,8 @@ export {
   decimalVar,
   type Env,
   type EnvIssue,
+  EVENT_TIME_ENV,
+  eventTimeBoundsOf,
   formatEnvIssue,
   intVar,
   invalidConfiguration,

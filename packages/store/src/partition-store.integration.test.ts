@@ -223,12 +223,12 @@ describe('commitBatch', () => {
 
   it('refuses, writing nothing, arguments that do not add up to their section sizes', async () => {
     const keys = partitionKeys(uniqueName('t'), 8);
-    // Sizes: 0 expected, 1 next topic, 0 customers, 0 timers set/cleared, 0 groups, 0 records, 1 entry; but no entry follows.
+    // Sizes: 0 expected, 1 next topic, 0 customers, 0 timers set/cleared, 0 groups, 1 entry; but no entry follows.
     const reply = await callScript(
       redis,
       'commitBatch',
       [keys.fence, keys.state, keys.outbox, keys.timers, keys.counts],
-      ['0', '1', '0', '0', '0', '0', '0', '1', 'orders', '5'],
+      ['0', '1', '0', '0', '0', '0', '1', 'orders', '5'],
       false,
     );
     expect(reply).toBe(SCRIPT_CODES.BAD_ARGUMENT);

@@ -130,7 +130,6 @@ function commitArgs(batch: BatchCommit, memberKey: (dimension: string, value: st
     String(due.length / 2),
     String(undue.length),
     String(groups.length),
-    String(records.length),
     String(Math.ceil(records.length / RECORDS_PER_ENTRY)),
   ];
   for (const [topic, offset] of expected) args.push(topic, offset ?? '');
@@ -155,8 +154,8 @@ function commitArgs(batch: BatchCommit, memberKey: (dimension: string, value: st
 export async function commitBatch(redis: Redis, keys: PartitionKeys, batch: BatchCommit): Promise<CommitResult> {
   const { memberKeys, args } = commitArgs(batch, keys.members);
   const reply = await callScript(redis, 'commitBatch', [keys.fence, keys.state, keys.outbox, keys.timers, keys.counts, ...memberKeys], args, false);
-  const [appended, backlog, lastId] = checkReply('commitBatch', reply, keys.state) as [number, number, string | null];
-  return { appended, backlog, lastId: lastId ?? null };
+  const [backlog, lastId] = checkReply('commitBatch', reply, keys.state) as [number, string | null];
+  return { appended: batch.records.length, backlog, lastId: lastId ?? null };
 }
 
 /** One outbox entry: the records of (part of) one commit, in emission order. */

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** Bump when any script changes shape: a running old version keeps its own registered name. */
-export const SCRIPTS_VERSION = '4';
+export const SCRIPTS_VERSION = '5';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 

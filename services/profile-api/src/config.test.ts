@@ -80,6 +80,11 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads PROFILE_API_HOST and refuses a value no address could be, naming it', () => {
+    expect(loadConfig({ ...base, PROFILE_API_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(() => loadConfig({ ...base, PROFILE_API_HOST: 'http://0.0.0.0' })).toThrow(/PROFILE_API_HOST: must be an IP address or host name/);
+  });
+
   it('refuses a rate limit that is not a positive number', () => {
     expect(() => loadConfig({ ...base, PROFILE_API_RATE_LIMIT: '0' })).toThrow(/PROFILE_API_RATE_LIMIT: /);
     expect(() => loadConfig({ ...base, PROFILE_API_RATE_LIMIT_BURST: '1.5' })).toThrow(/PROFILE_API_RATE_LIMIT_BURST: /);

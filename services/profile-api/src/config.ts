@@ -9,6 +9,7 @@ import {
   ConfigError,
   type Env,
   type RedisConnection,
+  httpHostVar,
   intVar,
   keyPrefixVar,
   logLevelVar,
@@ -36,7 +37,7 @@ const EnvSchema = z.object({
   CRM_PARTITIONS: intVar(1, 1024).default(6),
   PROFILE_API_PORT: intVar(0, 65535).default(8080),
   /** Loopback by default: listening on every interface is a deliberate choice (0.0.0.0). */
-  PROFILE_API_HOST: z.string().min(1).default('127.0.0.1'),
+  PROFILE_API_HOST: httpHostVar,
   PROFILE_API_TOKENS_FILE: z.string({ error: 'is required: path of a file of bearer tokens (JSON array, or one per line)' }).min(1),
   CRM_LOG_LEVEL: logLevelVar,
   /** The segmenter's domain configuration file (thresholds, rules, custom segments), for derived fields. */

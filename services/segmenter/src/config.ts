@@ -2,15 +2,17 @@
  * The segmenter's configuration, from the environment, validated once at boot. A bad value
  * stops the service at start with the variable's name and what was expected.
  */
-import { DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MIN_EVENT_TIME, type EventTimeBounds, isoTime, suffixedTopics } from '@crm/contracts';
+import { type EventTimeBounds, isoTime, suffixedTopics } from '@crm/contracts';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
 import {
   ConfigError,
+  EVENT_TIME_ENV,
   type Env,
   type HttpListen,
   type KafkaConnection,
   type RedisConnection,
   type RegistryConnection,
+  eventTimeBoundsOf,
   httpHostVar,
   intVar,
   kafkaBrokersVar,
@@ -29,23 +31,6 @@ import { z } from 'zod';
 import type { FenceLossPolicy } from './fence-audit.ts';
 
 export { ConfigError };
-
-/**
- * Event-time bounds (docs/segmentation.md), shared with the CSV import (`crm import orders`).
- * An event more than CRM_MAX_FUTURE_SKEW_MS ahead of the reference clock (the wall clock; on
- * the stream clock, the later of the wall clock and the deployment's stream clock; at most ten
- * years) is refused as event_time_future; one dated before CRM_MIN_EVENT_TIME as
- * event_time_too_old.
- */
-export const EVENT_TIME_ENV = {
-  CRM_MAX_FUTURE_SKEW_MS: intVar(0, 315_576_000_000).default(DEFAULT_MAX_FUTURE_SKEW_MS),
-  CRM_MIN_EVENT_TIME: isoTime.default(DEFAULT_MIN_EVENT_TIME),
-};
-
-/** The bounds the EVENT_TIME_ENV variables say. */
-export function eventTimeBoundsOf(e: { CRM_MAX_FUTURE_SKEW_MS: number; CRM_MIN_EVENT_TIME: string }): EventTimeBounds {
-  return { minEventTime: Date.parse(e.CRM_MIN_EVENT_TIME), maxFutureSkewMs: e.CRM_MAX_FUTURE_SKEW_MS };
-}
 
 const EnvSchema = z.object({
   KAFKA_BROKERS: kafkaBrokersVar,

@@ -17,9 +17,8 @@
   ARGV is flat and positional (partition-store.ts commitArgs builds it), so the script decodes
   nothing and builds no table per customer: each section is a run of arguments handed to one
   command with unpack(). Offsets travel as decimal strings (Kafka offsets are 64-bit).
-  ARGV[1..8] the section sizes: E expected fence topics, N next fence topics, C customers,
-             A timers to set, D timers to clear, G member groups, R outbox records, P outbox
-             entries; then
+  ARGV[1..7] the section sizes: E expected fence topics, N next fence topics, C customers,
+             A timers to set, D timers to clear, G member groups, P outbox entries; then
   E x  topic, offset read ('' = never written)                 the fence compare-and-set
   N x  topic, next offset                                      the fence's new position
   C    customer ids, then C versions read (0 = absent), then C new records, each one of
@@ -30,7 +29,7 @@
   D    customer ids                                            ZREM
   G x  count field "<dimension>:<value>", adds a, removes r, then a customer ids to add and r
        to remove (at most one move per customer and set: partition-store.ts nets them)
-  P    packed records (binary), one outbox entry each, R records in all
+  P    packed records (binary), one outbox entry each (the caller knows how many records)
   A set's count moves by what SADD/SREM really changed, so counts always equal the sets'
   cardinalities; each count field is written once per commit.
 
@@ -40,22 +39,22 @@
   (redis.acl_check_cmd, Redis 7+) for every write it may make, and refuses with a NOPERM error,
   writing nothing, when one is denied.
 
-  Returns  {appended, backlog, last id}: how many records were appended, the outbox length
-           (entries) before them (0: nothing older awaits the relay), and the stream id of the
-           last entry appended (false when none)
+  Returns  {backlog, last id}: the outbox length (entries) before this commit's (0: nothing
+           older awaits the relay), and the stream id of the last entry appended (false when
+           none)
           -1   STALE_FENCE: the fence is not where the caller read it
           -2   FENCE_REGRESSION: a next offset is not beyond the expected one
           -3   STATE_CONFLICT: a customer's version is not the one the caller read
           -4   BAD_ARGUMENT: ARGV does not add up to its section sizes
 ]]
 local fenceKey, stateKey, outboxKey, timersKey, countsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local nExpected, nNext, nCustomers, nDue, nUndue, nGroups, nRecords, nEntries =
-  tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local nExpected, nNext, nCustomers, nDue, nUndue, nGroups, nEntries =
+  tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 -- unpack() is bounded by Lua's C stack (LUAI_MAXCSTACK 8000): commands take at most 4000 arguments from it.
 local SLICE = 4000
 
 -- Where each section starts.
-local expectedAt = 9
+local expectedAt = 8
 local nextAt = expectedAt + 2 * nExpected
 local idsAt = nextAt + 2 * nNext
 local versionsAt, valuesAt = idsAt + nCustomers, idsAt + 2 * nCustomers
@@ -146,4 +145,4 @@ for g = 1, nGroups do
   if delta ~= 0 and redis.call('HINCRBY', countsKey, field, delta) <= 0 then redis.call('HDEL', countsKey, field) end
   at = at + 3 + adds + removes
 end
-return {nRecords, backlog, lastId}
+return {backlog, lastId}
