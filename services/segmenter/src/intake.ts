@@ -334,7 +334,9 @@ export class Intake {
     lane.runningSince = null;
     // Off the lane: the next unit runs while this one's changes are produced; its offsets wait for
     // them. The unit succeeded (no more back-off, not stalled) once they were.
-    lane.relaying = lane.relaying.then(() => this.relayed(partition, lane, unit, applied.relayed).finally(() => lane.inFlight.shift()));
+    // Only where each part ends: the unit's records are not kept alive while the relay waits.
+    const ends = unit.map(({ topic, messages }) => ({ topic, next: nextOffset(messages) }));
+    lane.relaying = lane.relaying.then(() => this.relayed(partition, lane, ends, applied.relayed).finally(() => lane.inFlight.shift()));
     lane.inFlight.push({ since: Date.now(), settled: lane.relaying });
     try {
       await this.deps.processed();
@@ -350,7 +352,7 @@ export class Intake {
    * are, once the partition is no longer assigned here, or after one more attempt once the
    * intake closes: the outbox keeps the changes for the next owner's drain or the stop's.
    */
-  private async relayed(partition: number, lane: Lane, unit: readonly BatchPart[], relayed: Promise<void>): Promise<void> {
+  private async relayed(partition: number, lane: Lane, ends: ReadonlyArray<{ topic: string; next: bigint }>, relayed: Promise<void>): Promise<void> {
     for (let attempt: Promise<void> = relayed; ; ) {
       try {
         await attempt;
@@ -367,7 +369,7 @@ export class Intake {
     }
     lane.failures = 0;
     lane.failingSince = null;
-    for (const { topic, messages } of unit) this.markDurable(partition, lane, topic, nextOffset(messages));
+    for (const { topic, next } of ends) this.markDurable(partition, lane, topic, next);
   }
 
   /** After consecutive failures: 100 ms doubling, at most 5 s (cut short when the intake closes). */
