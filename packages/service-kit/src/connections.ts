@@ -242,7 +242,8 @@ export function describeRedisError(err: Error, conn: RedisConnection): string {
  */
 export function refusedAsConfigError(err: unknown, conn: RedisConnection): unknown {
   if (!(err instanceof Error && redisRefusedCredentials(err))) return err;
-  // The reason was logged already (logRedisErrors); this is the stop, in one line of its own.
+  // The reason was logged already, by the service's listener of the connection's errors
+  // (logRedisErrors, or the segmenter's own); this is the stop, in one line of its own.
   return new ConfigError(`stopping: Redis at ${conn.display} refused user ${redisUser(conn)}: fix REDIS_USERNAME / REDIS_PASSWORD_FILE and restart`, {
     cause: err,
   });
@@ -330,8 +331,9 @@ export function describeKafkaFailure(err: unknown): ConnectionFailure | undefine
 
 /**
  * A service's start failure that a connection explains, in one line: Kafka's (describeKafkaFailure),
- * or ioredis' bare "Connection is closed." when the first connection fails, whose cause
- * logRedisErrors has logged just before. Undefined for anything else (a bug deserves its stack).
+ * or ioredis' bare "Connection is closed." when the first connection fails, whose cause the
+ * service's listener of the connection's errors (logRedisErrors, or the segmenter's own) has
+ * logged just before. Undefined for anything else (a bug deserves its stack).
  */
 export function describeStartFailure(err: unknown): ConnectionFailure | undefined {
   const chain = errorChain(err);

@@ -467,9 +467,9 @@ export class Segmenter {
    * One JSON line per Redis outage and reason (ioredis emits 'error' on every reconnection
    * attempt; without a listener it prints stack traces to stderr), and one when it is back. The
    * only logger of the connection's errors (not also @crm/service-kit's logRedisErrors): its
-   * description rides along as `detail` (the address, password masked, and what to check), and
-   * is the message when Redis refuses the credentials before it ever accepted them: wrong
-   * settings, not an outage (the start then stops, exit 78).
+   * description rides along as `detail` (the address, password masked, and what to check when
+   * describeRedisError can tell), and is the message when Redis refuses the credentials before
+   * it ever accepted them: wrong settings, not an outage (the start then stops, exit 78).
    */
   private watchRedis(): void {
     this.redis.on('error', (err: Error & { code?: string }) => {
