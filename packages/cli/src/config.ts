@@ -8,12 +8,10 @@ import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/
 import { endpoints, infraConfig } from '@crm/infra';
 import {
   ConfigError,
-  EVENT_TIME_ENV,
   type Env,
   type KafkaConnection,
   type RedisConnection,
   type RegistryConnection,
-  eventTimeBoundsOf,
   formatEnvIssue,
   intVar,
   kafkaBrokersVar,
@@ -25,6 +23,7 @@ import {
   registryConnection,
   topicSuffixVar,
 } from '@crm/service-kit';
+import { EVENT_TIME_ENV, eventTimeBoundsOf } from '@crm/service-kit/event-time';
 import { z } from 'zod';
 import { CliError } from './errors.ts';
 

@@ -7,7 +7,6 @@
  *     KAFKA_BROKERS: must be a comma-separated list of host:port, e.g. 127.0.0.1:19092 (got "localhost")
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MIN_EVENT_TIME, type EventTimeBounds, isoTime } from '@crm/contracts';
 import { z } from 'zod';
 import { quotableValue } from './secrets.ts';
 
@@ -128,20 +127,3 @@ export const topicSuffixVar = z
 
 /** A pino level. */
 export const logLevelVar = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
-
-/**
- * Event-time bounds (docs/segmentation.md), read by the segmenter and by the CSV import (`crm
- * import orders`). An event more than CRM_MAX_FUTURE_SKEW_MS ahead of the reference clock (the
- * wall clock; on the stream clock, the later of the wall clock and the deployment's stream
- * clock; at most ten years) is refused as event_time_future; one dated before
- * CRM_MIN_EVENT_TIME as event_time_too_old.
- */
-export const EVENT_TIME_ENV = {
-  CRM_MAX_FUTURE_SKEW_MS: intVar(0, 315_576_000_000).default(DEFAULT_MAX_FUTURE_SKEW_MS),
-  CRM_MIN_EVENT_TIME: isoTime.default(DEFAULT_MIN_EVENT_TIME),
-};
-
-/** The bounds the EVENT_TIME_ENV variables say. */
-export function eventTimeBoundsOf(e: { CRM_MAX_FUTURE_SKEW_MS: number; CRM_MIN_EVENT_TIME: string }): EventTimeBounds {
-  return { minEventTime: Date.parse(e.CRM_MIN_EVENT_TIME), maxFutureSkewMs: e.CRM_MAX_FUTURE_SKEW_MS };
-}

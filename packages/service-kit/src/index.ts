@@ -10,8 +10,6 @@ export {
   decimalVar,
   type Env,
   type EnvIssue,
-  EVENT_TIME_ENV,
-  eventTimeBoundsOf,
   formatEnvIssue,
   intVar,
   invalidConfiguration,

@@ -6,13 +6,11 @@ import { type EventTimeBounds, isoTime, suffixedTopics } from '@crm/contracts';
 import { type DomainConfig, defaultDomainConfig, parseDomainConfig } from '@crm/domain';
 import {
   ConfigError,
-  EVENT_TIME_ENV,
   type Env,
   type HttpListen,
   type KafkaConnection,
   type RedisConnection,
   type RegistryConnection,
-  eventTimeBoundsOf,
   httpHostVar,
   intVar,
   kafkaBrokersVar,
@@ -27,6 +25,7 @@ import {
   registryConnection,
   topicSuffixVar,
 } from '@crm/service-kit';
+import { EVENT_TIME_ENV, eventTimeBoundsOf } from '@crm/service-kit/event-time';
 import { z } from 'zod';
 import type { FenceLossPolicy } from './fence-audit.ts';
 
